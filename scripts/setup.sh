@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian/Ubuntu machine (or a developer's laptop) to the point where the service or the
+# test suite can run: dependencies, Redis, PostgreSQL, the Prisma client, migrations and the build.
+# Every step is idempotent and cheap when already done, so `npm start` and `npm test` can always call it.
+#
+#   scripts/setup.sh           set up for the service (DATABASE_URL / REDIS_URL or their defaults)
+#   scripts/setup.sh --test    set up for the test suite (its own database and Redis db index)
+#
+# It never uses Docker: docker-compose.yml is for users; this must work where no engine runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MODE=service
+[ "${1:-}" = "--test" ] && MODE=test
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+# shellcheck source=scripts/env-defaults.sh
+source scripts/env-defaults.sh "$MODE"
+
+as_root() { [ "$(id -u)" = 0 ]; }
+apt_install() {
+  as_root && command -v apt-get >/dev/null || return 1
+  log "installing $* with apt-get"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+# --- 1. npm dependencies (reinstalled when the lockfile changed) -------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- 2. Redis ----------------------------------------------------------------------------------------
+# Parse host/port out of REDIS_URL (redis://[user:pass@]host:port[/db]).
+redis_hostport=${REDIS_URL#*://}; redis_hostport=${redis_hostport##*@}; redis_hostport=${redis_hostport%%/*}
+REDIS_HOST=${redis_hostport%%:*}; REDIS_PORT=${redis_hostport##*:}
+[ "$REDIS_PORT" = "$REDIS_HOST" ] && REDIS_PORT=6379
+redis_up() { node scripts/wait-for.mjs redis "$REDIS_URL" "${1:-0}" >/dev/null 2>&1; }
+if ! redis_up; then
+  case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $REDIS_URL is not reachable (set REDIS_URL to a running Redis)";; esac
+  if ! command -v redis-server >/dev/null; then
+    apt_install redis-server || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a running Redis 7."
+  fi
+  mkdir -p "$ROOT/.data/redis"
+  log "starting redis-server on 127.0.0.1:$REDIS_PORT (AOF on, data in .data/redis)"
+  # AOF with fsync every second and no eviction: see README "Durability".
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$ROOT/.data/redis" \
+    --appendonly yes --appendfsync everysec --save '' --maxmemory-policy noeviction \
+    --logfile "$ROOT/.data/redis/redis.log" --pidfile "$ROOT/.data/redis/redis.pid"
+  redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
+fi
+
+# --- 3. PostgreSQL -----------------------------------------------------------------------------------
+pg_hostport=${DATABASE_URL#*://}; pg_hostport=${pg_hostport##*@}; pg_hostport=${pg_hostport%%/*}; pg_hostport=${pg_hostport%%\?*}
+PG_HOST=${pg_hostport%%:*}; PG_PORT=${pg_hostport##*:}
+[ "$PG_PORT" = "$PG_HOST" ] && PG_PORT=5432
+pg_server_up() { node scripts/wait-for.mjs tcp "$PG_HOST:$PG_PORT" "${1:-0}" >/dev/null 2>&1; }
+if ! pg_server_up; then
+  case "$PG_HOST" in 127.0.0.1|localhost|::1) ;; *) die "PostgreSQL at $PG_HOST:$PG_PORT is not reachable (set DATABASE_URL to a running PostgreSQL)";; esac
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt_install postgresql || die "PostgreSQL is not installed. Install it (Debian/Ubuntu: sudo apt-get install postgresql) or point DATABASE_URL at a running PostgreSQL 13+."
+  fi
+  cluster=$(pg_lsclusters --no-header 2>/dev/null | awk -v p="$PG_PORT" '$3==p {print $1" "$2; exit}')
+  [ -n "$cluster" ] || die "no PostgreSQL cluster listens on port $PG_PORT (pg_lsclusters); create one with pg_createcluster or change DATABASE_URL"
+  log "starting PostgreSQL cluster $cluster"
+  if as_root; then pg_ctlcluster $cluster start || true; else pg_ctlcluster $cluster start || die "cannot start PostgreSQL $cluster as $(id -un); start it (sudo pg_ctlcluster $cluster start)"; fi
+  pg_server_up 20000 || die "PostgreSQL did not come up on $PG_HOST:$PG_PORT"
+fi
+
+# The role and database named in DATABASE_URL: created through the local superuser when we can.
+if ! node scripts/wait-for.mjs postgres "$DATABASE_URL" 0 >/dev/null 2>&1; then
+  creds=${DATABASE_URL#*://}; creds=${creds%%@*}
+  PG_USER=${creds%%:*}; PG_PASS=${creds#*:}
+  db=${DATABASE_URL##*/}; PG_DB=${db%%\?*}
+  if as_root && id postgres >/dev/null 2>&1; then
+    log "creating PostgreSQL role '$PG_USER' and database '$PG_DB'"
+    su postgres -c "psql -q -v ON_ERROR_STOP=1 -p $PG_PORT" >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
+    CREATE ROLE "$PG_USER" LOGIN PASSWORD '$PG_PASS' CREATEDB;
+  ELSE
+    ALTER ROLE "$PG_USER" LOGIN PASSWORD '$PG_PASS' CREATEDB;
+  END IF;
+END \$\$;
+SELECT 'CREATE DATABASE "$PG_DB" OWNER "$PG_USER"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB')\gexec
+SQL
+  fi
+  node scripts/wait-for.mjs postgres "$DATABASE_URL" 5000 >/dev/null 2>&1 \
+    || die "cannot log in to PostgreSQL with DATABASE_URL ($PG_USER@$PG_HOST:$PG_PORT/$PG_DB); create that role and database or change DATABASE_URL"
+fi
+
+# --- 4. Prisma client and migrations (offline-capable, see prisma/engine/README.md) -----------------
+if [ ! -f src/infrastructure/prisma/generated/client.ts ] || [ prisma/schema.prisma -nt src/infrastructure/prisma/generated/client.ts ]; then
+  log "generating the Prisma client"
+  npx prisma generate >/dev/null
+fi
+log "applying migrations to $(printf '%s' "$DATABASE_URL" | sed -E 's#://[^@]*@#://#')"
+npx prisma migrate deploy >/dev/null
+
+# --- 5. Build -----------------------------------------------------------------------------------------
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  log "building (tsc)"
+  npx tsc -p tsconfig.build.json
+fi
+log "ready ($MODE)"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm test`: set up everything the suite needs (its own database and Redis db), check types, run jest.
+# Extra arguments go to jest, e.g. `npm test -- test/e2e/health.e2e-spec.ts`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env-defaults.sh test
+SKIP_BUILD=${SKIP_BUILD:-0} bash scripts/setup.sh --test
+echo "[test] type-checking" >&2
+npx tsc -p tsconfig.json
+exec npx jest "$@"
