@@ -1,0 +1,71 @@
+import { RejectionCode } from '../shared/rejection';
+
+/*
+ * The rules of a sale, as plain functions. They are the specification: the Lua scripts in scripts/lua/
+ * apply exactly these rules atomically inside Redis (where they must run to be race-free), and
+ * test/contract/ checks that the scripts and these functions agree on every case.
+ */
+
+export type SalePhase = 'scheduled' | 'open' | 'ended';
+
+export interface CheckoutFacts {
+  readonly phase: SalePhase;
+  readonly paused: boolean;
+  /** Units of the item left, or null when the item is not part of the sale. */
+  readonly unitsLeft: number | null;
+  readonly saleSold: number;
+  readonly saleCap: number;
+  readonly alreadyInCheckout: boolean;
+  /** Units the user has bought in this sale. */
+  readonly userBought: number;
+  /** Items in the user's open checkout. */
+  readonly itemsInCheckout: number;
+  readonly perUserLimit: number;
+}
+
+export type CheckoutRejectionCode =
+  | typeof RejectionCode.SaleNotStarted
+  | typeof RejectionCode.NoActiveSale
+  | typeof RejectionCode.SalePaused
+  | typeof RejectionCode.ItemNotFound
+  | typeof RejectionCode.ItemSoldOut
+  | typeof RejectionCode.SaleSoldOut
+  | typeof RejectionCode.UserLimitReached;
+
+/** 'add': the item joins the checkout; 'unchanged': it is already there (checkout is idempotent). */
+export type CheckoutVerdict = 'add' | 'unchanged' | CheckoutRejectionCode;
+
+/** Checkout reserves nothing: it only refuses what could not be bought anyway. */
+export function checkoutVerdict(f: CheckoutFacts): CheckoutVerdict {
+  if (f.phase === 'scheduled') return RejectionCode.SaleNotStarted;
+  if (f.phase === 'ended') return RejectionCode.NoActiveSale;
+  if (f.paused) return RejectionCode.SalePaused;
+  if (f.unitsLeft === null) return RejectionCode.ItemNotFound;
+  if (f.alreadyInCheckout) return 'unchanged';
+  if (f.unitsLeft <= 0) return RejectionCode.ItemSoldOut;
+  if (f.saleSold >= f.saleCap) return RejectionCode.SaleSoldOut;
+  if (f.userBought + f.itemsInCheckout + 1 > f.perUserLimit) return RejectionCode.UserLimitReached;
+  return 'add';
+}
+
+export interface PurchaseItemFacts {
+  readonly unitsLeft: number;
+  readonly userBought: number;
+  readonly perUserLimit: number;
+  readonly saleSold: number;
+  readonly saleCap: number;
+}
+
+export type PurchaseFailureReason =
+  typeof RejectionCode.ItemSoldOut | typeof RejectionCode.UserLimitReached | typeof RejectionCode.SaleSoldOut;
+
+/**
+ * One item of a checkout being bought. Items are tried in the order they were added; each successful one
+ * raises userBought and saleSold for the next.
+ */
+export function purchaseItemVerdict(f: PurchaseItemFacts): 'buy' | PurchaseFailureReason {
+  if (f.unitsLeft <= 0) return RejectionCode.ItemSoldOut;
+  if (f.userBought >= f.perUserLimit) return RejectionCode.UserLimitReached;
+  if (f.saleSold >= f.saleCap) return RejectionCode.SaleSoldOut;
+  return 'buy';
+}

@@ -1,0 +1,24 @@
+import { InvariantViolation } from '../shared/rejection';
+
+/** The numbers a sale is run with. Hourly sales take them from configuration. */
+export interface SaleTerms {
+  /** How many distinct items are on sale. */
+  readonly itemsTotal: number;
+  /** How many units may be sold in the whole sale (the sale cap). */
+  readonly saleCap: number;
+  /** How many units one user may buy in the sale. */
+  readonly perUserLimit: number;
+  /** Units per item; the default sale sells each item once. */
+  readonly unitsPerItem: number;
+}
+
+export function assertValidTerms(terms: SaleTerms): SaleTerms {
+  const positive = (name: string, n: number) => {
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvariantViolation(`${name} must be a positive integer, got ${n}`);
+  };
+  positive('itemsTotal', terms.itemsTotal);
+  positive('saleCap', terms.saleCap);
+  positive('perUserLimit', terms.perUserLimit);
+  positive('unitsPerItem', terms.unitsPerItem);
+  return terms;
+}

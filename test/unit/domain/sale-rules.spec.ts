@@ -1,0 +1,62 @@
+import { CheckoutFacts, checkoutVerdict, purchaseItemVerdict } from '../../../src/domain/sale/sale-rules';
+
+const open: CheckoutFacts = {
+  phase: 'open',
+  paused: false,
+  unitsLeft: 1,
+  saleSold: 0,
+  saleCap: 100,
+  alreadyInCheckout: false,
+  userBought: 0,
+  itemsInCheckout: 0,
+  perUserLimit: 10,
+};
+
+describe('checkoutVerdict', () => {
+  it('adds an available item', () => {
+    expect(checkoutVerdict(open)).toBe('add');
+  });
+
+  it.each<[string, Partial<CheckoutFacts>, string]>([
+    ['before the sale', { phase: 'scheduled' }, 'sale_not_started'],
+    ['after the sale', { phase: 'ended' }, 'no_active_sale'],
+    ['while paused', { paused: true }, 'sale_paused'],
+    ['an item not in the sale', { unitsLeft: null }, 'item_not_found'],
+    ['a sold item', { unitsLeft: 0 }, 'item_sold_out'],
+    ['when the cap is reached', { saleSold: 100 }, 'sale_sold_out'],
+    ['past the limit by purchases', { userBought: 10 }, 'user_limit_reached'],
+    ['past the limit by purchases plus checkout', { userBought: 6, itemsInCheckout: 4 }, 'user_limit_reached'],
+  ])('refuses %s', (_name, facts, code) => {
+    expect(checkoutVerdict({ ...open, ...facts })).toBe(code);
+  });
+
+  it('accepts the last item within the limit', () => {
+    expect(checkoutVerdict({ ...open, userBought: 6, itemsInCheckout: 3 })).toBe('add');
+  });
+
+  it('is idempotent for an item already in the checkout, even if it sold out since', () => {
+    expect(checkoutVerdict({ ...open, alreadyInCheckout: true, unitsLeft: 0, userBought: 10 })).toBe('unchanged');
+  });
+
+  it('checks the window before the item: an unknown item in a closed sale is "no active sale"', () => {
+    expect(checkoutVerdict({ ...open, phase: 'ended', unitsLeft: null })).toBe('no_active_sale');
+  });
+
+  it('reports a sold item before the cap or the limit', () => {
+    expect(checkoutVerdict({ ...open, unitsLeft: 0, saleSold: 100, userBought: 10 })).toBe('item_sold_out');
+  });
+});
+
+describe('purchaseItemVerdict', () => {
+  const fresh = { unitsLeft: 1, userBought: 0, perUserLimit: 2, saleSold: 0, saleCap: 10 };
+
+  it('buys an available item', () => {
+    expect(purchaseItemVerdict(fresh)).toBe('buy');
+  });
+
+  it('refuses in the documented order: sold out, then limit, then cap', () => {
+    expect(purchaseItemVerdict({ unitsLeft: 0, userBought: 2, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('item_sold_out');
+    expect(purchaseItemVerdict({ unitsLeft: 1, userBought: 2, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('user_limit_reached');
+    expect(purchaseItemVerdict({ unitsLeft: 1, userBought: 1, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('sale_sold_out');
+  });
+});
