@@ -1,0 +1,38 @@
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { UserId } from '../../domain/user/user-id.value-object';
+
+export interface CheckoutAttempt {
+  /** Where the attempt was logged and its id there: (source, entryId) is unique. */
+  readonly source: string;
+  readonly entryId: string;
+  readonly saleId: SaleId | null;
+  readonly userId: string;
+  readonly itemId: ItemId | null;
+  /** "accepted" or a rejection code. */
+  readonly result: string;
+  readonly attemptedAt: Date;
+}
+
+export interface AttemptBatch {
+  readonly source: string;
+  readonly attempts: CheckoutAttempt[];
+}
+
+/**
+ * Checkout attempts as they happen (Redis streams). The checkout script logs the attempts it sees; this
+ * port logs those that never reach a sale, and hands all of them to the analytics writer.
+ */
+export abstract class CheckoutAttemptLog {
+  abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string): Promise<void>;
+  /** Sources to drain: one per loaded sale plus the no-sale log. */
+  abstract read(source: string, max: number): Promise<AttemptBatch>;
+  abstract acknowledge(source: string, entryIds: readonly string[]): Promise<void>;
+  abstract sourcesFor(saleIds: readonly SaleId[]): string[];
+}
+
+/** Checkout attempts kept for analytics in PostgreSQL. */
+export abstract class CheckoutAttemptRepository {
+  /** Idempotent: attempts already written are skipped. */
+  abstract saveBatch(attempts: readonly CheckoutAttempt[]): Promise<number>;
+}

@@ -1,0 +1,15 @@
+import { Order } from '../../domain/order/order.entity';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+
+export interface OutboxBatch {
+  /** Opaque entry ids, to acknowledge once the orders are safely queued. */
+  readonly entryIds: string[];
+  readonly orders: Order[];
+}
+
+/** Acknowledged purchases appended by the purchase script, waiting to be queued for PostgreSQL. */
+export abstract class PurchaseOutbox {
+  abstract read(saleId: SaleId, max: number): Promise<OutboxBatch>;
+  abstract acknowledge(saleId: SaleId, entryIds: readonly string[]): Promise<void>;
+  abstract length(saleId: SaleId): Promise<number>;
+}

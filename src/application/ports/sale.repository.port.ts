@@ -1,0 +1,34 @@
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
+import { SaleWindow } from '../../domain/sale/sale-window.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { ItemStock } from './sale-ledger.port';
+
+export interface ItemView {
+  readonly id: ItemId;
+  readonly name: string;
+  readonly stock: number;
+  readonly sold: boolean;
+}
+
+export type CreateSaleResult =
+  | { readonly kind: 'created'; readonly sale: Sale }
+  | { readonly kind: 'exists'; readonly sale: Sale }
+  /** Another sale overlaps the window (sales never overlap: the database refuses it). */
+  | { readonly kind: 'overlaps'; readonly other: Sale };
+
+/** Sales and their items in PostgreSQL, the system of record. */
+export abstract class SaleRepository {
+  /**
+   * Creates the sale with its items in one transaction, or finds the one that already starts at the same
+   * instant. Safe when several instances race: exactly one sale per window is created.
+   */
+  abstract createWithItems(window: SaleWindow, terms: SaleTerms, itemNames: readonly string[]): Promise<CreateSaleResult>;
+  abstract findById(id: SaleId): Promise<Sale | null>;
+  abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
+  /** Every item with the units not yet sold according to written orders, and the total sold. */
+  /** Units sold according to written orders. */
+  abstract soldUnits(saleId: SaleId): Promise<number>;
+  abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; sold: number }>;
+}

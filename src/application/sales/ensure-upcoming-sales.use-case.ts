@@ -1,0 +1,58 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { itemNames } from '../../domain/sale/item-names';
+import { SaleWindow } from '../../domain/sale/sale-window.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { Clock } from '../ports/clock.port';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRegistry } from '../ports/sale-registry.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleCalendar } from './sale-calendar.service';
+import { SaleSettings } from './sale-settings';
+
+/**
+ * The scheduler's step: the current and the next recurring sale exist in PostgreSQL and are loaded into the
+ * ledger before they start. Idempotent and safe to run on every instance at once: PostgreSQL decides which
+ * sale exists for a window, and loading never overwrites what the ledger already holds.
+ */
+@Injectable()
+export class EnsureUpcomingSalesUseCase {
+  private readonly logger = new Logger('Scheduler');
+
+  constructor(
+    private readonly sales: SaleRepository,
+    private readonly ledger: SaleLedger,
+    private readonly registry: SaleRegistry,
+    private readonly calendar: SaleCalendar,
+    private readonly settings: SaleSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(): Promise<Sale[]> {
+    const now = this.clock.now();
+    const current = SaleWindow.periodic(now, this.settings.periodMs);
+    const ensured: Sale[] = [];
+    for (const window of [current, current.next()]) {
+      const created = await this.sales.createWithItems(window, this.settings.terms, itemNames(this.settings.terms.itemsTotal));
+      // A sale created by an operator may cover the window: then that one is the sale to have loaded.
+      const sale = created.kind === 'overlaps' ? created.other : created.sale;
+      if (created.kind === 'created') this.logger.log(`created sale ${sale.id} for ${window.startsAt.toISOString()}`);
+      await this.ensureLoaded(sale);
+      ensured.push(sale);
+    }
+    await this.registry.forgetEndedBefore(new Date(now.getTime() - this.settings.retentionMs));
+    return ensured;
+  }
+
+  /** Loads a sale into the ledger unless it is there, then makes it visible to every instance. */
+  async ensureLoaded(sale: Sale): Promise<void> {
+    if (!(await this.ledger.isLoaded(sale.id))) {
+      const started = Date.now();
+      const { items, sold } = await this.sales.stockForLoad(sale.id);
+      if (await this.ledger.load(sale, items, sold)) {
+        this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
+      }
+    }
+    await this.registry.register(sale);
+    this.calendar.remember(sale);
+  }
+}

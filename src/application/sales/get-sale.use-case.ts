@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { Clock } from '../ports/clock.port';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleCalendar } from './sale-calendar.service';
+import { SaleView } from './sale-view';
+
+/** A sale with its live counters: from the ledger while it is loaded, from PostgreSQL afterwards. */
+@Injectable()
+export class GetSaleUseCase {
+  constructor(
+    private readonly calendar: SaleCalendar,
+    private readonly ledger: SaleLedger,
+    private readonly sales: SaleRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async active(): Promise<Result<SaleView, Rejection>> {
+    const now = this.clock.now();
+    const sale = this.calendar.openAt(now);
+    if (!sale) {
+      const next = this.calendar.nextAfter(now);
+      return err(reject(RejectionCode.NoActiveSale, 'No sale is running right now.', next?.window.secondsUntilStart(now)));
+    }
+    return ok(await this.view(sale, now));
+  }
+
+  async byId(id: SaleId): Promise<Result<SaleView, Rejection>> {
+    const sale = this.calendar.find(id) ?? (await this.sales.findById(id));
+    if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${id}.`));
+    return ok(await this.view(sale, this.clock.now()));
+  }
+
+  private async view(sale: Sale, now: Date): Promise<SaleView> {
+    const live = (await this.ledger.liveState(sale.id)) ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
+    return {
+      id: sale.id,
+      startsAt: sale.startsAt.toISOString(),
+      endsAt: sale.endsAt.toISOString(),
+      status: sale.statusAt(now, live),
+      itemsTotal: sale.terms.itemsTotal,
+      itemsSold: live.sold,
+      perUserLimit: sale.terms.perUserLimit,
+      saleCap: sale.terms.saleCap,
+    };
+  }
+}

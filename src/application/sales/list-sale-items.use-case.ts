@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleCalendar } from './sale-calendar.service';
+
+export interface ItemPage {
+  readonly items: { id: number; name: string; sold: boolean }[];
+  readonly nextCursor: string | null;
+}
+
+/** A page of a sale's items, in id order; "sold" is live while the sale is in the ledger. */
+@Injectable()
+export class ListSaleItemsUseCase {
+  constructor(
+    private readonly calendar: SaleCalendar,
+    private readonly ledger: SaleLedger,
+    private readonly sales: SaleRepository,
+  ) {}
+
+  async execute(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<Result<ItemPage, Rejection>> {
+    if (!this.calendar.find(saleId) && !(await this.sales.findById(saleId))) {
+      return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
+    }
+    const rows = await this.sales.listItems(saleId, afterId, limit + 1);
+    const page = rows.slice(0, limit);
+    const left = await this.ledger.unitsLeft(
+      saleId,
+      page.map((r) => r.id),
+    );
+    return ok({
+      items: page.map((r, i) => ({ id: r.id, name: r.name, sold: left[i] === null || left[i] === undefined ? r.sold : left[i]! <= 0 })),
+      nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
+
+/** How recurring sales are run; built from configuration (infrastructure/config). */
+export class SaleSettings {
+  constructor(
+    /** Length of each recurring sale; sales start at multiples of it since the epoch (3600 s: every UTC hour). */
+    readonly periodMs: number,
+    readonly terms: SaleTerms,
+    /** How long a sale's live state is kept after it ends (spent codes still answer, relays drain). */
+    readonly retentionMs: number,
+  ) {}
+}

@@ -1,0 +1,13 @@
+import { SaleStatus } from '../../domain/sale/sale.entity';
+
+/** A sale as the API shows it. */
+export interface SaleView {
+  readonly id: number;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly status: SaleStatus;
+  readonly itemsTotal: number;
+  readonly itemsSold: number;
+  readonly perUserLimit: number;
+  readonly saleCap: number;
+}
