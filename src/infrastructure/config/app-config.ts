@@ -1,0 +1,149 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+/*
+ * Every setting comes from an environment variable, checked once at start. A bad value stops the process
+ * with a message naming the variable (see ConfigError); nothing reads process.env anywhere else.
+ */
+
+const toInt = () => Transform(({ value }) => (typeof value === 'string' && /^-?[0-9]+$/.test(value.trim()) ? Number(value.trim()) : value));
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+const toBool = () => Transform(({ value }) => (typeof value === 'string' ? (BOOLEANS[value.trim().toLowerCase()] ?? value) : value));
+
+export class AppConfig {
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9.:_-]+$/, { message: 'must be a host name or IP address' })
+  HOST = '127.0.0.1';
+
+  @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgresql:// URL' })
+  DATABASE_URL = 'postgresql://flashsale:flashsale@127.0.0.1:5432/flashsale';
+
+  /** Length of each recurring sale; 3600 gives a sale at the top of every UTC hour. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(31 * 24 * 3600)
+  SALE_DURATION_SECONDS = 3600;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SALE_ITEMS = 10_000;
+
+  /** Units that may be sold in the whole sale. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  SALE_CAP = 10_000;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SALE_PER_USER_LIMIT = 10;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SALE_UNITS_PER_ITEM = 1;
+
+  /** How long a sale's live state stays in Redis after the sale ends. */
+  @toInt()
+  @IsInt()
+  @Min(60)
+  @Max(365 * 24 * 3600)
+  SALE_RETENTION_SECONDS = 24 * 3600;
+
+  /** Create and load the current and next recurring sale automatically. */
+  @toBool()
+  @IsBoolean()
+  SALE_SCHEDULER_ENABLED = true;
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  SALE_SCHEDULER_INTERVAL_MS = 5_000;
+
+  /** Run the order worker in this process (the default). */
+  @toBool()
+  @IsBoolean()
+  WORKER_ENABLED = true;
+
+  /** Run only the background work (worker, relays, scheduler), no HTTP. Same as `node dist/worker.js`. */
+  @toBool()
+  @IsBoolean()
+  WORKER_ONLY = false;
+
+  /** Order batches written at once; keep at or below DATABASE_POOL_SIZE. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 4;
+
+  /** Most orders per queued batch (and per PostgreSQL transaction). */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  ORDER_BATCH_SIZE = 250;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DATABASE_POOL_SIZE = 10;
+
+  /** A Redis command that takes longer fails the request with 503 instead of hanging it. */
+  @toInt()
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+  /** On SIGTERM, how long in-flight requests and jobs get to finish. */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_GRACE_MS = 10_000;
+
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and checks the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const defaults = new AppConfig();
+  const given: Record<string, string> = {};
+  for (const key of Object.keys(defaults)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') given[key] = value;
+  }
+  const config = plainToInstance(AppConfig, given);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(given[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

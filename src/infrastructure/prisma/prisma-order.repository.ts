@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { OrderRepository } from '../../application/ports/order.repository.port';
+import { Order } from '../../domain/order/order.entity';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { PrismaService } from './prisma.service';
+
+@Injectable()
+export class PrismaOrderRepository extends OrderRepository {
+  constructor(private readonly prisma: PrismaService) {
+    super();
+  }
+
+  async saveBatch(orders: readonly Order[]): Promise<number> {
+    if (orders.length === 0) return 0;
+    // One short transaction of three statements, whatever the batch size.
+    return this.prisma.$transaction(async (tx) => {
+      const created = await tx.order.createManyAndReturn({
+        data: orders.map((o) => ({
+          id: o.id,
+          saleId: o.saleId,
+          userId: o.userId,
+          checkoutCode: o.checkoutCode,
+          itemCount: o.lines.length,
+          purchasedAt: o.purchasedAt,
+        })),
+        skipDuplicates: true,
+        select: { id: true },
+      });
+      if (created.length === 0) return 0;
+      const fresh = new Set(created.map((c) => c.id));
+      const lines = orders
+        .filter((o) => fresh.has(o.id))
+        .flatMap((o) => o.lines.map((l) => ({ orderId: o.id, itemId: l.itemId, unit: l.unit })));
+      // No skipDuplicates here: a unit already in another order must fail the batch (never sell twice).
+      await tx.orderItem.createMany({ data: lines });
+      const perItem = new Map<number, number>();
+      for (const l of lines) perItem.set(l.itemId, (perItem.get(l.itemId) ?? 0) + 1);
+      await tx.$executeRaw`
+        UPDATE items AS i
+        SET sold_count = i.sold_count + s.n, sold = i.sold_count + s.n >= i.stock
+        FROM (SELECT unnest(${[...perItem.keys()]}::int[]) AS id, unnest(${[...perItem.values()]}::int[]) AS n) AS s
+        WHERE i.id = s.id`;
+      return created.length;
+    });
+  }
+
+  countForSale(saleId: SaleId): Promise<number> {
+    return this.prisma.order.count({ where: { saleId } });
+  }
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { ItemStock } from '../../application/ports/sale-ledger.port';
+import { CreateSaleResult, ItemView, SaleRepository } from '../../application/ports/sale.repository.port';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
+import { SaleWindow } from '../../domain/sale/sale-window.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { Sale as SaleRow } from './generated/client';
+import { PrismaService } from './prisma.service';
+
+function toSale(row: SaleRow): Sale {
+  return Sale.restore(row.id as SaleId, SaleWindow.of(row.startedAt, row.endedAt), {
+    itemsTotal: row.itemsTotal,
+    saleCap: row.saleCap,
+    perUserLimit: row.perUserLimit,
+    unitsPerItem: row.unitsPerItem,
+  });
+}
+
+@Injectable()
+export class PrismaSaleRepository extends SaleRepository {
+  constructor(private readonly prisma: PrismaService) {
+    super();
+  }
+
+  createWithItems(window: SaleWindow, terms: SaleTerms, itemNames: readonly string[]): Promise<CreateSaleResult> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        // The exclusion constraint on sales makes a racing insert wait for ours and then do nothing, so
+        // exactly one sale (with its items) exists per window however many instances try at once.
+        const inserted = await tx.$queryRaw<{ id: number }[]>`
+          INSERT INTO sales (started_at, ended_at, items_total, sale_cap, per_user_limit, units_per_item)
+          VALUES (${window.startsAt}::timestamptz, ${window.endsAt}::timestamptz, ${terms.itemsTotal}, ${terms.saleCap},
+                  ${terms.perUserLimit}, ${terms.unitsPerItem})
+          ON CONFLICT DO NOTHING
+          RETURNING id`;
+        if (inserted.length === 0) {
+          const others = await tx.$queryRaw<SaleRow[]>`
+            SELECT id, started_at AS "startedAt", ended_at AS "endedAt", items_total AS "itemsTotal",
+                   sale_cap AS "saleCap", per_user_limit AS "perUserLimit", units_per_item AS "unitsPerItem",
+                   created_at AS "createdAt"
+            FROM sales
+            WHERE tstzrange(started_at, ended_at) && tstzrange(${window.startsAt}::timestamptz, ${window.endsAt}::timestamptz)
+            ORDER BY started_at LIMIT 1`;
+          const other = others[0];
+          if (!other) throw new Error('sale insert conflicted but no overlapping sale is visible');
+          const sale = toSale(other);
+          const same = sale.startsAt.getTime() === window.startsAt.getTime() && sale.endsAt.getTime() === window.endsAt.getTime();
+          return same ? { kind: 'exists', sale } : { kind: 'overlaps', other: sale };
+        }
+        const id = inserted[0]!.id;
+        await tx.item.createMany({ data: itemNames.map((name) => ({ saleId: id, name, stock: terms.unitsPerItem })) });
+        return { kind: 'created', sale: Sale.restore(id as SaleId, window, terms) };
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+  }
+
+  async findById(id: SaleId): Promise<Sale | null> {
+    const row = await this.prisma.sale.findUnique({ where: { id } });
+    return row ? toSale(row) : null;
+  }
+
+  async listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]> {
+    const rows = await this.prisma.item.findMany({
+      where: { saleId, ...(afterId === null ? {} : { id: { gt: afterId } }) },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true, name: true, stock: true, sold: true },
+    });
+    return rows.map((r) => ({ ...r, id: r.id as ItemId }));
+  }
+
+  async soldUnits(saleId: SaleId): Promise<number> {
+    const agg = await this.prisma.item.aggregate({ where: { saleId }, _sum: { soldCount: true } });
+    return agg._sum.soldCount ?? 0;
+  }
+
+  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; sold: number }> {
+    const rows = await this.prisma.item.findMany({
+      where: { saleId },
+      orderBy: { id: 'asc' },
+      select: { id: true, stock: true, soldCount: true },
+    });
+    let sold = 0;
+    const items = rows.map((r) => {
+      sold += r.soldCount;
+      return { id: r.id as ItemId, unitsLeft: Math.max(0, r.stock - r.soldCount) };
+    });
+    return { items, sold };
+  }
+}

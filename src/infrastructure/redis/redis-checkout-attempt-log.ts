@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { AttemptBatch, CheckoutAttempt, CheckoutAttemptLog } from '../../application/ports/checkout-attempt-log.port';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { UserId } from '../../domain/user/user-id.value-object';
+import { RedisConnections } from './redis-connections';
+import { ATTEMPTS_WITHOUT_SALE_KEY, saleKeys } from './sale-keys';
+import { streamFields } from './stream-fields';
+
+/** Checkout attempts in Redis streams: one per sale (written by checkout.lua) and one for "no sale open". */
+@Injectable()
+export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
+  constructor(private readonly redis: RedisConnections) {
+    super();
+  }
+
+  async logWithoutSale(userId: UserId, itemId: ItemId, result: string): Promise<void> {
+    await this.redis.command.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', 'u', userId, 'i', String(itemId), 'r', result, 't', String(Date.now()));
+  }
+
+  sourcesFor(saleIds: readonly SaleId[]): string[] {
+    return [ATTEMPTS_WITHOUT_SALE_KEY, ...saleIds.map((id) => saleKeys(id).attempts)];
+  }
+
+  async read(source: string, max: number): Promise<AttemptBatch> {
+    const saleId = /^\{sale:(\d+)\}/.exec(source)?.[1];
+    const entries = await this.redis.background.xrange(source, '-', '+', 'COUNT', max);
+    const attempts: CheckoutAttempt[] = entries.map(([entryId, flat]) => {
+      const f = streamFields(flat);
+      return {
+        source,
+        entryId,
+        saleId: saleId ? (Number(saleId) as SaleId) : null,
+        userId: f.u ?? '',
+        itemId: f.i && /^\d{1,10}$/.test(f.i) && Number(f.i) <= 2_147_483_647 ? (Number(f.i) as ItemId) : null,
+        result: f.r ?? 'unknown',
+        attemptedAt: new Date(Number(f.t ?? entryId.split('-')[0])),
+      };
+    });
+    return { source, attempts };
+  }
+
+  async acknowledge(source: string, entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length > 0) await this.redis.background.xdel(source, ...entryIds);
+  }
+}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { OutboxBatch, PurchaseOutbox } from '../../application/ports/purchase-outbox.port';
+import { Order } from '../../domain/order/order.entity';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { RedisConnections } from './redis-connections';
+import { saleKeys } from './sale-keys';
+import { streamFields } from './stream-fields';
+
+/** Reads the outbox stream the purchase script appends to (fields documented in scripts/lua/purchase.lua). */
+@Injectable()
+export class RedisPurchaseOutbox extends PurchaseOutbox {
+  constructor(private readonly redis: RedisConnections) {
+    super();
+  }
+
+  async read(saleId: SaleId, max: number): Promise<OutboxBatch> {
+    const entries = await this.redis.background.xrange(saleKeys(saleId).outbox, '-', '+', 'COUNT', max);
+    const orders: Order[] = entries.map(([, flat]) => {
+      const f = streamFields(flat);
+      return {
+        id: f.o!,
+        saleId,
+        userId: f.u!,
+        checkoutCode: f.c!,
+        lines: f.l!.split(',').map((line) => {
+          const [item, unit] = line.split(':');
+          return { itemId: Number(item) as ItemId, unit: Number(unit) };
+        }),
+        purchasedAt: new Date(Number(f.t)),
+      };
+    });
+    return { entryIds: entries.map(([id]) => id), orders };
+  }
+
+  async acknowledge(saleId: SaleId, entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length > 0) await this.redis.background.xdel(saleKeys(saleId).outbox, ...entryIds);
+  }
+
+  length(saleId: SaleId): Promise<number> {
+    return this.redis.background.xlen(saleKeys(saleId).outbox);
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { SaleRegistry } from '../../application/ports/sale-registry.port';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { SaleWindow } from '../../domain/sale/sale-window.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { RedisConnections } from './redis-connections';
+import { REGISTRY_KEY, REGISTRY_PLANS_KEY } from './sale-keys';
+
+interface Plan {
+  startsAt: number;
+  endsAt: number;
+  itemsTotal: number;
+  saleCap: number;
+  perUserLimit: number;
+  unitsPerItem: number;
+}
+
+/** The shared registry of loaded sales: a sorted set by end time plus a hash of their plans. */
+@Injectable()
+export class RedisSaleRegistry extends SaleRegistry {
+  constructor(private readonly redis: RedisConnections) {
+    super();
+  }
+
+  async register(sale: Sale): Promise<void> {
+    const plan: Plan = { startsAt: sale.startsAt.getTime(), endsAt: sale.endsAt.getTime(), ...sale.terms };
+    await this.redis.background
+      .multi()
+      .hset(REGISTRY_PLANS_KEY, String(sale.id), JSON.stringify(plan))
+      .zadd(REGISTRY_KEY, plan.endsAt, String(sale.id))
+      .exec();
+  }
+
+  async listEndingAfter(since: Date): Promise<Sale[]> {
+    // On the fail-fast connection: the calendar refresh retries every second anyway.
+    const ids = await this.redis.command.zrangebyscore(REGISTRY_KEY, `(${since.getTime()}`, '+inf');
+    if (ids.length === 0) return [];
+    const plans = await this.redis.command.hmget(REGISTRY_PLANS_KEY, ...ids);
+    const sales: Sale[] = [];
+    ids.forEach((id, i) => {
+      const raw = plans[i];
+      if (!raw) return;
+      const p = JSON.parse(raw) as Plan;
+      const { startsAt, endsAt, ...terms } = p;
+      sales.push(Sale.restore(Number(id) as SaleId, SaleWindow.of(new Date(startsAt), new Date(endsAt)), terms));
+    });
+    return sales.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+  }
+
+  async forgetEndedBefore(before: Date): Promise<void> {
+    const ids = await this.redis.background.zrangebyscore(REGISTRY_KEY, '-inf', `(${before.getTime()}`);
+    if (ids.length === 0) return;
+    await this.redis.background
+      .multi()
+      .zrem(REGISTRY_KEY, ...ids)
+      .hdel(REGISTRY_PLANS_KEY, ...ids)
+      .exec();
+  }
+}
