@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './infrastructure/config/app-config';
+import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { CheckoutModule } from './modules/checkout.module';
+import { HealthModule } from './modules/health.module';
+import { OrdersModule } from './modules/orders.module';
+import { PurchaseModule } from './modules/purchase.module';
+import { SalesModule } from './modules/sales.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [InfrastructureModule.forRoot(config), SalesModule, CheckoutModule, PurchaseModule, OrdersModule, HealthModule],
+    };
+  }
+}

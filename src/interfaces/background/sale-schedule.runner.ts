@@ -1,0 +1,51 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Clock } from '../../application/ports/clock.port';
+import { EnsureUpcomingSalesUseCase } from '../../application/sales/ensure-upcoming-sales.use-case';
+import { SaleCalendar } from '../../application/sales/sale-calendar.service';
+import { SaleSettings } from '../../application/sales/sale-settings';
+import { within } from '../../application/shared/within';
+import { AppConfig } from '../../infrastructure/config/app-config';
+import { BackgroundLoop } from './background-loop';
+
+const CALENDAR_REFRESH_MS = 1_000;
+const FIRST_RUN_MS = 10_000;
+
+/**
+ * Keeps this instance's sale calendar fresh and, when the scheduler is on, makes sure the current and next
+ * recurring sale exist and are loaded. The first run happens before the app starts serving, so a fresh
+ * `npm start` answers with a live sale.
+ */
+@Injectable()
+export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Scheduler');
+  private readonly loops: BackgroundLoop[] = [];
+
+  constructor(
+    private readonly calendar: SaleCalendar,
+    private readonly ensureUpcoming: EnsureUpcomingSalesUseCase,
+    private readonly settings: SaleSettings,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // Bounded: with Redis or PostgreSQL away the process still starts (not ready) and the loops heal it.
+    await within(this.refreshCalendar(), FIRST_RUN_MS, 'sale calendar').catch((e: Error) => this.logger.warn(e.message));
+    if (this.config.SALE_SCHEDULER_ENABLED) {
+      await within(this.ensureUpcoming.execute(), FIRST_RUN_MS, 'preparing sales').catch((e: Error) => this.logger.warn(e.message));
+      this.loops.push(
+        new BackgroundLoop('Scheduler', () => this.ensureUpcoming.execute().then(() => 0), this.config.SALE_SCHEDULER_INTERVAL_MS),
+      );
+    }
+    this.loops.push(new BackgroundLoop('SaleCalendar', () => this.refreshCalendar().then(() => 0), CALENDAR_REFRESH_MS));
+    for (const loop of this.loops) loop.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+  }
+
+  private refreshCalendar(): Promise<void> {
+    return this.calendar.refresh(new Date(this.clock.now().getTime() - this.settings.retentionMs));
+  }
+}

@@ -1,0 +1,78 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemCode, sendProblem } from './problem-details';
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+// Messages of Redis/PostgreSQL clients that mean "the dependency is away", not "the request is bad".
+const UNAVAILABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN/i;
+
+const BY_STATUS: Record<number, ProblemCode> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * Everything that is thrown ends here and leaves as problem+json: framework rejections (unknown route,
+ * wrong method, unparsable body) as 4xx, an unreachable Redis or PostgreSQL as 503 with Retry-After, and
+ * only true bugs as 500. Expected business outcomes never come here: controllers answer them directly.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    if (reply.sent) return;
+
+    const status = statusOf(exception);
+    if (status === 404 && isRouteMiss(exception)) {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
+      if (allowed.length > 0) {
+        sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
+          headers: { allow: allowed.join(', ') },
+        });
+        return;
+      }
+      sendProblem(reply, 'not_found', `There is no ${path}.`);
+      return;
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
+      return;
+    }
+    if (UNAVAILABLE.test(messageOf(exception)) || UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))) {
+      this.logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
+      sendProblem(reply, 'service_unavailable', 'A backing service is unavailable; try again shortly.', { retryAfterSeconds: 1 });
+      return;
+    }
+    this.logger.error(`${request.method} ${request.url}: ${(exception as Error)?.stack ?? String(exception)}`);
+    sendProblem(reply, 'internal_error', 'Something went wrong on our side.');
+  }
+}
+
+function statusOf(e: unknown): number | undefined {
+  if (e instanceof HttpException) return e.getStatus();
+  const s = (e as { statusCode?: unknown })?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof HttpException) {
+    const r = e.getResponse();
+    const m = typeof r === 'object' && r !== null ? (r as { message?: unknown }).message : r;
+    return Array.isArray(m) ? m.join('; ') : String(m ?? e.message);
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Nest's not-found handler throws NotFoundException("Cannot GET /x"); nothing else of ours throws 404. */
+function isRouteMiss(e: unknown): boolean {
+  return e instanceof HttpException && /^Cannot [A-Z]+ /.test(messageOf(e));
+}

@@ -1,0 +1,65 @@
+import type { FastifyReply } from 'fastify';
+import { Rejection, RejectionCode } from '../../domain/shared/rejection';
+
+/**
+ * The one place that maps an outcome code to HTTP. Every error leaves as RFC 9457 problem+json with a stable
+ * `code`; `type` is a URN built from it, so clients can branch on either.
+ */
+export const HttpOnlyCode = {
+  NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  UnsupportedMediaType: 'unsupported_media_type',
+  PayloadTooLarge: 'payload_too_large',
+  ServiceUnavailable: 'service_unavailable',
+  InternalError: 'internal_error',
+} as const;
+export type ProblemCode = RejectionCode | (typeof HttpOnlyCode)[keyof typeof HttpOnlyCode];
+
+const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
+  invalid_request: { status: 400, title: 'Invalid request' },
+  no_active_sale: { status: 409, title: 'No active sale' },
+  sale_not_found: { status: 404, title: 'Sale not found' },
+  sale_not_started: { status: 409, title: 'Sale not started' },
+  sale_ended: { status: 409, title: 'Sale ended' },
+  sale_paused: { status: 409, title: 'Sale paused' },
+  sale_sold_out: { status: 409, title: 'Sale sold out' },
+  item_not_found: { status: 404, title: 'Item not found' },
+  item_sold_out: { status: 409, title: 'Item sold out' },
+  user_limit_reached: { status: 409, title: 'User limit reached' },
+  checkout_not_found: { status: 404, title: 'Checkout not found' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  service_unavailable: { status: 503, title: 'Service unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+};
+
+export interface ProblemExtras {
+  /** For invalid_request: the parameter at fault. */
+  readonly parameter?: string;
+  readonly retryAfterSeconds?: number;
+  readonly headers?: Record<string, string>;
+}
+
+export function problemStatus(code: ProblemCode): number {
+  return PROBLEMS[code].status;
+}
+
+export function problemBody(code: ProblemCode, detail: string, parameter?: string) {
+  const { status, title } = PROBLEMS[code];
+  return { type: `urn:flashsale:problem:${code}`, title, status, detail, code, ...(parameter ? { parameter } : {}) };
+}
+
+export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: ProblemExtras = {}): FastifyReply {
+  if (extras.retryAfterSeconds !== undefined) reply.header('retry-after', String(extras.retryAfterSeconds));
+  for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
+  return reply
+    .code(PROBLEMS[code].status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(JSON.stringify(problemBody(code, detail, extras.parameter)));
+}
+
+export function sendRejection(reply: FastifyReply, rejection: Rejection): FastifyReply {
+  return sendProblem(reply, rejection.code, rejection.detail, { retryAfterSeconds: rejection.retryAfterSeconds });
+}

@@ -1,0 +1,56 @@
+import type { FastifyReply } from 'fastify';
+import { sendProblem } from './problem-details';
+
+/** A parameter that failed to parse; answered as 400 invalid_request naming the parameter. */
+export class InvalidParam {
+  constructor(
+    readonly name: string,
+    readonly detail: string,
+  ) {}
+
+  send(reply: FastifyReply): FastifyReply {
+    return sendProblem(reply, 'invalid_request', this.detail, { parameter: this.name });
+  }
+}
+
+type Source = Record<string, unknown> | undefined | null;
+
+/**
+ * Reads one parameter from a query or path object, trying each accepted name (aliases) in turn. A parameter
+ * given twice, under one name or two with different values, is refused rather than guessed at.
+ */
+export function param<T>(source: Source, names: readonly string[], parse: (raw: string) => T | null, expected: string): T | InvalidParam {
+  const main = names[0]!;
+  let found: string | undefined;
+  let foundName = main;
+  for (const name of names) {
+    const raw = source?.[name];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string') return new InvalidParam(name, `${name} must be given once, as ${expected}.`);
+    if (found !== undefined && found !== raw) return new InvalidParam(name, `${foundName} and ${name} name the same thing and disagree.`);
+    found = raw;
+    foundName = name;
+  }
+  if (found === undefined || found === '') return new InvalidParam(main, `${main} is required: ${expected}.`);
+  const value = parse(found);
+  return value === null ? new InvalidParam(foundName, `${foundName} must be ${expected}.`) : value;
+}
+
+/** Like param(), but absent means `fallback`. */
+export function optionalParam<T>(
+  source: Source,
+  name: string,
+  parse: (raw: string) => T | null,
+  expected: string,
+  fallback: T,
+): T | InvalidParam {
+  return source?.[name] === undefined ? fallback : param(source, [name], parse, expected);
+}
+
+export function intInRange(min: number, max: number) {
+  return (raw: string): number | null => {
+    if (!/^[0-9]{1,10}$/.test(raw)) return null;
+    const n = Number(raw);
+    return n >= min && n <= max ? n : null;
+  };
+}

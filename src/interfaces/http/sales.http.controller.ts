@@ -1,0 +1,49 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { GetSaleUseCase } from '../../application/sales/get-sale.use-case';
+import { ListSaleItemsUseCase } from '../../application/sales/list-sale-items.use-case';
+import { ItemId, parseItemId } from '../../domain/sale/item-id.value-object';
+import { parseSaleId } from '../../domain/sale/sale-id.value-object';
+import { sendRejection } from './problem-details';
+import { InvalidParam, intInRange, optionalParam, param } from './request-params';
+
+export const MAX_ITEMS_PAGE = 1000;
+
+/** GET /sales/active, GET /sales/:id, GET /sales/:id/items?limit=&cursor= */
+@Controller('sales')
+export class SalesHttpController {
+  constructor(
+    private readonly getSale: GetSaleUseCase,
+    private readonly listItems: ListSaleItemsUseCase,
+  ) {}
+
+  @Get('active')
+  async active(@Res() reply: FastifyReply): Promise<FastifyReply> {
+    const result = await this.getSale.active();
+    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+  }
+
+  @Get(':id')
+  async byId(@Param() params: Record<string, unknown>, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
+    if (id instanceof InvalidParam) return id.send(reply);
+    const result = await this.getSale.byId(id);
+    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+  }
+
+  @Get(':id/items')
+  async items(
+    @Param() params: Record<string, unknown>,
+    @Query() query: Record<string, unknown>,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
+    if (id instanceof InvalidParam) return id.send(reply);
+    const limit = optionalParam(query, 'limit', intInRange(1, MAX_ITEMS_PAGE), `an integer from 1 to ${MAX_ITEMS_PAGE}`, 100);
+    if (limit instanceof InvalidParam) return limit.send(reply);
+    const cursor = optionalParam<ItemId | null>(query, 'cursor', parseItemId, 'the nextCursor of a previous page', null);
+    if (cursor instanceof InvalidParam) return cursor.send(reply);
+    const result = await this.listItems.execute(id, cursor, limit);
+    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { PurchaseUseCase } from '../application/purchase/purchase.use-case';
+import { PurchaseHttpController } from '../interfaces/http/purchase.http.controller';
+
+/** Purchase: buying a checkout, atomically, in the ledger. */
+@Module({
+  controllers: [PurchaseHttpController],
+  providers: [PurchaseUseCase],
+  exports: [PurchaseUseCase],
+})
+export class PurchaseModule {}
