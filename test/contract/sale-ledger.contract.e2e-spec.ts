@@ -1,0 +1,153 @@
+import { CheckoutCode, composeCheckoutCode } from '../../src/domain/checkout/checkout-code.value-object';
+import { ItemId } from '../../src/domain/sale/item-id.value-object';
+import { SaleId } from '../../src/domain/sale/sale-id.value-object';
+import { checkoutVerdict, purchaseItemVerdict, PurchaseFailureReason } from '../../src/domain/sale/sale-rules';
+import { SaleWindow } from '../../src/domain/sale/sale-window.value-object';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { UserId } from '../../src/domain/user/user-id.value-object';
+import { LedgerCheckoutResult, LedgerPurchaseResult } from '../../src/application/ports/sale-ledger.port';
+import { loadConfig } from '../../src/infrastructure/config/app-config';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { RedisSaleLedger } from '../../src/infrastructure/redis/redis-sale-ledger';
+import { wipeState } from '../support/test-env';
+
+/*
+ * The Lua scripts must apply exactly the rules written in src/domain/sale/sale-rules.ts. This drives the real
+ * scripts and a plain in-memory model built on those rules with the same long random sequences of
+ * checkouts and purchases, and requires identical answers at every step.
+ */
+
+interface ModelCheckout {
+  user: string;
+  items: ItemId[];
+  result?: LedgerPurchaseResult;
+}
+
+class ModelLedger {
+  private readonly left = new Map<number, number>();
+  private readonly bought = new Map<string, number>();
+  private readonly open = new Map<string, CheckoutCode>();
+  private readonly checkouts = new Map<string, ModelCheckout>();
+  private sold = 0;
+
+  constructor(
+    items: { id: ItemId; unitsLeft: number }[],
+    private readonly cap: number,
+    private readonly limit: number,
+  ) {
+    for (const i of items) this.left.set(i.id, i.unitsLeft);
+  }
+
+  checkout(user: UserId, item: ItemId, codeIfNew: CheckoutCode): LedgerCheckoutResult {
+    const code = this.open.get(user);
+    const current = code ? this.checkouts.get(code)! : { user, items: [] };
+    const verdict = checkoutVerdict({
+      phase: 'open',
+      paused: false,
+      unitsLeft: this.left.has(item) ? this.left.get(item)! : null,
+      saleSold: this.sold,
+      saleCap: this.cap,
+      alreadyInCheckout: current.items.includes(item),
+      userBought: this.bought.get(user) ?? 0,
+      itemsInCheckout: current.items.length,
+      perUserLimit: this.limit,
+    });
+    if (verdict !== 'add' && verdict !== 'unchanged') return { kind: 'rejected', reason: verdict };
+    const finalCode = code ?? codeIfNew;
+    if (verdict === 'add') current.items.push(item);
+    this.checkouts.set(finalCode, current);
+    this.open.set(user, finalCode);
+    return { kind: 'ok', code: finalCode, items: [...current.items], expiresAt: new Date(0), added: verdict === 'add' };
+  }
+
+  purchase(code: CheckoutCode, orderId: string): LedgerPurchaseResult {
+    const c = this.checkouts.get(code);
+    if (!c) return { kind: 'rejected', reason: 'checkout_not_found' };
+    if (c.result) return c.result;
+    const purchased: ItemId[] = [];
+    const failed: { id: ItemId; reason: PurchaseFailureReason }[] = [];
+    for (const item of c.items) {
+      const verdict = purchaseItemVerdict({
+        unitsLeft: this.left.get(item)!,
+        userBought: this.bought.get(c.user) ?? 0,
+        perUserLimit: this.limit,
+        saleSold: this.sold,
+        saleCap: this.cap,
+      });
+      if (verdict !== 'buy') {
+        failed.push({ id: item, reason: verdict });
+        continue;
+      }
+      this.left.set(item, this.left.get(item)! - 1);
+      this.bought.set(c.user, (this.bought.get(c.user) ?? 0) + 1);
+      this.sold++;
+      purchased.push(item);
+    }
+    c.result = { kind: 'done', orderId: purchased.length ? orderId : null, purchased, failed };
+    if (this.open.get(c.user) === code) this.open.delete(c.user);
+    return c.result;
+  }
+}
+
+describe('the Lua scripts and the domain rules', () => {
+  let redis: RedisConnections;
+  let ledger: RedisSaleLedger;
+
+  beforeAll(async () => {
+    await wipeState();
+    const config = loadConfig(process.env);
+    redis = new RedisConnections(config);
+    await redis.onModuleInit();
+    ledger = new RedisSaleLedger(redis, config);
+  });
+
+  afterAll(async () => {
+    await redis.onApplicationShutdown();
+  });
+
+  it.each([1, 2, 3, 4, 5, 6])('agree on a random history (seed %i)', async (seed) => {
+    let state = seed * 7919;
+    const random = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((state / 2 ** 31) * n);
+    };
+    const saleId = (1000 + seed) as SaleId;
+    const items = Array.from({ length: 6 }, (_, i) => ({ id: (i + 1) as ItemId, unitsLeft: 1 + (i % 3) }));
+    const cap = 7;
+    const limit = 3;
+    const now = Date.now();
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: items.length,
+      saleCap: cap,
+      perUserLimit: limit,
+      unitsPerItem: 3,
+    });
+    await ledger.load(sale, items, 0);
+    const model = new ModelLedger(items, cap, limit);
+    const users = ['u1', 'u2', 'u3', 'u4'] as UserId[];
+    const codes: CheckoutCode[] = [];
+
+    for (let step = 0; step < 300; step++) {
+      if (random(3) < 2) {
+        const user = users[random(users.length)]!;
+        const item = (random(8) + 1) as ItemId; // 7 and 8 are not in the sale
+        const fresh = composeCheckoutCode(saleId, `seed${seed}step${step}xxxxxxxx`);
+        const real = await ledger.checkout(saleId, user, item, fresh);
+        const expected = model.checkout(user, item, fresh);
+        if (real.kind === 'ok') codes.push(real.code);
+        expect({ step, op: 'checkout', user, item, result: { ...real, expiresAt: undefined } }).toEqual({
+          step,
+          op: 'checkout',
+          user,
+          item,
+          result: { ...expected, expiresAt: undefined },
+        });
+      } else {
+        const code = codes.length && random(5) > 0 ? codes[random(codes.length)]! : composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx');
+        const orderId = `order-${seed}-${step}`;
+        const real = await ledger.purchase(saleId, code, orderId);
+        expect({ step, op: 'purchase', code, result: real }).toEqual({ step, op: 'purchase', code, result: model.purchase(code, orderId) });
+      }
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import request from 'supertest';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { rawRedis, wipeState, withPg } from '../support/test-env';
+
+/*
+ * Bad input of every kind gets a 4xx problem+json with a stable code, and changes nothing: the sale's state
+ * in Redis and the tables in PostgreSQL are byte-for-byte what they were.
+ */
+
+let t: TestApp;
+let sale: Sale;
+let items: number[];
+let openCode: string;
+
+beforeAll(async () => {
+  await wipeState();
+  t = await startTestApp();
+  sale = await createOpenSale(t, { itemsTotal: 5, perUserLimit: 2 });
+  items = await itemIdsOf(t, sale);
+  openCode = (await request(t.url).post('/checkout').query({ user_id: 'bob', id: items[0] })).body.code;
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+async function snapshot(): Promise<unknown> {
+  const redis = rawRedis();
+  try {
+    const tag = `{sale:${sale.id}}`;
+    const hashes = await Promise.all(['meta', 'stock', 'bought', 'open', 'checkouts'].map((k) => redis.hgetall(`${tag}:${k}`)));
+    const outbox = await redis.xlen(`${tag}:outbox`);
+    const pg = await withPg(
+      async (c) =>
+        (
+          await c.query(
+            'SELECT (SELECT count(*) FROM orders) o, (SELECT count(*) FROM order_items) l, (SELECT count(*) FROM items WHERE sold) s',
+          )
+        ).rows[0],
+    );
+    return { hashes, outbox, pg };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+type Case = [name: string, send: () => request.Test, status: number, code: string, parameter?: string];
+
+const long = 'u'.repeat(65);
+const cases = (): Case[] => [
+  ['checkout without parameters', () => request(t.url).post('/checkout'), 400, 'invalid_request', 'user_id'],
+  ['empty user_id', () => request(t.url).post(`/checkout?user_id=&id=${items[1]}`), 400, 'invalid_request', 'user_id'],
+  ['user_id too long', () => request(t.url).post(`/checkout?user_id=${long}&id=${items[1]}`), 400, 'invalid_request', 'user_id'],
+  ['user_id with a space', () => request(t.url).post(`/checkout?user_id=bad%20user&id=${items[1]}`), 400, 'invalid_request', 'user_id'],
+  ['user_id given twice', () => request(t.url).post(`/checkout?user_id=a&user_id=b&id=${items[1]}`), 400, 'invalid_request', 'user_id'],
+  ['missing item id', () => request(t.url).post('/checkout?user_id=carol'), 400, 'invalid_request', 'id'],
+  ['item id not a number', () => request(t.url).post('/checkout?user_id=carol&id=abc'), 400, 'invalid_request', 'id'],
+  ['item id zero', () => request(t.url).post('/checkout?user_id=carol&id=0'), 400, 'invalid_request', 'id'],
+  ['item id negative', () => request(t.url).post('/checkout?user_id=carol&id=-3'), 400, 'invalid_request', 'id'],
+  ['item id fractional', () => request(t.url).post('/checkout?user_id=carol&id=1.5'), 400, 'invalid_request', 'id'],
+  ['item id too large', () => request(t.url).post('/checkout?user_id=carol&id=99999999999'), 400, 'invalid_request', 'id'],
+  [
+    'id and item_id disagree',
+    () => request(t.url).post(`/checkout?user_id=carol&id=${items[1]}&item_id=${items[2]}`),
+    400,
+    'invalid_request',
+    'item_id',
+  ],
+  ['unknown item', () => request(t.url).post('/checkout?user_id=carol&id=999999'), 404, 'item_not_found'],
+  ['checkout with GET', () => request(t.url).get(`/checkout?user_id=carol&id=${items[1]}`), 405, 'method_not_allowed'],
+  [
+    'malformed JSON body',
+    () => request(t.url).post(`/checkout?user_id=carol&id=${items[1]}`).set('content-type', 'application/json').send('{oops'),
+    400,
+    'invalid_request',
+  ],
+  [
+    'body too large',
+    () => request(t.url).post(`/checkout?user_id=carol&id=${items[1]}`).set('content-type', 'text/plain').send('x'.repeat(100_000)),
+    413,
+    'payload_too_large',
+  ],
+  [
+    'unsupported body type',
+    () => request(t.url).post(`/checkout?user_id=carol&id=${items[1]}`).set('content-type', 'application/xml').send('<a/>'),
+    415,
+    'unsupported_media_type',
+  ],
+  ['purchase without code', () => request(t.url).post('/purchase'), 400, 'invalid_request', 'code'],
+  ['purchase with a malformed code', () => request(t.url).post('/purchase?code=nonsense'), 400, 'invalid_request', 'code'],
+  [
+    'purchase with an unknown code',
+    () => request(t.url).post(`/purchase?code=${sale.id}-AAAAAAAAAAAAAAAAAAAAAA`),
+    404,
+    'checkout_not_found',
+  ],
+  ['purchase in an unknown sale', () => request(t.url).post('/purchase?code=987654-AAAAAAAAAAAAAAAAAAAAAA'), 404, 'checkout_not_found'],
+  ['purchase with PUT', () => request(t.url).put(`/purchase?code=${openCode}`), 405, 'method_not_allowed'],
+  ['purchase code given twice', () => request(t.url).post(`/purchase?code=${openCode}&code=${openCode}`), 400, 'invalid_request', 'code'],
+  ['sale id not a number', () => request(t.url).get('/sales/abc'), 400, 'invalid_request', 'id'],
+  ['sale id zero', () => request(t.url).get('/sales/0'), 400, 'invalid_request', 'id'],
+  ['unknown sale', () => request(t.url).get('/sales/987654'), 404, 'sale_not_found'],
+  ['items of an unknown sale', () => request(t.url).get('/sales/987654/items'), 404, 'sale_not_found'],
+  ['items limit zero', () => request(t.url).get(`/sales/${sale.id}/items?limit=0`), 400, 'invalid_request', 'limit'],
+  ['items limit above 1000', () => request(t.url).get(`/sales/${sale.id}/items?limit=1001`), 400, 'invalid_request', 'limit'],
+  ['items cursor not an id', () => request(t.url).get(`/sales/${sale.id}/items?cursor=xyz`), 400, 'invalid_request', 'cursor'],
+  ['unknown route', () => request(t.url).get('/nope'), 404, 'not_found'],
+  ['delete the active sale', () => request(t.url).delete('/sales/active'), 405, 'method_not_allowed'],
+];
+
+describe('bad input', () => {
+  it.each(cases().map((c, i) => [c[0], i] as const))('%s: 4xx problem+json, nothing changed', async (_name, index) => {
+    const [, send, status, code, parameter] = cases()[index]!;
+    const before = await snapshot();
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = JSON.parse(res.text);
+    expect(body).toMatchObject({ status, code, type: `urn:flashsale:problem:${code}` });
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.detail).toBe('string');
+    if (parameter) expect(body.parameter).toBe(parameter);
+    if (status === 405) expect(res.headers.allow).toBeTruthy();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('still serves good requests afterwards', async () => {
+    const res = await request(t.url).post('/checkout').query({ user_id: 'carol', item_id: items[1] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ saleId: sale.id, items: [items[1]] });
+  });
+});
