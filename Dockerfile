@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Single-container deploy: the API, the order worker and the background loops in one process
+# (run a second container with `node dist/worker.js` to scale the worker out).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
+COPY prisma ./prisma
+COPY src ./src
+RUN npx prisma generate && npx tsc -p tsconfig.build.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+WORKDIR /app
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json prisma.config.ts ./
+COPY --chown=node:node prisma ./prisma
+COPY --chown=node:node scripts/lua ./scripts/lua
+COPY --chown=node:node scripts/docker-entrypoint.sh ./scripts/docker-entrypoint.sh
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=5s --timeout=2s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The entrypoint applies migrations, then execs node so SIGTERM reaches the app (graceful shutdown).
+ENTRYPOINT ["./scripts/docker-entrypoint.sh"]
+CMD ["node", "dist/main.js"]
