@@ -9,67 +9,95 @@ KEYS[3] {sale:<id>}:bought     hash: userId -> units bought
 KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON {u=userId, i=[itemIds], s="open"|"spent", r=result})
 KEYS[6] {sale:<id>}:attempts   stream: one entry per attempt (u user, i item, r result, t ms)
+KEYS[7] {sale:<id>}:idem:<hash> idempotency record (see idempotency-claim.lua); unused when ARGV[5] is ""
 ARGV[1] user id
 ARGV[2] item id
 ARGV[3] code for a new checkout, used only when the user has no open one
 ARGV[4] how long (ms) after the sale's end the keys created here are kept
+ARGV[5] idempotency claim token from idempotency-claim.lua, or "" without an Idempotency-Key
+ARGV[6] how long (ms) the idempotency record keeps the result
 
 Returns {"ok", code, "itemId,itemId,...", endsAtMs, "added"|"unchanged"}
      or {rejection}: one of no_active_sale sale_not_started sale_paused item_not_found item_sold_out
-                     sale_sold_out user_limit_reached
+                     sale_sold_out user_limit_reached idempotency_key_in_use
+The result is also stored in the idempotency record, in the same atomic step (refusals that can change
+by themselves, such as sale_paused, release the key instead).
 ]]
 local user, item, fresh_code, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local idem_token, idem_ttl = ARGV[5], ARGV[6]
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-
-local function record(result)
-  redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', result, 't', now)
+-- With an idempotency key, only the holder of the claim may do the work (its claim may have expired).
+local idem
+if idem_token ~= '' then
+  local raw = redis.call('GET', KEYS[7])
+  idem = raw and cjson.decode(raw)
+  if not idem or idem.s ~= 'p' or idem.t ~= idem_token then return { 'idempotency_key_in_use' } end
 end
 
-local function no(reason)
-  record(reason)
-  return { reason }
-end
+local function run()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
-if not m[1] then return no('no_active_sale') end -- not loaded (or expired): nothing to sell
-local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])
-if now < starts_at then return no('sale_not_started') end
-if now >= ends_at then return no('no_active_sale') end
-if m[6] == '1' then return no('sale_paused') end
-
-local units_left = redis.call('HGET', KEYS[2], item)
-if not units_left then return no('item_not_found') end
-units_left = tonumber(units_left)
-
-local code = redis.call('HGET', KEYS[4], user)
-local checkout
-if code then
-  checkout = cjson.decode(redis.call('HGET', KEYS[5], code))
-  for _, id in ipairs(checkout.i) do
-    if id == item then
-      record('accepted')
-      return { 'ok', code, table.concat(checkout.i, ','), ends_at, 'unchanged' }
-    end
+  local function record(result)
+    redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', result, 't', now)
   end
-else
-  checkout = { u = user, i = {}, s = 'open' }
+
+  local function no(reason)
+    record(reason)
+    return { reason }
+  end
+
+  local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
+  if not m[1] then return no('no_active_sale') end -- not loaded (or expired): nothing to sell
+  local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])
+  if now < starts_at then return no('sale_not_started') end
+  if now >= ends_at then return no('no_active_sale') end
+  if m[6] == '1' then return no('sale_paused') end
+
+  local units_left = redis.call('HGET', KEYS[2], item)
+  if not units_left then return no('item_not_found') end
+  units_left = tonumber(units_left)
+
+  local code = redis.call('HGET', KEYS[4], user)
+  local checkout
+  if code then
+    checkout = cjson.decode(redis.call('HGET', KEYS[5], code))
+    for _, id in ipairs(checkout.i) do
+      if id == item then
+        record('accepted')
+        return { 'ok', code, table.concat(checkout.i, ','), tostring(ends_at), 'unchanged' }
+      end
+    end
+  else
+    checkout = { u = user, i = {}, s = 'open' }
+  end
+
+  if units_left <= 0 then return no('item_sold_out') end
+  if tonumber(m[5] or '0') >= tonumber(m[3]) then return no('sale_sold_out') end
+  local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
+  if bought + #checkout.i + 1 > tonumber(m[4]) then return no('user_limit_reached') end
+
+  checkout.i[#checkout.i + 1] = item
+  if not code then
+    code = fresh_code
+    redis.call('HSET', KEYS[4], user, code)
+    -- Keys created lazily get the sale's lifetime here, once per new checkout rather than on every call.
+    redis.call('PEXPIREAT', KEYS[4], ends_at + retention)
+  end
+  redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
+  redis.call('PEXPIREAT', KEYS[5], ends_at + retention)
+  record('accepted')
+  return { 'ok', code, table.concat(checkout.i, ','), tostring(ends_at), 'added' }
 end
 
-if units_left <= 0 then return no('item_sold_out') end
-if tonumber(m[5] or '0') >= tonumber(m[3]) then return no('sale_sold_out') end
-local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if bought + #checkout.i + 1 > tonumber(m[4]) then return no('user_limit_reached') end
-
-checkout.i[#checkout.i + 1] = item
-if not code then
-  code = fresh_code
-  redis.call('HSET', KEYS[4], user, code)
-  -- Keys created lazily get the sale's lifetime here, once per new checkout rather than on every call.
-  redis.call('PEXPIREAT', KEYS[4], ends_at + retention)
+local result = run()
+if idem then
+  -- Refusals that may change by themselves (a pause, a sale not yet open) release the key instead, so a
+  -- retry with it is processed afresh rather than answered from the record.
+  if result[1] == 'sale_paused' or result[1] == 'sale_not_started' or result[1] == 'no_active_sale' then
+    redis.call('DEL', KEYS[7])
+  else
+    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, r = result }), 'PX', idem_ttl)
+  end
 end
-redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
-redis.call('PEXPIREAT', KEYS[5], ends_at + retention)
-record('accepted')
-return { 'ok', code, table.concat(checkout.i, ','), ends_at, 'added' }
+return result

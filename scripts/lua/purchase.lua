@@ -13,61 +13,90 @@ KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON, see checkout.lua)
 KEYS[6] {sale:<id>}:outbox     stream: acknowledged orders waiting for the queue
                                (o orderId, c code, u userId, l "itemId:unit,...", t purchasedAtMs)
+KEYS[7] {sale:<id>}:idem:<hash> idempotency record (see idempotency-claim.lua); unused when ARGV[4] is ""
 ARGV[1] checkout code
 ARGV[2] order id to use if something is bought (fresh)
 ARGV[3] how long (ms) after the sale's end the keys created here are kept
+ARGV[4] idempotency claim token from idempotency-claim.lua, or "" without an Idempotency-Key
+ARGV[5] how long (ms) the idempotency record keeps the result
 
 Returns {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs}
-     or {rejection}: one of checkout_not_found sale_ended sale_paused
+     or {rejection}: one of checkout_not_found sale_ended sale_paused idempotency_key_in_use
+The result is also stored in the idempotency record, in the same atomic step (refusals that can change
+by themselves, such as sale_paused, release the key instead).
 ]]
 local code, order_id, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local idem_token, idem_ttl = ARGV[4], ARGV[5]
 
-local raw = redis.call('HGET', KEYS[5], code)
-if not raw then return { 'checkout_not_found' } end
-local checkout = cjson.decode(raw)
-if checkout.s == 'spent' then
-  local r = checkout.r
-  return { 'done', r.o, r.p, r.f, r.t }
+-- With an idempotency key, only the holder of the claim may do the work (its claim may have expired).
+local idem
+if idem_token ~= '' then
+  local raw = redis.call('GET', KEYS[7])
+  idem = raw and cjson.decode(raw)
+  if not idem or idem.s ~= 'p' or idem.t ~= idem_token then return { 'idempotency_key_in_use' } end
 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local m = redis.call('HMGET', KEYS[1], 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
-if not m[1] or now >= tonumber(m[1]) then return { 'sale_ended' } end
-if m[5] == '1' then return { 'sale_paused' } end
-
-local cap, limit = tonumber(m[2]), tonumber(m[3])
-local sold = tonumber(m[4] or '0')
-local user = checkout.u
-local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-local purchased, failed, lines = {}, {}, {}
-for _, item in ipairs(checkout.i) do
-  local left = tonumber(redis.call('HGET', KEYS[2], item) or '0')
-  local reason
-  if left <= 0 then reason = 'item_sold_out'
-  elseif bought >= limit then reason = 'user_limit_reached'
-  elseif sold >= cap then reason = 'sale_sold_out'
+local function run()
+  local raw = redis.call('HGET', KEYS[5], code)
+  if not raw then return { 'checkout_not_found' } end
+  local checkout = cjson.decode(raw)
+  if checkout.s == 'spent' then
+    local r = checkout.r
+    return { 'done', r.o, r.p, r.f, tostring(r.t) }
   end
-  if reason then
-    failed[#failed + 1] = item .. ':' .. reason
+
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local m = redis.call('HMGET', KEYS[1], 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
+  if not m[1] or now >= tonumber(m[1]) then return { 'sale_ended' } end
+  if m[5] == '1' then return { 'sale_paused' } end
+
+  local cap, limit = tonumber(m[2]), tonumber(m[3])
+  local sold = tonumber(m[4] or '0')
+  local user = checkout.u
+  local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
+  local purchased, failed, lines = {}, {}, {}
+  for _, item in ipairs(checkout.i) do
+    local left = tonumber(redis.call('HGET', KEYS[2], item) or '0')
+    local reason
+    if left <= 0 then reason = 'item_sold_out'
+    elseif bought >= limit then reason = 'user_limit_reached'
+    elseif sold >= cap then reason = 'sale_sold_out'
+    end
+    if reason then
+      failed[#failed + 1] = item .. ':' .. reason
+    else
+      redis.call('HSET', KEYS[2], item, left - 1)
+      bought, sold = bought + 1, sold + 1
+      purchased[#purchased + 1] = item
+      -- The unit number (left before this sale) is unique per item: the database's guard against double sale.
+      lines[#lines + 1] = item .. ':' .. left
+    end
+  end
+
+  -- l (the order's lines) lets the reconciler rebuild an order that never reached PostgreSQL.
+  local result = { o = '', p = table.concat(purchased, ','), f = table.concat(failed, ','), t = now, l = table.concat(lines, ',') }
+  if #purchased > 0 then
+    result.o = order_id
+    redis.call('HSET', KEYS[3], user, bought)
+    redis.call('PEXPIREAT', KEYS[3], tonumber(m[1]) + retention)
+    redis.call('HSET', KEYS[1], 'sold', sold)
+    redis.call('XADD', KEYS[6], '*', 'o', order_id, 'c', code, 'u', user, 'l', table.concat(lines, ','), 't', now)
+  end
+  checkout.s, checkout.r = 'spent', result
+  redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
+  if redis.call('HGET', KEYS[4], user) == code then redis.call('HDEL', KEYS[4], user) end
+  return { 'done', result.o, result.p, result.f, tostring(now) }
+end
+
+local result = run()
+if idem then
+  -- Refusals that may change by themselves (a pause, a sale not yet open) release the key instead, so a
+  -- retry with it is processed afresh rather than answered from the record.
+  if result[1] == 'sale_paused' or result[1] == 'sale_not_started' or result[1] == 'no_active_sale' then
+    redis.call('DEL', KEYS[7])
   else
-    redis.call('HSET', KEYS[2], item, left - 1)
-    bought, sold = bought + 1, sold + 1
-    purchased[#purchased + 1] = item
-    -- The unit number (left before this sale) is unique per item: the database's guard against double sale.
-    lines[#lines + 1] = item .. ':' .. left
+    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, r = result }), 'PX', idem_ttl)
   end
 end
-
-local result = { o = '', p = table.concat(purchased, ','), f = table.concat(failed, ','), t = now }
-if #purchased > 0 then
-  result.o = order_id
-  redis.call('HSET', KEYS[3], user, bought)
-  redis.call('PEXPIREAT', KEYS[3], tonumber(m[1]) + retention)
-  redis.call('HSET', KEYS[1], 'sold', sold)
-  redis.call('XADD', KEYS[6], '*', 'o', order_id, 'c', code, 'u', user, 'l', table.concat(lines, ','), 't', now)
-end
-checkout.s, checkout.r = 'spent', result
-redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
-if redis.call('HGET', KEYS[4], user) == code then redis.call('HDEL', KEYS[4], user) end
-return { 'done', result.o, result.p, result.f, now }
+return result

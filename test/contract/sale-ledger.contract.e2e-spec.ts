@@ -132,7 +132,7 @@ describe('the Lua scripts and the domain rules', () => {
         const user = users[random(users.length)]!;
         const item = (random(8) + 1) as ItemId; // 7 and 8 are not in the sale
         const fresh = composeCheckoutCode(saleId, `seed${seed}step${step}xxxxxxxx`);
-        const real = await ledger.checkout(saleId, user, item, fresh);
+        const { result: real } = await ledger.checkout(saleId, user, item, fresh, null);
         const expected = model.checkout(user, item, fresh);
         if (real.kind === 'ok') codes.push(real.code);
         expect({ step, op: 'checkout', user, item, result: { ...real, expiresAt: undefined } }).toEqual({
@@ -145,7 +145,7 @@ describe('the Lua scripts and the domain rules', () => {
       } else {
         const code = codes.length && random(5) > 0 ? codes[random(codes.length)]! : composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx');
         const orderId = `order-${seed}-${step}`;
-        const real = await ledger.purchase(saleId, code, orderId);
+        const { result: real } = await ledger.purchase(saleId, code, orderId, null);
         expect({ step, op: 'purchase', code, result: real }).toEqual({ step, op: 'purchase', code, result: model.purchase(code, orderId) });
       }
     }

@@ -2,29 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { Checkout } from '../../domain/checkout/checkout';
 import { composeCheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
-import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
-import { Result, err, ok } from '../../domain/shared/result';
+import { RejectionCode, reject } from '../../domain/shared/rejection';
+import { err, ok } from '../../domain/shared/result';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { CheckoutAttemptLog } from '../ports/checkout-attempt-log.port';
 import { Clock } from '../ports/clock.port';
 import { IdGenerator } from '../ports/id-generator.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
+import { Outcome } from '../shared/outcome';
+import { REJECTION_DETAIL } from '../shared/rejection-detail';
 
 export interface CheckoutCommand {
   readonly userId: UserId;
   readonly itemId: ItemId;
+  /** The client's Idempotency-Key, if it sent one. */
+  readonly idempotencyKey?: string;
 }
-
-const DETAIL: Record<string, string> = {
-  [RejectionCode.NoActiveSale]: 'No sale is running right now.',
-  [RejectionCode.SaleNotStarted]: 'The sale has not started yet.',
-  [RejectionCode.SalePaused]: 'The sale is paused; try again shortly.',
-  [RejectionCode.ItemNotFound]: 'This item is not part of the running sale.',
-  [RejectionCode.ItemSoldOut]: 'This item is sold out.',
-  [RejectionCode.SaleSoldOut]: 'The sale is sold out.',
-  [RejectionCode.UserLimitReached]: 'Adding this item would exceed your limit for this sale.',
-};
 
 /** Adds an item of the running sale to the user's open checkout (one per user and sale). */
 @Injectable()
@@ -37,19 +31,30 @@ export class CheckoutUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async execute({ userId, itemId }: CheckoutCommand): Promise<Result<Checkout, Rejection>> {
+  async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
     const now = this.clock.now();
     const sale = this.calendar.openAt(now);
     if (!sale) {
+      // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.NoActiveSale);
       const next = this.calendar.nextAfter(now);
-      return err(reject(RejectionCode.NoActiveSale, DETAIL[RejectionCode.NoActiveSale]!, next?.window.secondsUntilStart(now)));
+      return {
+        result: err(reject(RejectionCode.NoActiveSale, REJECTION_DETAIL.no_active_sale, next?.window.secondsUntilStart(now))),
+        replayed: false,
+      };
     }
-    const result = await this.ledger.checkout(sale.id, userId, itemId, composeCheckoutCode(sale.id, this.ids.checkoutToken()));
+    const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
+    const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
+    const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
     if (result.kind === 'rejected') {
-      const retryAfter = result.reason === RejectionCode.SaleNotStarted ? sale.window.secondsUntilStart(now) : undefined;
-      return err(reject(result.reason, DETAIL[result.reason]!, retryAfter));
+      const retryAfter =
+        result.reason === RejectionCode.SaleNotStarted
+          ? sale.window.secondsUntilStart(now)
+          : result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse
+            ? 1
+            : undefined;
+      return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
     }
-    return ok({ code: result.code, saleId: sale.id, items: result.items, expiresAt: result.expiresAt });
+    return { result: ok({ code: result.code, saleId: sale.id, items: result.items, expiresAt: result.expiresAt }), replayed };
   }
 }

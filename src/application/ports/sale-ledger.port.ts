@@ -5,9 +5,20 @@ import { CheckoutRejectionCode, PurchaseFailureReason } from '../../domain/sale/
 import { Sale } from '../../domain/sale/sale.entity';
 import { UserId } from '../../domain/user/user-id.value-object';
 
+/**
+ * A request sent with an Idempotency-Key: `key` names it (already scoped by the caller, e.g. per user),
+ * `fingerprint` says what it asks for, so a retry can be told from a different request under the same key.
+ */
+export interface IdempotencyRequest {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+type IdempotencyRefusal = 'idempotency_key_in_use' | 'idempotency_key_reused';
+
 export type LedgerCheckoutResult =
   | { readonly kind: 'ok'; readonly code: CheckoutCode; readonly items: ItemId[]; readonly expiresAt: Date; readonly added: boolean }
-  | { readonly kind: 'rejected'; readonly reason: CheckoutRejectionCode };
+  | { readonly kind: 'rejected'; readonly reason: CheckoutRejectionCode | IdempotencyRefusal };
 
 export type LedgerPurchaseResult =
   | {
@@ -16,7 +27,13 @@ export type LedgerPurchaseResult =
       readonly purchased: ItemId[];
       readonly failed: { id: ItemId; reason: PurchaseFailureReason }[];
     }
-  | { readonly kind: 'rejected'; readonly reason: 'checkout_not_found' | 'sale_ended' | 'sale_paused' };
+  | { readonly kind: 'rejected'; readonly reason: 'checkout_not_found' | 'sale_ended' | 'sale_paused' | IdempotencyRefusal };
+
+/** A ledger answer, and whether it is the stored answer to an earlier request with the same Idempotency-Key. */
+export interface Answer<T> {
+  readonly result: T;
+  readonly replayed: boolean;
+}
 
 export interface SaleLiveState {
   readonly sold: number;
@@ -30,11 +47,23 @@ export interface ItemStock {
 
 /**
  * The live, authoritative state of sales (Redis). Checkout and purchase are single atomic steps here;
- * this is the only place the hot path goes.
+ * this is the only place the hot path goes. With an idempotency request, the key is checked and the
+ * answer stored in the same atomic step as the work.
  */
 export abstract class SaleLedger {
-  abstract checkout(saleId: SaleId, userId: UserId, itemId: ItemId, codeIfNew: CheckoutCode): Promise<LedgerCheckoutResult>;
-  abstract purchase(saleId: SaleId, code: CheckoutCode, orderIdIfBought: string): Promise<LedgerPurchaseResult>;
+  abstract checkout(
+    saleId: SaleId,
+    userId: UserId,
+    itemId: ItemId,
+    codeIfNew: CheckoutCode,
+    idempotency: IdempotencyRequest | null,
+  ): Promise<Answer<LedgerCheckoutResult>>;
+  abstract purchase(
+    saleId: SaleId,
+    code: CheckoutCode,
+    orderIdIfBought: string,
+    idempotency: IdempotencyRequest | null,
+  ): Promise<Answer<LedgerPurchaseResult>>;
 
   /** Null when the sale is not loaded. */
   abstract liveState(saleId: SaleId): Promise<SaleLiveState | null>;

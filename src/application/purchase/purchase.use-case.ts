@@ -2,21 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { PurchaseOutcome } from '../../domain/purchase/purchase-outcome';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
-import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
-import { Result, err, ok } from '../../domain/shared/result';
+import { RejectionCode, reject } from '../../domain/shared/rejection';
+import { err, ok } from '../../domain/shared/result';
 import { IdGenerator } from '../ports/id-generator.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
+import { Outcome } from '../shared/outcome';
+import { REJECTION_DETAIL } from '../shared/rejection-detail';
 
 export interface PurchaseCommand {
   readonly saleId: SaleId;
   readonly code: CheckoutCode;
+  /** The client's Idempotency-Key, if it sent one. */
+  readonly idempotencyKey?: string;
 }
-
-const DETAIL = {
-  [RejectionCode.CheckoutNotFound]: 'No checkout has this code.',
-  [RejectionCode.SaleEnded]: 'The sale of this checkout has ended.',
-  [RejectionCode.SalePaused]: 'The sale is paused; try again shortly.',
-} as const;
 
 /**
  * Buys every item of a checkout that can still be bought, in one atomic step, and spends the code. The
@@ -29,11 +27,13 @@ export class PurchaseUseCase {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ saleId, code }: PurchaseCommand): Promise<Result<PurchaseOutcome, Rejection>> {
-    const result = await this.ledger.purchase(saleId, code, this.ids.orderId());
+  async execute({ saleId, code, idempotencyKey }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
+    const idempotency = idempotencyKey ? { key: `purchase:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
+    const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency);
     if (result.kind === 'rejected') {
-      return err(reject(result.reason, DETAIL[result.reason], result.reason === RejectionCode.SalePaused ? 1 : undefined));
+      const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
+      return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
     }
-    return ok({ orderId: result.orderId, saleId, purchased: result.purchased, failed: result.failed });
+    return { result: ok({ orderId: result.orderId, saleId, purchased: result.purchased, failed: result.failed }), replayed };
   }
 }

@@ -14,6 +14,10 @@ export const RejectionCode = {
   ItemSoldOut: 'item_sold_out',
   UserLimitReached: 'user_limit_reached',
   CheckoutNotFound: 'checkout_not_found',
+  /** Another request with the same Idempotency-Key is still being processed. */
+  IdempotencyKeyInUse: 'idempotency_key_in_use',
+  /** The Idempotency-Key was used before for a different request. */
+  IdempotencyKeyReused: 'idempotency_key_reused',
 } as const;
 export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
 

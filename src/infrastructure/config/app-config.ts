@@ -114,6 +114,13 @@ export class AppConfig {
   @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
+  /** How long an Idempotency-Key and its stored answer are kept. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
+
   /** On SIGTERM, how long in-flight requests and jobs get to finish. */
   @toInt()
   @IsInt()

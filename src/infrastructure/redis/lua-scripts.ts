@@ -5,7 +5,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 /** Where the scripts live: the same relative place from src/ (tests) and dist/ (production). */
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
 
-export type ScriptName = 'checkout' | 'purchase' | 'sale-load-items' | 'sale-activate' | 'lease-acquire' | 'lease-release';
+export type ScriptName =
+  'checkout' | 'purchase' | 'sale-load-items' | 'sale-activate' | 'lease-acquire' | 'lease-release' | 'idempotency-claim';
 
 interface ScriptFile {
   readonly name: string;

@@ -1,5 +1,14 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ItemStock, LedgerCheckoutResult, LedgerPurchaseResult, SaleLedger, SaleLiveState } from '../../application/ports/sale-ledger.port';
+import {
+  Answer,
+  IdempotencyRequest,
+  ItemStock,
+  LedgerCheckoutResult,
+  LedgerPurchaseResult,
+  SaleLedger,
+  SaleLiveState,
+} from '../../application/ports/sale-ledger.port';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
@@ -12,6 +21,8 @@ import { RedisConnections } from './redis-connections';
 import { saleKeys } from './sale-keys';
 
 const LOAD_CHUNK = 2_000;
+/** How long an Idempotency-Key stays claimed by a request that never finishes (its process died). */
+const IDEMPOTENCY_CLAIM_MS = 10_000;
 
 const ids = (csv: string): ItemId[] => (csv === '' ? [] : csv.split(',').map((s) => Number(s) as ItemId));
 
@@ -19,6 +30,7 @@ const ids = (csv: string): ItemId[] => (csv === '' ? [] : csv.split(',').map((s)
 @Injectable()
 export class RedisSaleLedger extends SaleLedger {
   private readonly retentionMs: number;
+  private readonly idempotencyTtlMs: number;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -26,29 +38,50 @@ export class RedisSaleLedger extends SaleLedger {
   ) {
     super();
     this.retentionMs = config.SALE_RETENTION_SECONDS * 1000;
+    this.idempotencyTtlMs = config.IDEMPOTENCY_KEY_TTL_SECONDS * 1000;
   }
 
-  async checkout(saleId: SaleId, userId: UserId, itemId: ItemId, codeIfNew: CheckoutCode): Promise<LedgerCheckoutResult> {
+  async checkout(
+    saleId: SaleId,
+    userId: UserId,
+    itemId: ItemId,
+    codeIfNew: CheckoutCode,
+    idempotency: IdempotencyRequest | null,
+  ): Promise<Answer<LedgerCheckoutResult>> {
     const k = saleKeys(saleId);
-    const r = await runScript<string[]>(
-      this.redis.command,
-      'checkout',
-      [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts],
-      [userId, itemId, codeIfNew, this.retentionMs],
+    const { reply: r, replayed } = await this.idempotently(saleId, idempotency, (idemKey, token) =>
+      runScript<string[]>(
+        this.redis.command,
+        'checkout',
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, idemKey],
+        [userId, itemId, codeIfNew, this.retentionMs, token, this.idempotencyTtlMs],
+      ),
     );
-    if (r[0] !== 'ok') return { kind: 'rejected', reason: r[0] as CheckoutRejectionCode };
-    return { kind: 'ok', code: r[1] as CheckoutCode, items: ids(r[2]!), expiresAt: new Date(Number(r[3])), added: r[4] === 'added' };
+    if (r[0] !== 'ok') return { result: { kind: 'rejected', reason: r[0] as CheckoutRejectionCode }, replayed };
+    return {
+      result: { kind: 'ok', code: r[1] as CheckoutCode, items: ids(r[2]!), expiresAt: new Date(Number(r[3])), added: r[4] === 'added' },
+      replayed,
+    };
   }
 
-  async purchase(saleId: SaleId, code: CheckoutCode, orderIdIfBought: string): Promise<LedgerPurchaseResult> {
+  async purchase(
+    saleId: SaleId,
+    code: CheckoutCode,
+    orderIdIfBought: string,
+    idempotency: IdempotencyRequest | null,
+  ): Promise<Answer<LedgerPurchaseResult>> {
     const k = saleKeys(saleId);
-    const r = await runScript<string[]>(
-      this.redis.command,
-      'purchase',
-      [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox],
-      [code, orderIdIfBought, this.retentionMs],
+    const { reply: r, replayed } = await this.idempotently(saleId, idempotency, (idemKey, token) =>
+      runScript<string[]>(
+        this.redis.command,
+        'purchase',
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey],
+        [code, orderIdIfBought, this.retentionMs, token, this.idempotencyTtlMs],
+      ),
     );
-    if (r[0] !== 'done') return { kind: 'rejected', reason: r[0] as 'checkout_not_found' | 'sale_ended' | 'sale_paused' };
+    if (r[0] !== 'done') {
+      return { result: { kind: 'rejected', reason: r[0] as Extract<LedgerPurchaseResult, { kind: 'rejected' }>['reason'] }, replayed };
+    }
     const failed =
       r[3] === ''
         ? []
@@ -56,7 +89,37 @@ export class RedisSaleLedger extends SaleLedger {
             const [id, reason] = f.split(':');
             return { id: Number(id) as ItemId, reason: reason as PurchaseFailureReason };
           });
-    return { kind: 'done', orderId: r[1] === '' ? null : r[1]!, purchased: ids(r[2]!), failed };
+    return { result: { kind: 'done', orderId: r[1] === '' ? null : r[1]!, purchased: ids(r[2]!), failed }, replayed };
+  }
+
+  /**
+   * Without a key: just the work. With one: claim the key (or get the stored reply, or learn that it is busy
+   * or was used for something else), then the work script, which checks the claim and stores its reply.
+   */
+  private async idempotently(
+    saleId: SaleId,
+    idempotency: IdempotencyRequest | null,
+    work: (idemKey: string, token: string) => Promise<string[]>,
+  ): Promise<{ reply: string[]; replayed: boolean }> {
+    if (!idempotency) return { reply: await work(saleKeys(saleId).idempotency('-'), ''), replayed: false };
+    const idemKey = saleKeys(saleId).idempotency(createHash('sha256').update(idempotency.key).digest('base64url'));
+    const token = randomUUID();
+    const claim = await runScript<string[]>(
+      this.redis.command,
+      'idempotency-claim',
+      [idemKey],
+      [idempotency.fingerprint, token, IDEMPOTENCY_CLAIM_MS],
+    );
+    switch (claim[0]) {
+      case 'claimed':
+        return { reply: await work(idemKey, token), replayed: false };
+      case 'done':
+        return { reply: claim.slice(1), replayed: true };
+      case 'mismatch':
+        return { reply: ['idempotency_key_reused'], replayed: false };
+      default:
+        return { reply: ['idempotency_key_in_use'], replayed: false };
+    }
   }
 
   async liveState(saleId: SaleId): Promise<SaleLiveState | null> {

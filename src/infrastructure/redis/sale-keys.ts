@@ -14,7 +14,8 @@ export function saleKeys(saleId: SaleId | number) {
     checkouts: `${tag}:checkouts`,
     attempts: `${tag}:attempts`,
     outbox: `${tag}:outbox`,
-    loading: `${tag}:loading`,
+    /** One Idempotency-Key's record (`hash` of the scoped key). */
+    idempotency: (hash: string) => `${tag}:idem:${hash}`,
   } as const;
 }
 

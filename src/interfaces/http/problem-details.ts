@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { Outcome } from '../../application/shared/outcome';
 import { Rejection, RejectionCode } from '../../domain/shared/rejection';
 
 /**
@@ -27,6 +28,8 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   item_sold_out: { status: 409, title: 'Item sold out' },
   user_limit_reached: { status: 409, title: 'User limit reached' },
   checkout_not_found: { status: 404, title: 'Checkout not found' },
+  idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
+  idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -62,4 +65,13 @@ export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: stri
 
 export function sendRejection(reply: FastifyReply, rejection: Rejection): FastifyReply {
   return sendProblem(reply, rejection.code, rejection.detail, { retryAfterSeconds: rejection.retryAfterSeconds });
+}
+
+/**
+ * Answers a use case's outcome: 200 with `body(value)`, or the refusal as problem+json. A stored answer
+ * to an earlier request with the same Idempotency-Key is marked with `Idempotent-Replayed: true`.
+ */
+export function sendOutcome<T>(reply: FastifyReply, outcome: Outcome<T>, body: (value: T) => unknown): FastifyReply {
+  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  return outcome.result.ok ? reply.send(body(outcome.result.value)) : sendRejection(reply, outcome.result.error);
 }

@@ -54,3 +54,18 @@ export function intInRange(min: number, max: number) {
     return n >= min && n <= max ? n : null;
   };
 }
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a Structured Fields string, so
+ * normally quoted; a bare token is accepted too. Absent: undefined.
+ */
+export function idempotencyKey(headers: Record<string, unknown>): string | undefined | InvalidParam {
+  const raw = headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' ? raw.trim().replace(/^"(.*)"$/, '$1') : '';
+  return IDEMPOTENCY_KEY.test(value)
+    ? value
+    : new InvalidParam('Idempotency-Key', 'Idempotency-Key must be a string of 1 to 255 printable ASCII characters.');
+}
