@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './infrastructure/config/app-config';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { BackgroundModule } from './modules/background.module';
 import { CheckoutModule } from './modules/checkout.module';
 import { HealthModule } from './modules/health.module';
 import { OrdersModule } from './modules/orders.module';
@@ -12,7 +13,15 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.forRoot(config), SalesModule, CheckoutModule, PurchaseModule, OrdersModule, HealthModule],
+      imports: [
+        InfrastructureModule.forRoot(config),
+        SalesModule,
+        CheckoutModule,
+        PurchaseModule,
+        OrdersModule,
+        BackgroundModule,
+        HealthModule,
+      ],
     };
   }
 }

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../application/ports/checkout-attempt-log.port';
 import { Clock } from '../application/ports/clock.port';
 import { IdGenerator } from '../application/ports/id-generator.port';
+import { Metrics } from '../application/ports/metrics.port';
 import { Lease } from '../application/ports/lease.port';
 import { OrderQueue } from '../application/ports/order-queue.port';
 import { OrderRepository } from '../application/ports/order.repository.port';
@@ -13,6 +14,7 @@ import { SaleRepository } from '../application/ports/sale.repository.port';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
 import { DependencyHealth } from './health/dependency.health';
+import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { PrismaCheckoutAttemptRepository } from './prisma/prisma-checkout-attempt.repository';
 import { PrismaOrderRepository } from './prisma/prisma-order.repository';
 import { PrismaSaleRepository } from './prisma/prisma-sale.repository';
@@ -61,6 +63,8 @@ export class InfrastructureModule {
       { provide: CheckoutAttemptRepository, useClass: PrismaCheckoutAttemptRepository },
       { provide: Clock, useClass: SystemClock },
       { provide: IdGenerator, useClass: CryptoIdGenerator },
+      PrometheusMetrics,
+      { provide: Metrics, useExisting: PrometheusMetrics },
     ];
     return {
       module: InfrastructureModule,

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { HealthHttpController } from '../interfaces/http/health.http.controller';
-import { OrdersModule } from './orders.module';
+import { MetricsHttpController } from '../interfaces/http/metrics.http.controller';
+import { BackgroundModule } from './background.module';
 
+/** Operability: health checks and metrics. */
 @Module({
-  imports: [OrdersModule],
-  controllers: [HealthHttpController],
+  imports: [BackgroundModule],
+  controllers: [HealthHttpController, MetricsHttpController],
 })
 export class HealthModule {}

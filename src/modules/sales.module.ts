@@ -3,13 +3,12 @@ import { EnsureUpcomingSalesUseCase } from '../application/sales/ensure-upcoming
 import { GetSaleUseCase } from '../application/sales/get-sale.use-case';
 import { ListSaleItemsUseCase } from '../application/sales/list-sale-items.use-case';
 import { SaleCalendar } from '../application/sales/sale-calendar.service';
-import { SaleScheduleRunner } from '../interfaces/background/sale-schedule.runner';
 import { SalesHttpController } from '../interfaces/http/sales.http.controller';
 
 /** Sales: the schedule, loading sales into the ledger, and reading them. */
 @Module({
   controllers: [SalesHttpController],
-  providers: [SaleCalendar, GetSaleUseCase, ListSaleItemsUseCase, EnsureUpcomingSalesUseCase, SaleScheduleRunner],
-  exports: [SaleCalendar, EnsureUpcomingSalesUseCase],
+  providers: [SaleCalendar, GetSaleUseCase, ListSaleItemsUseCase, EnsureUpcomingSalesUseCase],
+  exports: [SaleCalendar, GetSaleUseCase, ListSaleItemsUseCase, EnsureUpcomingSalesUseCase],
 })
 export class SalesModule {}

@@ -1,13 +1,46 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Order } from '../../domain/order/order.entity';
-import { OrderRepository } from '../ports/order.repository.port';
+import { OrderQueue } from '../ports/order-queue.port';
+import { OrderRepository, OrdersRejectedError } from '../ports/order.repository.port';
 
-/** Writes a batch of acknowledged orders to PostgreSQL, idempotently. Returns how many were new. */
+export interface RecordOrdersResult {
+  readonly written: number;
+  /** Orders PostgreSQL refused, set aside to be retried alone (and dead-lettered if they keep failing). */
+  readonly parked: number;
+}
+
+/**
+ * Writes acknowledged orders to PostgreSQL, idempotently. A batch that PostgreSQL refuses is written again
+ * one order at a time, so one bad order never holds back the others: the good ones are written and the bad
+ * one is parked in the queue on its own.
+ */
 @Injectable()
 export class RecordOrdersUseCase {
-  constructor(private readonly orders: OrderRepository) {}
+  private readonly logger = new Logger('RecordOrders');
 
-  execute(orders: readonly Order[]): Promise<number> {
-    return this.orders.saveBatch(orders);
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly queue: OrderQueue,
+  ) {}
+
+  async execute(batch: readonly Order[]): Promise<RecordOrdersResult> {
+    try {
+      return { written: await this.orders.saveBatch(batch), parked: 0 };
+    } catch (e) {
+      if (!(e instanceof OrdersRejectedError) || batch.length === 1) throw e;
+    }
+    let written = 0;
+    let parked = 0;
+    for (const order of batch) {
+      try {
+        written += await this.orders.saveBatch([order]);
+      } catch (e) {
+        if (!(e instanceof OrdersRejectedError)) throw e;
+        this.logger.warn(`order ${order.id} refused by PostgreSQL, parked for retries: ${e.message.split('\n').pop()}`);
+        await this.queue.park(order);
+        parked++;
+      }
+    }
+    return { written, parked };
   }
 }

@@ -8,6 +8,15 @@ export interface OrderQueueCounts {
   readonly completed: number;
 }
 
+/** A job that failed every attempt and was set aside: it blocks nothing and waits for an operator. */
+export interface DeadLetter {
+  readonly jobId: string;
+  readonly orderIds: readonly string[];
+  readonly reason: string;
+  readonly attempts: number;
+  readonly failedAt: Date | null;
+}
+
 /** The durable queue between the ledger and PostgreSQL. */
 export abstract class OrderQueue {
   /**
@@ -15,7 +24,15 @@ export abstract class OrderQueue {
    * to the queue is a no-op.
    */
   abstract enqueue(batchKey: string, orders: readonly Order[]): Promise<void>;
+  /**
+   * Queues one order that PostgreSQL refused, on its own: it is retried with backoff a few times and then
+   * becomes a dead letter, while every other order goes on.
+   */
+  abstract park(order: Order): Promise<void>;
   abstract counts(): Promise<OrderQueueCounts>;
-  /** Resolves when nothing is waiting, delayed or active (tests and the bench use it). */
+  /** True when nothing is waiting, delayed or active (tests and the bench use it). */
   abstract isDrained(): Promise<boolean>;
+  abstract deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Queues dead letters again (all of them, or those with the given job ids); returns how many. */
+  abstract retryDeadLetters(jobIds?: readonly string[]): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { Order } from '../../domain/order/order.entity';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { CheckoutRejectionCode, PurchaseFailureReason } from '../../domain/sale/sale-rules';
@@ -69,6 +70,12 @@ export abstract class SaleLedger {
   abstract liveState(saleId: SaleId): Promise<SaleLiveState | null>;
   /** Units left per item, null for items the ledger does not hold. */
   abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[]): Promise<(number | null)[]>;
+
+  /**
+   * Every purchase the ledger acknowledged with items, as the order it must become, in chunks. For the
+   * reconciler: PostgreSQL must end up with exactly these.
+   */
+  abstract acknowledgedOrders(saleId: SaleId): AsyncIterable<Order[]>;
 
   abstract isLoaded(saleId: SaleId): Promise<boolean>;
   /**

@@ -27,6 +27,8 @@ export abstract class SaleRepository {
   abstract createWithItems(window: SaleWindow, terms: SaleTerms, itemNames: readonly string[]): Promise<CreateSaleResult>;
   abstract findById(id: SaleId): Promise<Sale | null>;
   abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
+  /** Items with at least one unit sold according to written orders: units sold and units on sale. */
+  abstract soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>>;
   /** Every item with the units not yet sold according to written orders, and the total sold. */
   /** Units sold according to written orders. */
   abstract soldUnits(saleId: SaleId): Promise<number>;

@@ -94,6 +94,20 @@ export class AppConfig {
   @Max(256)
   WORKER_CONCURRENCY = 4;
 
+  /** Attempts for an order PostgreSQL refused before it becomes a dead letter. */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  ORDER_MAX_ATTEMPTS = 5;
+
+  /** First pause between attempts of a failing order job; it doubles each time. */
+  @toInt()
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  ORDER_RETRY_BACKOFF_MS = 1_000;
+
   /** Most orders per queued batch (and per PostgreSQL transaction). */
   @toInt()
   @IsInt()
@@ -113,6 +127,20 @@ export class AppConfig {
   @Min(50)
   @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+  /** How often Redis and PostgreSQL are reconciled (0: never, only on demand). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(24 * 3_600_000)
+  RECONCILE_INTERVAL_MS = 60_000;
+
+  /** Purchases younger than this are still on their way to PostgreSQL, so the reconciler leaves them. */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(24 * 3_600_000)
+  RECONCILE_GRACE_MS = 30_000;
 
   /** How long an Idempotency-Key and its stored answer are kept. */
   @toInt()

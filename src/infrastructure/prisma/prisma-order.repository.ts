@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OrderRepository } from '../../application/ports/order.repository.port';
 import { Order } from '../../domain/order/order.entity';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { classifyDatabaseError } from './database-errors';
 import { PrismaService } from './prisma.service';
 
 @Injectable()
@@ -12,6 +13,20 @@ export class PrismaOrderRepository extends OrderRepository {
 
   async saveBatch(orders: readonly Order[]): Promise<number> {
     if (orders.length === 0) return 0;
+    try {
+      return await this.write(orders);
+    } catch (e) {
+      throw classifyDatabaseError(e);
+    }
+  }
+
+  async existing(orderIds: readonly string[]): Promise<Set<string>> {
+    if (orderIds.length === 0) return new Set();
+    const rows = await this.prisma.order.findMany({ where: { id: { in: [...orderIds] } }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private write(orders: readonly Order[]): Promise<number> {
     // One short transaction of three statements, whatever the batch size.
     return this.prisma.$transaction(async (tx) => {
       const created = await tx.order.createManyAndReturn({

@@ -77,6 +77,14 @@ export class PrismaSaleRepository extends SaleRepository {
     return agg._sum.soldCount ?? 0;
   }
 
+  async soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>> {
+    const rows = await this.prisma.item.findMany({
+      where: { saleId, soldCount: { gt: 0 } },
+      select: { id: true, soldCount: true, stock: true },
+    });
+    return new Map(rows.map((r) => [r.id as ItemId, { sold: r.soldCount, stock: r.stock }]));
+  }
+
   async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; sold: number }> {
     const rows = await this.prisma.item.findMany({
       where: { saleId },

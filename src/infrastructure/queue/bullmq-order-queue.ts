@@ -1,28 +1,35 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { OrderQueue, OrderQueueCounts } from '../../application/ports/order-queue.port';
+import { DeadLetter, OrderQueue, OrderQueueCounts } from '../../application/ports/order-queue.port';
 import { within } from '../../application/shared/within';
 import { Order } from '../../domain/order/order.entity';
+import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from '../redis/redis-connections';
-import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, QUEUE_PREFIX, toJob } from './order-job';
+import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, toJob } from './order-job';
 
-/** The order queue on BullMQ. Jobs are batches of orders keyed by their outbox position. */
+/**
+ * The order queue on BullMQ. Batches from the outbox are retried until they are written (an unavailable
+ * PostgreSQL does not use up attempts, see OrderProcessor); an order PostgreSQL refuses is parked as its own
+ * job with a few attempts and then stays in BullMQ's failed set: that set is the dead-letter list.
+ */
 @Injectable()
 export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdown {
   readonly queue: Queue<OrderBatchJob>;
   private readonly connection: Redis;
 
-  constructor(redis: RedisConnections) {
+  constructor(
+    redis: RedisConnections,
+    private readonly config: AppConfig,
+  ) {
     super();
     this.connection = redis.open('queue', { maxRetriesPerRequest: null });
     this.queue = new Queue<OrderBatchJob>(ORDER_QUEUE, {
       connection: this.connection,
       prefix: QUEUE_PREFIX,
       defaultJobOptions: {
-        // A batch that keeps failing (PostgreSQL away) is retried with growing pauses for about an hour.
-        attempts: 20,
-        backoff: { type: 'exponential', delay: 500 },
+        attempts: 10,
+        backoff: { type: 'exponential', delay: config.ORDER_RETRY_BACKOFF_MS },
         removeOnComplete: { age: 3600, count: 10_000 },
         removeOnFail: false,
       },
@@ -31,6 +38,10 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
 
   async enqueue(batchKey: string, orders: readonly Order[]): Promise<void> {
     await this.queue.add(ORDER_BATCH_JOB, toJob(orders), { jobId: batchKey });
+  }
+
+  async park(order: Order): Promise<void> {
+    await this.queue.add(PARKED_ORDER_JOB, toJob([order]), { jobId: `order-${order.id}`, attempts: this.config.ORDER_MAX_ATTEMPTS });
   }
 
   async counts(): Promise<OrderQueueCounts> {
@@ -47,6 +58,29 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   async isDrained(): Promise<boolean> {
     const c = await this.counts();
     return c.waiting + c.active + c.delayed === 0;
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
+    const jobs = await this.queue.getFailed(0, Math.max(0, limit - 1));
+    return jobs.map((j) => ({
+      jobId: String(j.id),
+      orderIds: j.data.orders.map((o) => o.id),
+      reason: j.failedReason ?? '',
+      attempts: j.attemptsMade,
+      failedAt: j.finishedOn ? new Date(j.finishedOn) : null,
+    }));
+  }
+
+  async retryDeadLetters(jobIds?: readonly string[]): Promise<number> {
+    const jobs = jobIds ? await Promise.all(jobIds.map((id) => this.queue.getJob(id))) : await this.queue.getFailed(0, -1);
+    let retried = 0;
+    for (const job of jobs) {
+      if (job && (await job.isFailed())) {
+        await job.retry('failed');
+        retried++;
+      }
+    }
+    return retried;
   }
 
   async ping(): Promise<void> {

@@ -5,7 +5,10 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 export const ORDER_QUEUE = 'orders';
 /** BullMQ's key prefix; the hash tag keeps every queue key in one Redis Cluster slot. */
 export const QUEUE_PREFIX = '{flashsale}';
+/** A batch relayed from the outbox. */
 export const ORDER_BATCH_JOB = 'order-batch';
+/** One order PostgreSQL refused, retried alone (it becomes a dead letter if it keeps failing). */
+export const PARKED_ORDER_JOB = 'order';
 
 /** A queued batch of orders, compact: lines as [itemId, unit] pairs, times as epoch ms. */
 export interface OrderBatchJob {

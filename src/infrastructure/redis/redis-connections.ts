@@ -26,14 +26,37 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   /** Gives Redis a few seconds at start; without it the process still starts (not ready) and heals later. */
   async onModuleInit(): Promise<void> {
-    if (this.command.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5_000);
-      this.command.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
+    if (this.command.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        this.command.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-    });
+    }
+    if (this.command.status === 'ready') await this.warnAboutDurability();
+  }
+
+  /**
+   * Stock, limits and acknowledged purchases live in Redis until PostgreSQL has them: a Redis that evicts
+   * keys can sell an item twice, and one without persistence loses purchases when it restarts.
+   */
+  private async warnAboutDurability(): Promise<void> {
+    try {
+      const [, policy] = (await this.command.config('GET', 'maxmemory-policy')) as string[];
+      const [, aof] = (await this.command.config('GET', 'appendonly')) as string[];
+      if (policy && policy !== 'noeviction') {
+        this.logger.warn(`Redis maxmemory-policy is "${policy}": Redis may evict sale keys and oversell. Set maxmemory-policy noeviction.`);
+      }
+      if (aof === 'no') {
+        this.logger.warn(
+          'Redis appendonly is off: a Redis restart loses purchases not yet written to PostgreSQL. See README "Durability".',
+        );
+      }
+    } catch {
+      // CONFIG is often disabled on managed Redis; their settings are the operator's to check.
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -10,6 +10,7 @@ import {
   SaleLiveState,
 } from '../../application/ports/sale-ledger.port';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { Order } from '../../domain/order/order.entity';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { CheckoutRejectionCode, PurchaseFailureReason } from '../../domain/sale/sale-rules';
@@ -132,6 +133,32 @@ export class RedisSaleLedger extends SaleLedger {
     if (itemIds.length === 0) return [];
     const left = await this.redis.command.hmget(saleKeys(saleId).stock, ...itemIds.map(String));
     return left.map((v) => (v === null ? null : Number(v)));
+  }
+
+  async *acknowledgedOrders(saleId: SaleId): AsyncIterable<Order[]> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.background.hscan(saleKeys(saleId).checkouts, cursor, 'COUNT', 1000);
+      cursor = next;
+      const orders: Order[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        // Spent checkout records (scripts/lua/purchase.lua): r.o is the order id, r.l its "item:unit" lines.
+        const record = JSON.parse(flat[i + 1]!) as { u: string; s: string; r?: { o: string; l?: string; t: number } };
+        if (record.s !== 'spent' || !record.r?.o || !record.r.l) continue;
+        orders.push({
+          id: record.r.o,
+          saleId,
+          userId: record.u,
+          checkoutCode: flat[i]!,
+          lines: record.r.l.split(',').map((l) => {
+            const [item, unit] = l.split(':');
+            return { itemId: Number(item) as ItemId, unit: Number(unit) };
+          }),
+          purchasedAt: new Date(Number(record.r.t)),
+        });
+      }
+      if (orders.length > 0) yield orders;
+    } while (cursor !== '0');
   }
 
   async isLoaded(saleId: SaleId): Promise<boolean> {

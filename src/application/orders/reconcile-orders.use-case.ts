@@ -1,0 +1,85 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { Clock } from '../ports/clock.port';
+import { Metrics } from '../ports/metrics.port';
+import { OrderQueue } from '../ports/order-queue.port';
+import { OrderRepository } from '../ports/order.repository.port';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleRegistry } from '../ports/sale-registry.port';
+import { SaleSettings } from '../sales/sale-settings';
+
+export interface SaleReconciliation {
+  readonly saleId: number;
+  /** Purchases the ledger acknowledged with items. */
+  readonly acknowledged: number;
+  /** Of those, how many had no order in PostgreSQL (older than the grace period) and were queued again. */
+  readonly requeued: number;
+  /** Items sold according to PostgreSQL but not according to the ledger (should never happen). */
+  readonly soldOnlyInPostgres: number[];
+}
+
+/**
+ * Compares what the ledger (Redis) says was sold with the orders in PostgreSQL. Acknowledged purchases
+ * without an order are queued again (idempotent: at worst a no-op); items sold in PostgreSQL but not in the
+ * ledger are reported (log and metric), since fixing them needs a person. Purchases younger than `graceMs`
+ * are skipped: they are normally still on their way through the outbox and the queue.
+ */
+@Injectable()
+export class ReconcileOrdersUseCase {
+  private readonly logger = new Logger('Reconciler');
+
+  constructor(
+    private readonly registry: SaleRegistry,
+    private readonly settings: SaleSettings,
+    private readonly ledger: SaleLedger,
+    private readonly orders: OrderRepository,
+    private readonly sales: SaleRepository,
+    private readonly queue: OrderQueue,
+    private readonly metrics: Metrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(graceMs = 30_000, saleIds?: readonly SaleId[]): Promise<SaleReconciliation[]> {
+    const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
+    const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((s) => s.id);
+    const report: SaleReconciliation[] = [];
+    for (const saleId of ids) {
+      if (!(await this.ledger.isLoaded(saleId))) continue;
+      report.push(await this.reconcile(saleId, graceMs));
+    }
+    return report;
+  }
+
+  private async reconcile(saleId: SaleId, graceMs: number): Promise<SaleReconciliation> {
+    const cutoff = this.clock.now().getTime() - graceMs;
+    let acknowledged = 0;
+    let requeued = 0;
+    for await (const chunk of this.ledger.acknowledgedOrders(saleId)) {
+      acknowledged += chunk.length;
+      const written = await this.orders.existing(chunk.map((o) => o.id));
+      const missing = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
+      if (missing.length === 0) continue;
+      await this.queue.enqueue(`reconcile-${saleId}-${missing[0]!.id}-${this.clock.now().getTime()}`, missing);
+      requeued += missing.length;
+    }
+
+    const soldInPostgres = await this.sales.soldPerItem(saleId);
+    const itemIds = [...soldInPostgres.keys()];
+    const left = await this.ledger.unitsLeft(saleId, itemIds);
+    const soldOnlyInPostgres = itemIds.filter((id, i) => {
+      const { sold, stock } = soldInPostgres.get(id)!;
+      return sold > (left[i] === null ? 0 : stock - left[i]!);
+    });
+
+    if (requeued > 0) this.logger.warn(`sale ${saleId}: ${requeued} acknowledged purchase(s) had no order in PostgreSQL; queued again`);
+    if (soldOnlyInPostgres.length > 0) {
+      this.logger.error(
+        `sale ${saleId}: ${soldOnlyInPostgres.length} item(s) sold in PostgreSQL but not in Redis: ${soldOnlyInPostgres.slice(0, 20).join(', ')}`,
+      );
+    }
+    this.metrics.ordersRequeued(requeued);
+    this.metrics.soldOnlyInPostgres(saleId, soldOnlyInPostgres.length);
+    return { saleId, acknowledged, requeued, soldOnlyInPostgres };
+  }
+}

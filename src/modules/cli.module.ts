@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '../infrastructure/config/app-config';
+import { InfrastructureModule } from '../infrastructure/infrastructure.module';
+import { QueueFailedCommand, QueueRetryCommand, QueueStatusCommand, ReconcileOrdersCommand } from '../interfaces/cli/orders.commands';
+import { OrdersModule } from './orders.module';
+import { SalesModule } from './sales.module';
+
+/** The admin CLI: the same use cases as HTTP, without the HTTP server or any background work. */
+@Module({})
+export class CliModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule],
+      providers: [ReconcileOrdersCommand, QueueStatusCommand, QueueFailedCommand, QueueRetryCommand],
+    };
+  }
+}
