@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { CommandFactory } from 'nest-commander';
+import { configOrExit } from './bootstrap';
+import { CliModule } from './modules/cli.module';
+
+// Admin CLI: `node dist/cli.js <command> [--json]`, or `npm run cli -- <command>`. `--help` lists commands.
+const config = configOrExit();
+CommandFactory.run(CliModule.forRoot(config), {
+  cliName: 'flashsale',
+  logger: ['error'],
+  // Commander's own errors (unknown command, missing argument): one line and a non-zero exit.
+  errorHandler: (e) => {
+    const code = (e as { code?: string }).code ?? '';
+    if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version') process.exit(0);
+    process.exit(1);
+  },
+}).catch((e: Error) => {
+  process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,60 @@
+import { CommandRunner, Option } from 'nest-commander';
+import { Rejection } from '../../domain/shared/rejection';
+
+/** What a command prints: `data` with --json, `text` otherwise. */
+export interface CliOutput {
+  readonly data: unknown;
+  readonly text: string;
+}
+
+/** An expected failure: printed as one line, exit code 1. */
+export class CliFailure extends Error {
+  static of(rejection: Rejection): CliFailure {
+    return new CliFailure(`${rejection.code}: ${rejection.detail}`);
+  }
+}
+
+/**
+ * Base of every admin command: each is a thin door onto a use case. It prints the result (as JSON with
+ * --json, for scripts) and exits 0, or prints one line naming what went wrong and exits non-zero.
+ */
+export abstract class CliCommand extends CommandRunner {
+  protected abstract execute(params: string[], options: Record<string, unknown>): Promise<CliOutput>;
+
+  async run(params: string[], options: Record<string, unknown> = {}): Promise<void> {
+    try {
+      const out = await this.execute(params, options);
+      process.stdout.write(`${options.json ? JSON.stringify(out.data, null, 2) : out.text}\n`);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`error: ${message.split('\n').find((l) => l.trim()) ?? 'failed'}\n`);
+      process.exitCode = e instanceof CliFailure ? 1 : 2;
+    }
+  }
+
+  @Option({ flags: '--json', description: 'print the result as JSON' })
+  parseJson(): boolean {
+    return true;
+  }
+}
+
+/** Formats rows as an aligned text table. */
+export function table(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const columns = Object.keys(rows[0]!);
+  const cells = rows.map((r) => columns.map((c) => String(r[c] ?? '')));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export function positiveInt(name: string) {
+  return (raw: string): number => {
+    if (!/^[1-9][0-9]{0,9}$/.test(raw)) throw new CliFailure(`${name} must be a positive integer, got "${raw}"`);
+    return Number(raw);
+  };
+}
