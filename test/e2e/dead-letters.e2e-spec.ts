@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import request from 'supertest';
+import { RecordOrdersUseCase } from '../../src/application/orders/record-orders.use-case';
+import { OrderQueue } from '../../src/application/ports/order-queue.port';
+import { Order } from '../../src/domain/order/order.entity';
+import { ItemId } from '../../src/domain/sale/item-id.value-object';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { eventually, wipeState, withPg } from '../support/test-env';
+
+/*
+ * An order PostgreSQL keeps refusing is retried with backoff, then parked as a dead letter that an operator
+ * can list and replay; it never holds back the other orders of its batch or later ones.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MISSING_ITEM = 2_000_000_000;
+
+let t: TestApp;
+let sale: Sale;
+let items: number[];
+
+beforeAll(async () => {
+  await wipeState();
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  t = await startTestApp({ ORDER_MAX_ATTEMPTS: '2', ORDER_RETRY_BACKOFF_MS: '50' });
+  sale = await createOpenSale(t, { itemsTotal: 10 });
+  items = await itemIdsOf(t, sale);
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+const order = (id: string, itemId: number): Order => ({
+  id,
+  saleId: sale.id,
+  userId: `user-${id.slice(-4)}`,
+  checkoutCode: `${sale.id}-code${id.replace(/-/g, '')}`,
+  lines: [{ itemId: itemId as ItemId, unit: 1 }],
+  purchasedAt: new Date(),
+});
+
+const cli = (...args: string[]) => execFileSync('node', ['dist/cli.js', ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+const orderCount = () => withPg(async (pg) => (await pg.query('SELECT count(*)::int AS n FROM orders')).rows[0].n as number);
+
+describe('an order PostgreSQL refuses', () => {
+  const badId = '00000000-0000-4000-8000-00000000000b';
+  const bad = () => order(badId, MISSING_ITEM);
+
+  it('is parked as a dead letter after its attempts, while the rest of its batch is written', async () => {
+    const good = [1, 2, 3].map((n) => order(`00000000-0000-4000-8000-00000000000${n}`, items[n]!));
+    await t.app.get(OrderQueue).enqueue('mixed-batch', [good[0]!, bad(), good[1]!, good[2]!]);
+
+    expect(await eventually(orderCount, (n) => n === 3)).toBe(3);
+    const letters = await eventually(
+      () => t.app.get(OrderQueue).deadLetters(10),
+      (l) => l.length === 1,
+    );
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ orderIds: [badId], attempts: 2 });
+    expect(letters[0]!.reason).toMatch(/foreign key|Foreign key/);
+  });
+
+  it('does not hold back later purchases', async () => {
+    const code = (await request(t.url).post('/checkout').query({ user_id: 'later', id: items[5] })).body.code;
+    const bought = await request(t.url).post('/purchase').query({ code });
+    expect(bought.body.purchased).toEqual([items[5]]);
+    expect(await eventually(orderCount, (n) => n === 4)).toBe(4);
+  });
+
+  it('is listed by the admin CLI, and written once its cause is fixed and it is retried', async () => {
+    const listed = JSON.parse(cli('queue:failed', '--json'));
+    expect(listed.map((l: { orderIds: string[] }) => l.orderIds)).toEqual([[badId]]);
+
+    // The cause: the item was missing in PostgreSQL. Fix it, then replay.
+    await withPg((pg) => pg.query(`INSERT INTO items (id, sale_id, name) VALUES ($1, $2, 'restored item')`, [MISSING_ITEM, sale.id]));
+    expect(JSON.parse(cli('queue:retry', '--all', '--json'))).toEqual({ retried: 1 });
+
+    expect(await eventually(orderCount, (n) => n === 5)).toBe(5);
+    expect(await t.app.get(OrderQueue).deadLetters(10)).toEqual([]);
+    const sold = await withPg(async (pg) => (await pg.query('SELECT sold FROM items WHERE id = $1', [MISSING_ITEM])).rows[0].sold);
+    expect(sold).toBe(true);
+  });
+
+  it('writes each order once even when the same batch is processed again', async () => {
+    const again = [order('00000000-0000-4000-8000-000000000001', items[1]!)];
+    expect(await t.app.get(RecordOrdersUseCase).execute(again)).toEqual({ written: 0, parked: 0 });
+    expect(await orderCount()).toBe(5);
+  });
+});

@@ -1,0 +1,65 @@
+import request from 'supertest';
+import { ReconcileOrdersUseCase } from '../../src/application/orders/reconcile-orders.use-case';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { eventually, wipeState, withPg } from '../support/test-env';
+
+/*
+ * The reconciler compares Redis with PostgreSQL: an acknowledged purchase whose order is missing is queued
+ * again and comes back; an item sold only in PostgreSQL is reported (and exported as a metric).
+ */
+
+let t: TestApp;
+let sale: Sale;
+let items: number[];
+
+beforeAll(async () => {
+  await wipeState();
+  t = await startTestApp({ RECONCILE_INTERVAL_MS: '0' });
+  sale = await createOpenSale(t, { itemsTotal: 6 });
+  items = await itemIdsOf(t, sale);
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+const orders = () => withPg(async (pg) => (await pg.query('SELECT id FROM orders ORDER BY id')).rows.map((r) => r.id as string));
+
+async function buy(user: string, item: number): Promise<string> {
+  const code = (await request(t.url).post('/checkout').query({ user_id: user, id: item })).body.code;
+  return (await request(t.url).post('/purchase').query({ code })).body.orderId;
+}
+
+describe('reconciliation', () => {
+  it('queues again an acknowledged purchase whose order went missing, and it comes back', async () => {
+    const a = await buy('ana', items[0]!);
+    const b = await buy('ben', items[1]!);
+    expect(await eventually(orders, (o) => o.length === 2)).toEqual([a, b].sort());
+
+    // Lose one order in PostgreSQL, as if it had never been written.
+    await withPg((pg) => pg.query('DELETE FROM orders WHERE id = $1', [b]));
+    await withPg((pg) => pg.query('UPDATE items SET sold = false, sold_count = 0 WHERE id = $1', [items[1]]));
+
+    const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
+    expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, soldOnlyInPostgres: [] }]);
+    expect(await eventually(orders, (o) => o.length === 2)).toEqual([a, b].sort());
+
+    // Once complete, reconciling again finds nothing to do.
+    expect((await t.app.get(ReconcileOrdersUseCase).execute(0))[0]!.requeued).toBe(0);
+  });
+
+  it('leaves purchases younger than the grace period alone', async () => {
+    await buy('cat', items[2]!);
+    const report = await t.app.get(ReconcileOrdersUseCase).execute(60_000);
+    expect(report[0]!.requeued).toBe(0);
+  });
+
+  it('reports items sold in PostgreSQL but not in Redis, in the log and as a metric', async () => {
+    await withPg((pg) => pg.query('UPDATE items SET sold = true, sold_count = 1 WHERE id = $1', [items[5]]));
+    const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
+    expect(report[0]!.soldOnlyInPostgres).toEqual([items[5]]);
+    const metrics = await request(t.url).get('/metrics');
+    expect(metrics.text).toContain(`flashsale_reconcile_sold_only_in_postgres_items{sale="${sale.id}"} 1`);
+  });
+});
