@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run cli -- <command>`: the admin CLI against the service's Redis and PostgreSQL (the same
+# DATABASE_URL / REDIS_URL as `npm start`). Rebuilds first when a source file is newer than the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env-defaults.sh service
+[ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error >&2
+[ -f src/infrastructure/prisma/generated/client.ts ] || npx prisma generate >/dev/null
+if [ ! -f dist/cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/cli.js -print -quit)" ]; then
+  npx tsc -p tsconfig.build.json >&2
+fi
+exec node dist/cli.js "$@"
