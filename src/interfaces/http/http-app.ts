@@ -2,6 +2,7 @@ import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '../../infrastructure/config/app-config';
+import { sendProblem } from './problem-details';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const BODY_LIMIT = 64 * 1024;
@@ -14,7 +15,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
+    // We answer requests that arrive while closing ourselves (below), as problem+json like every error.
+    return503OnClosing: false,
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.
     forceCloseConnections: 'idle',
   });
@@ -28,6 +30,20 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     } catch {
       done(Object.assign(new Error('The request body is not valid JSON.'), { statusCode: 400 }), undefined);
     }
+  });
+  // Once close() has begun, requests still arriving on open connections get a 503 the client can act on
+  // (and the connection is closed); requests already in progress finish normally.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    sendProblem(reply, 'service_unavailable', 'The server is shutting down; retry, another instance will answer.', {
+      retryAfterSeconds: 1,
+      headers: { connection: 'close' },
+    });
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: loggerLevels(config),

@@ -39,6 +39,8 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
 };
 
 export interface ProblemExtras {
+  /** A status other than the code's usual one, where the route calls for it. */
+  readonly status?: number;
   /** For invalid_request: the parameter at fault. */
   readonly parameter?: string;
   readonly retryAfterSeconds?: number;
@@ -57,14 +59,15 @@ export function problemBody(code: ProblemCode, detail: string, parameter?: strin
 export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: ProblemExtras = {}): FastifyReply {
   if (extras.retryAfterSeconds !== undefined) reply.header('retry-after', String(extras.retryAfterSeconds));
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
+  const status = extras.status ?? PROBLEMS[code].status;
   return reply
-    .code(PROBLEMS[code].status)
+    .code(status)
     .header('content-type', 'application/problem+json; charset=utf-8')
-    .send(JSON.stringify(problemBody(code, detail, extras.parameter)));
+    .send(JSON.stringify({ ...problemBody(code, detail, extras.parameter), status }));
 }
 
-export function sendRejection(reply: FastifyReply, rejection: Rejection): FastifyReply {
-  return sendProblem(reply, rejection.code, rejection.detail, { retryAfterSeconds: rejection.retryAfterSeconds });
+export function sendRejection(reply: FastifyReply, rejection: Rejection, status?: number): FastifyReply {
+  return sendProblem(reply, rejection.code, rejection.detail, { retryAfterSeconds: rejection.retryAfterSeconds, status });
 }
 
 /**

@@ -20,7 +20,8 @@ export class SalesHttpController {
   @Get('active')
   async active(@Res() reply: FastifyReply): Promise<FastifyReply> {
     const result = await this.getSale.active();
-    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+    // Here "no active sale" means the resource asked for does not exist: 404 (checkout answers it with 409).
+    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error, 404);
   }
 
   @Get(':id')
