@@ -5,6 +5,7 @@ import { BackgroundModule } from './modules/background.module';
 import { CheckoutModule } from './modules/checkout.module';
 import { HealthModule } from './modules/health.module';
 import { OrdersModule } from './modules/orders.module';
+import { PagesModule } from './modules/pages.module';
 import { PurchaseModule } from './modules/purchase.module';
 import { SalesModule } from './modules/sales.module';
 
