@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './infrastructure/config/app-config';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { AdminModule } from './modules/admin.module';
 import { BackgroundModule } from './modules/background.module';
 import { CheckoutModule } from './modules/checkout.module';
 import { HealthModule } from './modules/health.module';
@@ -22,6 +23,8 @@ export class AppModule {
         OrdersModule,
         BackgroundModule,
         HealthModule,
+        AdminModule,
+        PagesModule,
       ],
     };
   }

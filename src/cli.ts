@@ -8,6 +8,13 @@ const config = configOrExit();
 CommandFactory.run(CliModule.forRoot(config), {
   cliName: 'flashsale',
   logger: ['error'],
+  // An option value our parsers refuse (they throw CliFailure): one line, exit 1.
+  serviceErrorHandler: (e) => {
+    process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  },
+  // Commander's messages (a bad option value, an unknown command) as one full line on stderr.
+  outputConfiguration: { writeErr: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`) },
   // Commander's own errors (unknown command, missing argument): one line and a non-zero exit.
   errorHandler: (e) => {
     const code = (e as { code?: string }).code ?? '';

@@ -10,6 +10,7 @@ KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON {u=userId, i=[itemIds], s="open"|"spent", r=result})
 KEYS[6] {sale:<id>}:attempts   stream: one entry per attempt (u user, i item, r result, t ms)
 KEYS[7] {sale:<id>}:idem:<hash> idempotency record (see idempotency-claim.lua); unused when ARGV[5] is ""
+KEYS[8] {sale:<id>}:stats      hash: counters for the dashboard ("c:<result>" per checkout result)
 ARGV[1] user id
 ARGV[2] item id
 ARGV[3] code for a new checkout, used only when the user has no open one
@@ -40,6 +41,7 @@ local function run()
 
   local function record(result)
     redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', result, 't', now)
+    redis.call('HINCRBY', KEYS[8], 'c:' .. result, 1)
   end
 
   local function no(reason)

@@ -14,6 +14,8 @@ KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON, see checkout
 KEYS[6] {sale:<id>}:outbox     stream: acknowledged orders waiting for the queue
                                (o orderId, c code, u userId, l "itemId:unit,...", t purchasedAtMs)
 KEYS[7] {sale:<id>}:idem:<hash> idempotency record (see idempotency-claim.lua); unused when ARGV[4] is ""
+KEYS[8] {sale:<id>}:stats      hash: counters for the dashboard ("orders", "p:purchased", "p:<failure reason>")
+KEYS[9] {sale:<id>}:events     shard channel (SPUBLISH): "sold|<units sold in the sale>|<itemIds now sold out, csv>"
 ARGV[1] checkout code
 ARGV[2] order id to use if something is bought (fresh)
 ARGV[3] how long (ms) after the sale's end the keys created here are kept
@@ -55,7 +57,7 @@ local function run()
   local sold = tonumber(m[4] or '0')
   local user = checkout.u
   local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-  local purchased, failed, lines = {}, {}, {}
+  local purchased, failed, lines, sold_out = {}, {}, {}, {}
   for _, item in ipairs(checkout.i) do
     local left = tonumber(redis.call('HGET', KEYS[2], item) or '0')
     local reason
@@ -65,12 +67,14 @@ local function run()
     end
     if reason then
       failed[#failed + 1] = item .. ':' .. reason
+      redis.call('HINCRBY', KEYS[8], 'p:' .. reason, 1)
     else
       redis.call('HSET', KEYS[2], item, left - 1)
       bought, sold = bought + 1, sold + 1
       purchased[#purchased + 1] = item
       -- The unit number (left before this sale) is unique per item: the database's guard against double sale.
       lines[#lines + 1] = item .. ':' .. left
+      if left == 1 then sold_out[#sold_out + 1] = item end
     end
   end
 
@@ -82,6 +86,10 @@ local function run()
     redis.call('PEXPIREAT', KEYS[3], tonumber(m[1]) + retention)
     redis.call('HSET', KEYS[1], 'sold', sold)
     redis.call('XADD', KEYS[6], '*', 'o', order_id, 'c', code, 'u', user, 'l', table.concat(lines, ','), 't', now)
+    redis.call('HINCRBY', KEYS[8], 'orders', 1)
+    redis.call('HINCRBY', KEYS[8], 'p:purchased', #purchased)
+    -- Live stock for buyers' pages: each instance coalesces these before sending them on (SSE).
+    redis.call('SPUBLISH', KEYS[9], 'sold|' .. sold .. '|' .. table.concat(sold_out, ','))
   end
   checkout.s, checkout.r = 'spent', result
   redis.call('HSET', KEYS[5], code, cjson.encode(checkout))

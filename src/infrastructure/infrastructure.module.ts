@@ -10,7 +10,9 @@ import { OrderRepository } from '../application/ports/order.repository.port';
 import { PurchaseOutbox } from '../application/ports/purchase-outbox.port';
 import { SaleLedger } from '../application/ports/sale-ledger.port';
 import { SaleRegistry } from '../application/ports/sale-registry.port';
+import { SaleEventFeed } from '../application/ports/sale-event-feed.port';
 import { SaleRepository } from '../application/ports/sale.repository.port';
+import { SystemHealth } from '../application/ports/system-health.port';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
 import { DependencyHealth } from './health/dependency.health';
@@ -24,6 +26,7 @@ import { RedisCheckoutAttemptLog } from './redis/redis-checkout-attempt-log';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisLease } from './redis/redis-lease';
 import { RedisPurchaseOutbox } from './redis/redis-purchase-outbox';
+import { RedisSaleEventFeed } from './redis/redis-sale-event-feed';
 import { RedisSaleLedger } from './redis/redis-sale-ledger';
 import { RedisSaleRegistry } from './redis/redis-sale-registry';
 import { CryptoIdGenerator } from './system/crypto-id-generator';
@@ -51,6 +54,9 @@ export class InfrastructureModule {
       PrismaService,
       BullmqOrderQueue,
       DependencyHealth,
+      { provide: SystemHealth, useExisting: DependencyHealth },
+      RedisSaleEventFeed,
+      { provide: SaleEventFeed, useExisting: RedisSaleEventFeed },
       Lifecycle,
       { provide: SaleLedger, useClass: RedisSaleLedger },
       { provide: SaleRegistry, useClass: RedisSaleRegistry },

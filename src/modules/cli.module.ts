@@ -2,6 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../infrastructure/config/app-config';
 import { InfrastructureModule } from '../infrastructure/infrastructure.module';
 import { QueueFailedCommand, QueueRetryCommand, QueueStatusCommand, ReconcileOrdersCommand } from '../interfaces/cli/orders.commands';
+import {
+  CreateSaleCommand,
+  ListSalesCommand,
+  PauseSaleCommand,
+  ResumeSaleCommand,
+  ShowSaleCommand,
+  UserPurchasesCommand,
+} from '../interfaces/cli/sales.commands';
 import { OrdersModule } from './orders.module';
 import { SalesModule } from './sales.module';
 
@@ -12,7 +20,18 @@ export class CliModule {
     return {
       module: CliModule,
       imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule],
-      providers: [ReconcileOrdersCommand, QueueStatusCommand, QueueFailedCommand, QueueRetryCommand],
+      providers: [
+        CreateSaleCommand,
+        ListSalesCommand,
+        ShowSaleCommand,
+        PauseSaleCommand,
+        ResumeSaleCommand,
+        UserPurchasesCommand,
+        ReconcileOrdersCommand,
+        QueueStatusCommand,
+        QueueFailedCommand,
+        QueueRetryCommand,
+      ],
     };
   }
 }

@@ -4,9 +4,17 @@ import { DeadLettersUseCase } from '../application/orders/dead-letters.use-case'
 import { ReconcileOrdersUseCase } from '../application/orders/reconcile-orders.use-case';
 import { RecordOrdersUseCase } from '../application/orders/record-orders.use-case';
 import { RelayPurchasesUseCase } from '../application/orders/relay-purchases.use-case';
+import { UserPurchasesUseCase } from '../application/orders/user-purchases.use-case';
 import { SalesModule } from './sales.module';
 
-const useCases = [RelayPurchasesUseCase, RecordOrdersUseCase, RecordCheckoutAttemptsUseCase, ReconcileOrdersUseCase, DeadLettersUseCase];
+const useCases = [
+  RelayPurchasesUseCase,
+  RecordOrdersUseCase,
+  RecordCheckoutAttemptsUseCase,
+  ReconcileOrdersUseCase,
+  DeadLettersUseCase,
+  UserPurchasesUseCase,
+];
 
 /** Orders: from the ledger's outbox through the queue into PostgreSQL, reconciliation, checkout analytics. */
 @Module({

@@ -1,14 +1,32 @@
 import { Module } from '@nestjs/common';
+import { SaleEventHub } from '../application/events/sale-event-hub.service';
+import { CreateSaleUseCase } from '../application/sales/create-sale.use-case';
 import { EnsureUpcomingSalesUseCase } from '../application/sales/ensure-upcoming-sales.use-case';
 import { GetSaleUseCase } from '../application/sales/get-sale.use-case';
 import { ListSaleItemsUseCase } from '../application/sales/list-sale-items.use-case';
+import { ListSalesUseCase } from '../application/sales/list-sales.use-case';
+import { PauseSaleUseCase } from '../application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../application/sales/sale-calendar.service';
+import { SaleLoader } from '../application/sales/sale-loader.service';
+import { SaleEventsHttpController } from '../interfaces/http/sale-events.http.controller';
 import { SalesHttpController } from '../interfaces/http/sales.http.controller';
 
-/** Sales: the schedule, loading sales into the ledger, and reading them. */
+const services = [
+  SaleCalendar,
+  SaleLoader,
+  SaleEventHub,
+  GetSaleUseCase,
+  ListSaleItemsUseCase,
+  ListSalesUseCase,
+  EnsureUpcomingSalesUseCase,
+  CreateSaleUseCase,
+  PauseSaleUseCase,
+];
+
+/** Sales: the schedule, creating and loading sales, pausing them, reading them and their live events. */
 @Module({
-  controllers: [SalesHttpController],
-  providers: [SaleCalendar, GetSaleUseCase, ListSaleItemsUseCase, EnsureUpcomingSalesUseCase],
-  exports: [SaleCalendar, GetSaleUseCase, ListSaleItemsUseCase, EnsureUpcomingSalesUseCase],
+  controllers: [SalesHttpController, SaleEventsHttpController],
+  providers: services,
+  exports: services,
 })
 export class SalesModule {}

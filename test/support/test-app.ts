@@ -1,7 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
 import { OrderQueue } from '../../src/application/ports/order-queue.port';
-import { EnsureUpcomingSalesUseCase } from '../../src/application/sales/ensure-upcoming-sales.use-case';
+import { SaleLoader } from '../../src/application/sales/sale-loader.service';
 import { SaleRepository } from '../../src/application/ports/sale.repository.port';
 import { SaleWindow } from '../../src/domain/sale/sale-window.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
@@ -48,7 +48,7 @@ export async function createOpenSale(t: TestApp, spec: SaleSpec = {}): Promise<S
   const window = SaleWindow.of(start, new Date(start.getTime() + (spec.durationMs ?? 3_600_000)));
   const created = await t.app.get(SaleRepository).createWithItems(window, terms, itemNames(terms.itemsTotal));
   if (created.kind === 'overlaps') throw new Error(`test sale overlaps sale ${created.other.id}`);
-  await t.app.get(EnsureUpcomingSalesUseCase).ensureLoaded(created.sale);
+  await t.app.get(SaleLoader).ensureLoaded(created.sale);
   return created.sale;
 }
 

@@ -20,6 +20,8 @@ export abstract class OrderRepository {
    */
   abstract saveBatch(orders: readonly Order[]): Promise<number>;
   abstract countForSale(saleId: SaleId): Promise<number>;
+  /** A user's written orders in a sale, oldest first. */
+  abstract forUser(saleId: SaleId, userId: string): Promise<{ orderId: string; itemIds: number[]; purchasedAt: Date }[]>;
   /** Which of these order ids are written. */
   abstract existing(orderIds: readonly string[]): Promise<Set<string>>;
 }

@@ -12,4 +12,6 @@ export abstract class PurchaseOutbox {
   abstract read(saleId: SaleId, max: number): Promise<OutboxBatch>;
   abstract acknowledge(saleId: SaleId, entryIds: readonly string[]): Promise<void>;
   abstract length(saleId: SaleId): Promise<number>;
+  /** How far the relay is behind: entries waiting and the age of the oldest (null when empty). */
+  abstract lag(saleId: SaleId): Promise<{ length: number; oldestAgeMs: number | null }>;
 }

@@ -41,6 +41,17 @@ export interface SaleLiveState {
   readonly paused: boolean;
 }
 
+/** Counters the ledger keeps per sale, for operators. */
+export interface SaleStats {
+  /** Checkout attempts by result ("accepted" or the refusal code). */
+  readonly checkouts: Record<string, number>;
+  /** Items that could not be bought at purchase, by reason. */
+  readonly purchaseFailures: Record<string, number>;
+  /** Purchases that bought at least one item (each becomes one order). */
+  readonly purchasesAcknowledged: number;
+  readonly unitsPurchased: number;
+}
+
 export interface ItemStock {
   readonly id: ItemId;
   readonly unitsLeft: number;
@@ -68,6 +79,10 @@ export abstract class SaleLedger {
 
   /** Null when the sale is not loaded. */
   abstract liveState(saleId: SaleId): Promise<SaleLiveState | null>;
+  /** Pauses or resumes a loaded sale, atomically with checkout and purchase. False when it is not loaded. */
+  abstract setPaused(saleId: SaleId, paused: boolean): Promise<boolean>;
+  abstract stats(saleId: SaleId): Promise<SaleStats>;
+  abstract unitsBoughtBy(saleId: SaleId, userId: UserId): Promise<number>;
   /** Units left per item, null for items the ledger does not hold. */
   abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[]): Promise<(number | null)[]>;
 

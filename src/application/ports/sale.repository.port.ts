@@ -26,6 +26,8 @@ export abstract class SaleRepository {
    */
   abstract createWithItems(window: SaleWindow, terms: SaleTerms, itemNames: readonly string[]): Promise<CreateSaleResult>;
   abstract findById(id: SaleId): Promise<Sale | null>;
+  /** The most recent sales, latest start first. */
+  abstract listRecent(limit: number): Promise<Sale[]>;
   abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
   /** Items with at least one unit sold according to written orders: units sold and units on sale. */
   abstract soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>>;

@@ -3,10 +3,9 @@ import { itemNames } from '../../domain/sale/item-names';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { Clock } from '../ports/clock.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleRegistry } from '../ports/sale-registry.port';
 import { SaleRepository } from '../ports/sale.repository.port';
-import { SaleCalendar } from './sale-calendar.service';
+import { SaleLoader } from './sale-loader.service';
 import { SaleSettings } from './sale-settings';
 
 /**
@@ -20,9 +19,8 @@ export class EnsureUpcomingSalesUseCase {
 
   constructor(
     private readonly sales: SaleRepository,
-    private readonly ledger: SaleLedger,
+    private readonly loader: SaleLoader,
     private readonly registry: SaleRegistry,
-    private readonly calendar: SaleCalendar,
     private readonly settings: SaleSettings,
     private readonly clock: Clock,
   ) {}
@@ -36,23 +34,10 @@ export class EnsureUpcomingSalesUseCase {
       // A sale created by an operator may cover the window: then that one is the sale to have loaded.
       const sale = created.kind === 'overlaps' ? created.other : created.sale;
       if (created.kind === 'created') this.logger.log(`created sale ${sale.id} for ${window.startsAt.toISOString()}`);
-      await this.ensureLoaded(sale);
+      await this.loader.ensureLoaded(sale);
       ensured.push(sale);
     }
     await this.registry.forgetEndedBefore(new Date(now.getTime() - this.settings.retentionMs));
     return ensured;
-  }
-
-  /** Loads a sale into the ledger unless it is there, then makes it visible to every instance. */
-  async ensureLoaded(sale: Sale): Promise<void> {
-    if (!(await this.ledger.isLoaded(sale.id))) {
-      const started = Date.now();
-      const { items, sold } = await this.sales.stockForLoad(sale.id);
-      if (await this.ledger.load(sale, items, sold)) {
-        this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
-      }
-    }
-    await this.registry.register(sale);
-    this.calendar.remember(sale);
   }
 }

@@ -29,6 +29,13 @@ export class GetSaleUseCase {
     return ok(await this.view(sale, now));
   }
 
+  /** The open sale and those scheduled after it, by start time (for countdowns). */
+  async upcoming(): Promise<SaleView[]> {
+    const now = this.clock.now();
+    const sales = this.calendar.all().filter((s) => s.endsAt.getTime() > now.getTime());
+    return Promise.all(sales.map((s) => this.view(s, now)));
+  }
+
   async byId(id: SaleId): Promise<Result<SaleView, Rejection>> {
     const sale = this.calendar.find(id) ?? (await this.sales.findById(id));
     if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${id}.`));

@@ -5,6 +5,7 @@ export const REJECTION_DETAIL: Record<RejectionCode, string> = {
   invalid_request: 'The request is not valid.',
   no_active_sale: 'No sale is running right now.',
   sale_not_found: 'There is no such sale.',
+  sale_overlaps: 'Another sale already runs during that time.',
   sale_not_started: 'The sale has not started yet.',
   sale_ended: 'The sale of this checkout has ended.',
   sale_paused: 'The sale is paused; try again shortly.',

@@ -6,6 +6,8 @@ export const RejectionCode = {
   InvalidRequest: 'invalid_request',
   NoActiveSale: 'no_active_sale',
   SaleNotFound: 'sale_not_found',
+  /** A new sale's window overlaps an existing sale (sales never overlap). */
+  SaleOverlaps: 'sale_overlaps',
   SaleNotStarted: 'sale_not_started',
   SaleEnded: 'sale_ended',
   SalePaused: 'sale_paused',

@@ -1,5 +1,5 @@
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
 /*
  * Every setting comes from an environment variable, checked once at start. A bad value stops the process
@@ -128,6 +128,15 @@ export class AppConfig {
   @Max(60_000)
   REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
+  /**
+   * Bearer token of the admin API and dashboard (/admin). Unset: the admin API is off. Compared in constant
+   * time and kept only in memory, as given.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{16,512}$/, { message: 'must be 16 to 512 printable characters without spaces' })
+  ADMIN_TOKEN?: string = undefined;
+
   /** How often Redis and PostgreSQL are reconciled (0: never, only on demand). */
   @toInt()
   @IsInt()
@@ -181,4 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return config;
+}
+
+/** A value as it may appear in an error message: secrets hidden, passwords cut out of URLs. */
+function shown(key: string, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if (/TOKEN|SECRET|PASSWORD|KEY/.test(key)) return `(hidden, ${value.length} characters)`;
+  return JSON.stringify(value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@'));
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { SystemHealth, SystemHealthReport } from '../../application/ports/system-health.port';
 import { within } from '../../application/shared/within';
 import { PrismaService } from '../prisma/prisma.service';
 import { BullmqOrderQueue } from '../queue/bullmq-order-queue';
@@ -9,13 +10,29 @@ const CHECK_TIMEOUT_MS = 1_000;
 
 /** Readiness checks of what the service depends on, each bounded so a dead dependency cannot hang them. */
 @Injectable()
-export class DependencyHealth {
+export class DependencyHealth extends SystemHealth {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly redis: RedisConnections,
     private readonly prisma: PrismaService,
     private readonly queue: BullmqOrderQueue,
-  ) {}
+  ) {
+    super();
+  }
+
+  async report(): Promise<SystemHealthReport> {
+    const up = (p: Promise<unknown>) =>
+      within(p, CHECK_TIMEOUT_MS, 'check').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      );
+    const [redis, postgres, workers] = await Promise.all([
+      up(this.redis.command.ping()),
+      up(this.prisma.$queryRaw`SELECT 1`),
+      within(this.queue.queue.getWorkersCount(), CHECK_TIMEOUT_MS, 'workers').catch(() => 0),
+    ]);
+    return { redis, postgres, worker: workers > 0 ? 'up' : 'down' };
+  }
 
   redisCheck(): Promise<HealthIndicatorResult> {
     return this.probe('redis', () => this.redis.command.ping());

@@ -20,6 +20,15 @@ export class PrismaOrderRepository extends OrderRepository {
     }
   }
 
+  async forUser(saleId: SaleId, userId: string): Promise<{ orderId: string; itemIds: number[]; purchasedAt: Date }[]> {
+    const rows = await this.prisma.order.findMany({
+      where: { saleId, userId },
+      orderBy: { purchasedAt: 'asc' },
+      select: { id: true, purchasedAt: true, items: { select: { itemId: true }, orderBy: { itemId: 'asc' } } },
+    });
+    return rows.map((r) => ({ orderId: r.id, itemIds: r.items.map((i) => i.itemId), purchasedAt: r.purchasedAt }));
+  }
+
   async existing(orderIds: readonly string[]): Promise<Set<string>> {
     if (orderIds.length === 0) return new Set();
     const rows = await this.prisma.order.findMany({ where: { id: { in: [...orderIds] } }, select: { id: true } });

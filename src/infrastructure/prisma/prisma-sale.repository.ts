@@ -62,6 +62,11 @@ export class PrismaSaleRepository extends SaleRepository {
     return row ? toSale(row) : null;
   }
 
+  async listRecent(limit: number): Promise<Sale[]> {
+    const rows = await this.prisma.sale.findMany({ orderBy: { startedAt: 'desc' }, take: limit });
+    return rows.map(toSale);
+  }
+
   async listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]> {
     const rows = await this.prisma.item.findMany({
       where: { saleId, ...(afterId === null ? {} : { id: { gt: afterId } }) },

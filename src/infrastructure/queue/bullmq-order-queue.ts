@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DeadLetter, OrderQueue, OrderQueueCounts } from '../../application/ports/order-queue.port';
@@ -15,25 +15,20 @@ import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PR
  */
 @Injectable()
 export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdown {
-  readonly queue: Queue<OrderBatchJob>;
-  private readonly connection: Redis;
+  private readonly logger = new Logger('OrderQueue');
+  private created?: { queue: Queue<OrderBatchJob>; connection: Redis };
 
   constructor(
-    redis: RedisConnections,
+    private readonly redis: RedisConnections,
     private readonly config: AppConfig,
   ) {
     super();
-    this.connection = redis.open('queue', { maxRetriesPerRequest: null });
-    this.queue = new Queue<OrderBatchJob>(ORDER_QUEUE, {
-      connection: this.connection,
-      prefix: QUEUE_PREFIX,
-      defaultJobOptions: {
-        attempts: 10,
-        backoff: { type: 'exponential', delay: config.ORDER_RETRY_BACKOFF_MS },
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: false,
-      },
-    });
+  }
+
+  /** Opened on first use, so processes that never touch the queue (most CLI commands) never connect. */
+  get queue(): Queue<OrderBatchJob> {
+    this.created ??= this.open();
+    return this.created.queue;
   }
 
   async enqueue(batchKey: string, orders: readonly Order[]): Promise<void> {
@@ -84,11 +79,38 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   }
 
   async ping(): Promise<void> {
-    await this.connection.ping();
+    this.created ??= this.open();
+    await this.created.connection.ping();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await within(this.queue.close(), 2_000, 'queue close').catch(() => undefined);
-    await closeConnection(this.connection);
+    if (!this.created) return;
+    const { queue, connection } = this.created;
+    // Closing while BullMQ is still connecting makes it report an error nobody listens to any more.
+    await within(queue.waitUntilReady(), 2_000, 'queue ready').catch(() => undefined);
+    await within(queue.close(), 2_000, 'queue close').catch(() => undefined);
+    await closeConnection(connection);
+  }
+
+  private open(): { queue: Queue<OrderBatchJob>; connection: Redis } {
+    const connection = this.redis.open('queue', { maxRetriesPerRequest: null });
+    const queue = new Queue<OrderBatchJob>(ORDER_QUEUE, {
+      connection,
+      prefix: QUEUE_PREFIX,
+      defaultJobOptions: {
+        attempts: 10,
+        backoff: { type: 'exponential', delay: this.config.ORDER_RETRY_BACKOFF_MS },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: false,
+      },
+    });
+    // Without a listener an 'error' event (Redis gone) would crash the process; the connection heals itself.
+    let lastReport = 0;
+    queue.on('error', (e: Error) => {
+      if (Date.now() - lastReport < 10_000) return;
+      lastReport = Date.now();
+      this.logger.warn(`order queue: ${e.message}`);
+    });
+    return { queue, connection };
   }
 }

@@ -38,6 +38,14 @@ export class RedisPurchaseOutbox extends PurchaseOutbox {
   }
 
   length(saleId: SaleId): Promise<number> {
-    return this.redis.background.xlen(saleKeys(saleId).outbox);
+    return this.redis.command.xlen(saleKeys(saleId).outbox);
+  }
+
+  async lag(saleId: SaleId): Promise<{ length: number; oldestAgeMs: number | null }> {
+    const key = saleKeys(saleId).outbox;
+    const [length, oldest] = await Promise.all([this.redis.command.xlen(key), this.redis.command.xrange(key, '-', '+', 'COUNT', 1)]);
+    // A stream entry id starts with the milliseconds at which it was added.
+    const addedAt = oldest[0] ? Number(oldest[0][0].split('-')[0]) : null;
+    return { length, oldestAgeMs: addedAt === null ? null : Math.max(0, Date.now() - addedAt) };
   }
 }

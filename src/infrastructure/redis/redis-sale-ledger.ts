@@ -8,6 +8,7 @@ import {
   LedgerPurchaseResult,
   SaleLedger,
   SaleLiveState,
+  SaleStats,
 } from '../../application/ports/sale-ledger.port';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { Order } from '../../domain/order/order.entity';
@@ -54,7 +55,7 @@ export class RedisSaleLedger extends SaleLedger {
       runScript<string[]>(
         this.redis.command,
         'checkout',
-        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, idemKey],
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, idemKey, k.stats],
         [userId, itemId, codeIfNew, this.retentionMs, token, this.idempotencyTtlMs],
       ),
     );
@@ -76,7 +77,7 @@ export class RedisSaleLedger extends SaleLedger {
       runScript<string[]>(
         this.redis.command,
         'purchase',
-        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey],
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey, k.stats, k.events],
         [code, orderIdIfBought, this.retentionMs, token, this.idempotencyTtlMs],
       ),
     );
@@ -121,6 +122,26 @@ export class RedisSaleLedger extends SaleLedger {
       default:
         return { reply: ['idempotency_key_in_use'], replayed: false };
     }
+  }
+
+  async setPaused(saleId: SaleId, paused: boolean): Promise<boolean> {
+    const k = saleKeys(saleId);
+    return (await runScript<number>(this.redis.command, 'sale-pause', [k.meta, k.events], [paused ? '1' : '0'])) === 1;
+  }
+
+  async stats(saleId: SaleId): Promise<SaleStats> {
+    const raw = await this.redis.command.hgetall(saleKeys(saleId).stats);
+    const checkouts: Record<string, number> = {};
+    const purchaseFailures: Record<string, number> = {};
+    for (const [field, value] of Object.entries(raw)) {
+      if (field.startsWith('c:')) checkouts[field.slice(2)] = Number(value);
+      else if (field.startsWith('p:') && field !== 'p:purchased') purchaseFailures[field.slice(2)] = Number(value);
+    }
+    return { checkouts, purchaseFailures, purchasesAcknowledged: Number(raw.orders ?? 0), unitsPurchased: Number(raw['p:purchased'] ?? 0) };
+  }
+
+  async unitsBoughtBy(saleId: SaleId, userId: UserId): Promise<number> {
+    return Number((await this.redis.command.hget(saleKeys(saleId).bought, userId)) ?? 0);
   }
 
   async liveState(saleId: SaleId): Promise<SaleLiveState | null> {

@@ -14,6 +14,9 @@ export function saleKeys(saleId: SaleId | number) {
     checkouts: `${tag}:checkouts`,
     attempts: `${tag}:attempts`,
     outbox: `${tag}:outbox`,
+    stats: `${tag}:stats`,
+    /** Shard channel (SPUBLISH/SSUBSCRIBE) of the sale's live events; same slot as its keys. */
+    events: `${tag}:events`,
     /** One Idempotency-Key's record (`hash` of the scoped key). */
     idempotency: (hash: string) => `${tag}:idem:${hash}`,
   } as const;

@@ -10,6 +10,7 @@ const UNAVAILABLE =
 
 const BY_STATUS: Record<number, ProblemCode> = {
   400: 'invalid_request',
+  401: 'unauthorized',
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',
@@ -44,6 +45,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return;
     }
     if (status !== undefined && status >= 400 && status < 500) {
+      if (status === 401) reply.header('www-authenticate', 'Bearer realm="flashsale-admin"');
       sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
       return;
     }

@@ -8,6 +8,7 @@ import { Rejection, RejectionCode } from '../../domain/shared/rejection';
  */
 export const HttpOnlyCode = {
   NotFound: 'not_found',
+  Unauthorized: 'unauthorized',
   MethodNotAllowed: 'method_not_allowed',
   UnsupportedMediaType: 'unsupported_media_type',
   PayloadTooLarge: 'payload_too_large',
@@ -20,6 +21,7 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: 'Invalid request' },
   no_active_sale: { status: 409, title: 'No active sale' },
   sale_not_found: { status: 404, title: 'Sale not found' },
+  sale_overlaps: { status: 409, title: 'Sale overlaps another' },
   sale_not_started: { status: 409, title: 'Sale not started' },
   sale_ended: { status: 409, title: 'Sale ended' },
   sale_paused: { status: 409, title: 'Sale paused' },
@@ -31,6 +33,7 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },
   not_found: { status: 404, title: 'Not found' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'Payload too large' },

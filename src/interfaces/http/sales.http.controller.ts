@@ -9,7 +9,7 @@ import { InvalidParam, intInRange, optionalParam, param } from './request-params
 
 export const MAX_ITEMS_PAGE = 1000;
 
-/** GET /sales/active, GET /sales/:id, GET /sales/:id/items?limit=&cursor= */
+/** GET /sales/active, GET /sales/upcoming, GET /sales/:id, GET /sales/:id/items?limit=&cursor= */
 @Controller('sales')
 export class SalesHttpController {
   constructor(
@@ -22,6 +22,11 @@ export class SalesHttpController {
     const result = await this.getSale.active();
     // Here "no active sale" means the resource asked for does not exist: 404 (checkout answers it with 409).
     return result.ok ? reply.send(result.value) : sendRejection(reply, result.error, 404);
+  }
+
+  @Get('upcoming')
+  async upcoming(): Promise<{ sales: unknown[] }> {
+    return { sales: await this.getSale.upcoming() };
   }
 
   @Get(':id')

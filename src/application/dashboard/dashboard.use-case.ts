@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../ports/clock.port';
+import { OrderQueue, OrderQueueCounts } from '../ports/order-queue.port';
+import { OrderRepository } from '../ports/order.repository.port';
+import { PurchaseOutbox } from '../ports/purchase-outbox.port';
+import { SaleLedger, SaleStats } from '../ports/sale-ledger.port';
+import { SystemHealth, SystemHealthReport } from '../ports/system-health.port';
+import { GetSaleUseCase } from '../sales/get-sale.use-case';
+import { SaleCalendar } from '../sales/sale-calendar.service';
+import { SaleView } from '../sales/sale-view';
+
+/** Everything the operator dashboard shows, as of `at`. */
+export interface DashboardSnapshot {
+  readonly at: string;
+  readonly sale: SaleView | null;
+  readonly nextSale: SaleView | null;
+  readonly itemsRemaining: number;
+  readonly salesPerSecond: number;
+  readonly checkoutsPerSecond: number;
+  readonly purchasesAcknowledged: number;
+  readonly ordersWritten: number;
+  readonly queue: OrderQueueCounts;
+  readonly deadLetters: number;
+  readonly outbox: { length: number; oldestAgeMs: number | null };
+  readonly rejections: Record<string, number>;
+  readonly purchaseFailures: Record<string, number>;
+  readonly health: SystemHealthReport;
+}
+
+/** Snapshots are shared by every dashboard watching this instance: at most one is built per interval. */
+const FRESH_MS = 900;
+/** Rates are averaged over about this long. */
+const RATE_WINDOW_MS = 3_000;
+
+interface Sample {
+  readonly at: number;
+  readonly saleId: number;
+  readonly sold: number;
+  readonly checkouts: number;
+}
+
+/** Builds the dashboard's picture of the running sale and the machinery behind it. */
+@Injectable()
+export class DashboardUseCase {
+  private samples: Sample[] = [];
+  private cached?: { at: number; snapshot: Promise<DashboardSnapshot> };
+
+  constructor(
+    private readonly calendar: SaleCalendar,
+    private readonly getSale: GetSaleUseCase,
+    private readonly ledger: SaleLedger,
+    private readonly orders: OrderRepository,
+    private readonly queue: OrderQueue,
+    private readonly outbox: PurchaseOutbox,
+    private readonly health: SystemHealth,
+    private readonly clock: Clock,
+  ) {}
+
+  snapshot(): Promise<DashboardSnapshot> {
+    const now = this.clock.now().getTime();
+    if (!this.cached || now - this.cached.at >= FRESH_MS) {
+      const snapshot = this.build();
+      this.cached = { at: now, snapshot };
+      snapshot.catch(() => (this.cached = undefined));
+    }
+    return this.cached.snapshot;
+  }
+
+  private async build(): Promise<DashboardSnapshot> {
+    const now = this.clock.now();
+    const open = this.calendar.openAt(now);
+    const next = this.calendar.nextAfter(now);
+    const [health, queue, sale, nextSale] = await Promise.all([
+      this.health.report(),
+      this.queue.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
+      open ? this.getSale.byId(open.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
+      next ? this.getSale.byId(next.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
+    ]);
+    const empty: SaleStats = { checkouts: {}, purchaseFailures: {}, purchasesAcknowledged: 0, unitsPurchased: 0 };
+    const [stats, ordersWritten, outbox] = sale
+      ? await Promise.all([
+          this.ledger.stats(open!.id).catch(() => empty),
+          this.orders.countForSale(open!.id).catch(() => 0),
+          this.outbox.lag(open!.id).catch(() => ({ length: 0, oldestAgeMs: null })),
+        ])
+      : [empty, 0, { length: 0, oldestAgeMs: null }];
+
+    const checkouts = Object.values(stats.checkouts).reduce((a, b) => a + b, 0);
+    const rejections = Object.fromEntries(Object.entries(stats.checkouts).filter(([result]) => result !== 'accepted'));
+    const rates = this.rates({ at: now.getTime(), saleId: sale?.id ?? 0, sold: sale?.itemsSold ?? 0, checkouts });
+    return {
+      at: now.toISOString(),
+      sale,
+      nextSale,
+      itemsRemaining: sale ? Math.max(0, Math.min(sale.saleCap, open!.terms.itemsTotal * open!.terms.unitsPerItem) - sale.itemsSold) : 0,
+      salesPerSecond: rates.sold,
+      checkoutsPerSecond: rates.checkouts,
+      purchasesAcknowledged: stats.purchasesAcknowledged,
+      ordersWritten,
+      queue,
+      deadLetters: queue.failed,
+      outbox,
+      rejections,
+      purchaseFailures: stats.purchaseFailures,
+      health,
+    };
+  }
+
+  private rates(sample: Sample): { sold: number; checkouts: number } {
+    this.samples = [...this.samples.filter((s) => s.saleId === sample.saleId && sample.at - s.at <= RATE_WINDOW_MS * 2), sample];
+    const base = this.samples.find((s) => sample.at - s.at <= RATE_WINDOW_MS && s !== sample) ?? this.samples[0]!;
+    const seconds = (sample.at - base.at) / 1000;
+    if (seconds <= 0) return { sold: 0, checkouts: 0 };
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return { sold: round((sample.sold - base.sold) / seconds), checkouts: round((sample.checkouts - base.checkouts) / seconds) };
+  }
+}

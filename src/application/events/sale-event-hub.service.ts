@@ -1,0 +1,174 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { Sale } from '../../domain/sale/sale.entity';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { Clock } from '../ports/clock.port';
+import { LedgerEvent, SaleEventFeed } from '../ports/sale-event-feed.port';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleCalendar } from '../sales/sale-calendar.service';
+
+/** What buyers' pages receive about a sale (GET /sales/:id/events). */
+export type SaleEvent =
+  | {
+      readonly type: 'snapshot';
+      readonly data: { saleId: number; status: string; itemsSold: number; remaining: number; startsAt: string; endsAt: string };
+    }
+  | { readonly type: 'stock'; readonly data: { saleId: number; itemsSold: number; remaining: number; soldOut: number[] } }
+  | { readonly type: 'sale_sold_out'; readonly data: { saleId: number; itemsSold: number } }
+  | { readonly type: 'paused' | 'resumed' | 'started' | 'ended'; readonly data: { saleId: number } };
+
+export interface SaleWatcher {
+  send(event: SaleEvent): void;
+  /** The hub is shutting down: end the stream. */
+  close(): void;
+}
+
+/** Stock changes are sent at most this often per sale: a burst of purchases becomes one event. */
+export const STOCK_EVENT_INTERVAL_MS = 250;
+
+/**
+ * Fans a sale's live events out to every watcher on this instance. Each watched sale has one subscription
+ * to the ledger's feed, whatever the number of watchers; purchases are coalesced into at most four stock
+ * events a second, so thousands of open pages cost the purchase path nothing but one publish per purchase.
+ * Start and end are timed here from the sale's window.
+ */
+@Injectable()
+export class SaleEventHub {
+  private readonly logger = new Logger('SaleEventHub');
+  private readonly channels = new Map<SaleId, Channel>();
+
+  constructor(
+    private readonly calendar: SaleCalendar,
+    private readonly sales: SaleRepository,
+    private readonly ledger: SaleLedger,
+    private readonly feed: SaleEventFeed,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts sending the sale's events to `watcher`, a snapshot first. Returns the function that stops it. */
+  async watch(saleId: SaleId, watcher: SaleWatcher): Promise<Result<() => void, Rejection>> {
+    let channel = this.channels.get(saleId);
+    if (!channel) {
+      const sale = this.calendar.find(saleId) ?? (await this.sales.findById(saleId));
+      if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
+      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger);
+      if (!this.channels.has(saleId)) {
+        this.channels.set(saleId, channel);
+        channel.unsubscribe = await this.feed.subscribe(saleId, (e) => channel!.onLedgerEvent(e));
+      }
+    }
+    const live = await this.ledger.liveState(saleId);
+    watcher.send(channel.snapshot(live ?? { sold: 0, paused: false }));
+    channel.watchers.add(watcher);
+    const current = channel;
+    return ok(() => {
+      current.watchers.delete(watcher);
+      if (current.watchers.size === 0) void this.drop(saleId, current);
+    });
+  }
+
+  /** Ends every stream (on shutdown, so open connections do not hold the server open). */
+  async closeAll(): Promise<void> {
+    for (const [saleId, channel] of this.channels) {
+      for (const w of channel.watchers) w.close();
+      await this.drop(saleId, channel);
+    }
+  }
+
+  watcherCount(): number {
+    let n = 0;
+    for (const c of this.channels.values()) n += c.watchers.size;
+    return n;
+  }
+
+  private async drop(saleId: SaleId, channel: Channel): Promise<void> {
+    if (this.channels.get(saleId) !== channel) return;
+    this.channels.delete(saleId);
+    channel.stop();
+    await channel.unsubscribe?.().catch(() => undefined);
+  }
+}
+
+class Channel {
+  readonly watchers = new Set<SaleWatcher>();
+  unsubscribe?: () => Promise<void>;
+  private readonly total: number;
+  private sold = 0;
+  private soldOut: number[] = [];
+  private dirty = false;
+  private announcedSoldOut = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly sale: Sale,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.total = Math.min(sale.terms.saleCap, sale.terms.itemsTotal * sale.terms.unitsPerItem);
+    this.timers.push(setInterval(() => this.flush(), STOCK_EVENT_INTERVAL_MS).unref());
+    this.at(sale.startsAt, 'started');
+    this.at(sale.endsAt, 'ended');
+  }
+
+  snapshot(live: { sold: number; paused: boolean }): SaleEvent {
+    this.sold = Math.max(this.sold, live.sold);
+    const now = this.clock.now();
+    return {
+      type: 'snapshot',
+      data: {
+        saleId: this.sale.id,
+        status: this.sale.statusAt(now, live),
+        itemsSold: live.sold,
+        remaining: Math.max(0, this.total - live.sold),
+        startsAt: this.sale.startsAt.toISOString(),
+        endsAt: this.sale.endsAt.toISOString(),
+      },
+    };
+  }
+
+  onLedgerEvent(e: LedgerEvent): void {
+    if (e.kind === 'sold') {
+      this.sold = Math.max(this.sold, e.unitsSold);
+      this.soldOut.push(...e.soldOut);
+      this.dirty = true;
+      return;
+    }
+    this.broadcast({ type: e.kind, data: { saleId: this.sale.id } });
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+  }
+
+  private flush(): void {
+    if (!this.dirty) return;
+    const remaining = Math.max(0, this.total - this.sold);
+    this.broadcast({ type: 'stock', data: { saleId: this.sale.id, itemsSold: this.sold, remaining, soldOut: this.soldOut } });
+    this.soldOut = [];
+    this.dirty = false;
+    if (remaining === 0 && !this.announcedSoldOut) {
+      this.announcedSoldOut = true;
+      this.broadcast({ type: 'sale_sold_out', data: { saleId: this.sale.id, itemsSold: this.sold } });
+    }
+  }
+
+  private at(when: Date, type: 'started' | 'ended'): void {
+    const delay = when.getTime() - this.clock.now().getTime();
+    // setTimeout cannot wait longer than ~24.8 days; a sale that far away is announced by a later watcher.
+    if (delay <= 0 || delay > 2_000_000_000) return;
+    this.timers.push(setTimeout(() => this.broadcast({ type, data: { saleId: this.sale.id } }), delay).unref());
+  }
+
+  private broadcast(event: SaleEvent): void {
+    for (const w of this.watchers) {
+      try {
+        w.send(event);
+      } catch (e) {
+        this.logger.warn(`dropping a watcher: ${(e as Error).message}`);
+        this.watchers.delete(w);
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { itemNames } from '../../domain/sale/item-names';
+import { SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-object';
+import { SaleWindow } from '../../domain/sale/sale-window.value-object';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { Clock } from '../ports/clock.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { GetSaleUseCase } from './get-sale.use-case';
+import { SaleLoader } from './sale-loader.service';
+import { SaleView } from './sale-view';
+
+export interface CreateSaleCommand {
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+  readonly itemsTotal: number;
+  readonly saleCap: number;
+  readonly perUserLimit: number;
+  readonly unitsPerItem?: number;
+}
+
+export const MAX_ITEMS_PER_SALE = 1_000_000;
+
+/** An operator's sale, outside the hourly rhythm: created in PostgreSQL with its items and loaded at once. */
+@Injectable()
+export class CreateSaleUseCase {
+  constructor(
+    private readonly sales: SaleRepository,
+    private readonly loader: SaleLoader,
+    private readonly getSale: GetSaleUseCase,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(cmd: CreateSaleCommand): Promise<Result<SaleView, Rejection>> {
+    if (!(cmd.endsAt.getTime() > cmd.startsAt.getTime()))
+      return err(reject(RejectionCode.InvalidRequest, 'The sale must end after it starts.'));
+    if (cmd.endsAt.getTime() <= this.clock.now().getTime())
+      return err(reject(RejectionCode.InvalidRequest, 'The sale must end in the future.'));
+    if (cmd.itemsTotal > MAX_ITEMS_PER_SALE)
+      return err(reject(RejectionCode.InvalidRequest, `A sale has at most ${MAX_ITEMS_PER_SALE} items.`));
+    let terms: SaleTerms;
+    try {
+      terms = assertValidTerms({
+        itemsTotal: cmd.itemsTotal,
+        saleCap: cmd.saleCap,
+        perUserLimit: cmd.perUserLimit,
+        unitsPerItem: cmd.unitsPerItem ?? 1,
+      });
+    } catch (e) {
+      return err(reject(RejectionCode.InvalidRequest, (e as Error).message));
+    }
+    const created = await this.sales.createWithItems(SaleWindow.of(cmd.startsAt, cmd.endsAt), terms, itemNames(terms.itemsTotal));
+    if (created.kind !== 'created') {
+      const other = created.kind === 'exists' ? created.sale : created.other;
+      return err(
+        reject(
+          RejectionCode.SaleOverlaps,
+          `Sale ${other.id} already runs from ${other.startsAt.toISOString()} to ${other.endsAt.toISOString()}.`,
+        ),
+      );
+    }
+    await this.loader.ensureLoaded(created.sale);
+    return this.getSale.byId(created.sale.id);
+  }
+}

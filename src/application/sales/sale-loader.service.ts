@@ -1,0 +1,34 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Sale } from '../../domain/sale/sale.entity';
+import { SaleLedger } from '../ports/sale-ledger.port';
+import { SaleRegistry } from '../ports/sale-registry.port';
+import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleCalendar } from './sale-calendar.service';
+
+/**
+ * Makes a sale that exists in PostgreSQL live: loads it into the ledger unless it is there (what written
+ * orders already sold stays sold), then makes it visible to every instance.
+ */
+@Injectable()
+export class SaleLoader {
+  private readonly logger = new Logger('SaleLoader');
+
+  constructor(
+    private readonly sales: SaleRepository,
+    private readonly ledger: SaleLedger,
+    private readonly registry: SaleRegistry,
+    private readonly calendar: SaleCalendar,
+  ) {}
+
+  async ensureLoaded(sale: Sale): Promise<void> {
+    if (!(await this.ledger.isLoaded(sale.id))) {
+      const started = Date.now();
+      const { items, sold } = await this.sales.stockForLoad(sale.id);
+      if (await this.ledger.load(sale, items, sold)) {
+        this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
+      }
+    }
+    await this.registry.register(sale);
+    this.calendar.remember(sale);
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { LedgerEvent, SaleEventFeed } from '../../application/ports/sale-event-feed.port';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { RedisConnections, closeConnection } from './redis-connections';
+import { saleKeys } from './sale-keys';
+
+type Listener = (event: LedgerEvent) => void;
+
+/**
+ * One subscriber connection per process, sharded pub/sub (SSUBSCRIBE) on each watched sale's channel; the
+ * channel shares the sale's hash tag, so on Redis Cluster it lives on the sale's shard. Messages are
+ * written by scripts/lua/purchase.lua and sale-pause.lua.
+ */
+@Injectable()
+export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationShutdown {
+  private readonly logger = new Logger('SaleEvents');
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(private readonly redis: RedisConnections) {
+    super();
+  }
+
+  async subscribe(saleId: SaleId, listener: Listener): Promise<() => Promise<void>> {
+    const channel = saleKeys(saleId).events;
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await this.connection().ssubscribe(channel);
+    }
+    set.add(listener);
+    return async () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(channel) === set) {
+        this.listeners.delete(channel);
+        await this.subscriber?.sunsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.subscriber) await closeConnection(this.subscriber);
+  }
+
+  private connection(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const sub = this.redis.open('events', { maxRetriesPerRequest: null });
+    sub.on('smessage', (channel: string, message: string) => {
+      const event = parse(message);
+      if (!event) return this.logger.warn(`unreadable event on ${channel}: ${message.slice(0, 80)}`);
+      for (const listener of this.listeners.get(channel) ?? []) listener(event);
+    });
+    this.subscriber = sub;
+    return sub;
+  }
+}
+
+function parse(message: string): LedgerEvent | null {
+  if (message === 'paused' || message === 'resumed') return { kind: message };
+  const [kind, sold, soldOut] = message.split('|');
+  if (kind !== 'sold') return null;
+  return { kind: 'sold', unitsSold: Number(sold), soldOut: soldOut ? soldOut.split(',').map((id) => Number(id) as ItemId) : [] };
+}

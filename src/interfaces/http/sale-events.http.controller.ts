@@ -1,0 +1,34 @@
+import { BeforeApplicationShutdown, Controller, Get, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SaleEventHub } from '../../application/events/sale-event-hub.service';
+import { parseSaleId } from '../../domain/sale/sale-id.value-object';
+import { sendRejection } from './problem-details';
+import { InvalidParam, param } from './request-params';
+import { openEventStream } from './server-sent-events';
+
+/** GET /sales/:id/events: the sale's live events as Server-Sent Events, for buyers' pages. No auth. */
+@Controller('sales')
+export class SaleEventsHttpController implements BeforeApplicationShutdown {
+  constructor(private readonly hub: SaleEventHub) {}
+
+  @Get(':id/events')
+  async events(@Param() params: Record<string, unknown>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
+    if (id instanceof InvalidParam) return void id.send(reply);
+    // Look the sale up before taking over the response, so an unknown sale is a normal 404.
+    const stream = { current: undefined as ReturnType<typeof openEventStream> | undefined, queued: [] as [string, unknown][] };
+    const watching = await this.hub.watch(id, {
+      send: (e) => (stream.current ? stream.current.send(e.type, e.data) : stream.queued.push([e.type, e.data])),
+      close: () => stream.current?.close(),
+    });
+    if (!watching.ok) return void sendRejection(reply, watching.error);
+    stream.current = openEventStream(request, reply);
+    for (const [type, data] of stream.queued) stream.current.send(type, data);
+    stream.current.onClose(watching.value);
+  }
+
+  /** Open streams would keep the server from closing: end them first. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.hub.closeAll();
+  }
+}

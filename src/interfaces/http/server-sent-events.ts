@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const HEARTBEAT_MS = 15_000;
+/** A client this far behind (bytes queued in its socket) is too slow to follow: it is dropped. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+export interface EventStream {
+  send(event: string, data: unknown): void;
+  close(): void;
+  /** Called once when the stream ends, whoever ended it. */
+  onClose(fn: () => void): void;
+}
+
+/**
+ * Takes over a Fastify reply as a Server-Sent Events stream: headers, a retry hint, heartbeats, and
+ * clean-up when either side ends it.
+ */
+export function openEventStream(request: FastifyRequest, reply: FastifyReply, retryMs = 2_000): EventStream {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    // Proxies such as nginx would otherwise buffer the stream.
+    'x-accel-buffering': 'no',
+  });
+  res.write(`retry: ${retryMs}\n\n`);
+  const closers: (() => void)[] = [];
+  let closed = false;
+  const end = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    for (const fn of closers) fn();
+    res.end();
+  };
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  request.raw.on('close', end);
+  return {
+    send(event, data) {
+      if (closed) return;
+      if (res.writableLength > MAX_BUFFERED_BYTES) return end();
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    close: end,
+    onClose(fn) {
+      closers.push(fn);
+    },
+  };
+}

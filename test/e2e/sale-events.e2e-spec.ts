@@ -1,0 +1,106 @@
+import request from 'supertest';
+import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { wipeState } from '../support/test-env';
+import { SseClient } from '../support/sse';
+
+/*
+ * GET /sales/:id/events: buyers see stock fall live. Events come through Redis pub/sub, so a page connected
+ * to one instance sees purchases made on another; bursts are coalesced.
+ */
+
+let a: TestApp;
+let b: TestApp;
+let sale: Sale;
+let items: number[];
+const streams: SseClient[] = [];
+
+beforeAll(async () => {
+  await wipeState();
+  [a, b] = await Promise.all([startTestApp(), startTestApp()]);
+  sale = await createOpenSale(a, { itemsTotal: 30, perUserLimit: 30 });
+  items = await itemIdsOf(a, sale);
+  // b would see the new sale within a second by itself; the test does not wait for that.
+  await b.app.get(SaleCalendar).refresh(new Date(0));
+});
+
+afterAll(async () => {
+  for (const s of streams) s.close();
+  await Promise.all([a.close(), b.close()]);
+});
+
+async function open(t: TestApp, saleId = sale.id): Promise<SseClient> {
+  const s = await SseClient.open(`${t.url}/sales/${saleId}/events`);
+  streams.push(s);
+  return s;
+}
+
+async function buy(t: TestApp, user: string, itemIds: number[]): Promise<void> {
+  let code = '';
+  for (const id of itemIds) code = (await request(t.url).post('/checkout').query({ user_id: user, id })).body.code;
+  const res = await request(t.url).post('/purchase').query({ code });
+  expect(res.body.purchased).toEqual(itemIds);
+}
+
+describe('sale events', () => {
+  it('starts with a snapshot, then reports sold items, also from another instance', async () => {
+    const onA = await open(a);
+    expect(onA.status).toBe(200);
+    expect(onA.headers['content-type']).toMatch(/^text\/event-stream/);
+    await onA.until(() => onA.of('snapshot').length === 1);
+    expect(onA.of('snapshot')[0]!.data).toMatchObject({ saleId: sale.id, status: 'active', itemsSold: 0, remaining: 30 });
+
+    await buy(b, 'bob', [items[0]!, items[1]!]);
+    await onA.until(() => onA.of('stock').some((e) => e.data.soldOut.includes(items[1])));
+    const soldOut = onA.of('stock').flatMap((e) => e.data.soldOut);
+    expect(soldOut.sort()).toEqual([items[0], items[1]].sort());
+    expect(onA.of('stock').at(-1)!.data).toMatchObject({ itemsSold: 2, remaining: 28 });
+  });
+
+  it('coalesces a burst of purchases into a few events a second', async () => {
+    const s = await open(a);
+    await s.until(() => s.of('snapshot').length === 1);
+    const burst = items.slice(2, 22);
+    const started = Date.now();
+    await Promise.all(burst.map((id, i) => buy(i % 2 ? a : b, `burst-${i}`, [id])));
+    await s.until(() => s.of('stock').flatMap((e) => e.data.soldOut).length === burst.length);
+    const seconds = Math.max(1, (Date.now() - started) / 1000);
+    // At most one stock event per 250 ms (plus one for the tail), not one per purchase.
+    expect(s.of('stock').length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 1);
+    expect(s.of('stock').length).toBeLessThan(burst.length);
+  });
+
+  it('announces pause and resume', async () => {
+    const s = await open(b);
+    await s.until(() => s.of('snapshot').length === 1);
+    await a.app.get((await import('../../src/application/sales/pause-sale.use-case')).PauseSaleUseCase).pause(sale.id);
+    await s.until(() => s.of('paused').length === 1);
+    expect((await request(b.url).post('/checkout').query({ user_id: 'late', id: items[25] })).body.code).toBe('sale_paused');
+    await a.app.get((await import('../../src/application/sales/pause-sale.use-case')).PauseSaleUseCase).resume(sale.id);
+    await s.until(() => s.of('resumed').length === 1);
+  });
+
+  it('announces the sale sold out when the last unit goes', async () => {
+    const s = await open(a);
+    await s.until(() => s.of('snapshot').length === 1);
+    await buy(a, 'last', items.slice(22));
+    await s.until(() => s.of('sale_sold_out').length === 1);
+    expect(s.of('sale_sold_out')[0]!.data).toEqual({ saleId: sale.id, itemsSold: 30 });
+  });
+
+  it('answers 404 problem+json for an unknown sale', async () => {
+    const res = await request(a.url).get('/sales/987654/events');
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('sale_not_found');
+  });
+
+  it('does not keep the server from shutting down', async () => {
+    const c = await startTestApp();
+    const s = await open(c);
+    await s.until(() => s.of('snapshot').length === 1);
+    await c.close();
+    await s.until(() => s.ended);
+    expect(s.ended).toBe(true);
+  });
+});
