@@ -22,7 +22,8 @@ ARGV[3] how long (ms) after the sale's end the keys created here are kept
 ARGV[4] idempotency claim token from idempotency-claim.lua, or "" without an Idempotency-Key
 ARGV[5] how long (ms) the idempotency record keeps the result
 
-Returns {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs}
+Returns {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"}
+        ("again": the code was already spent and this is its stored result)
      or {rejection}: one of checkout_not_found sale_ended sale_paused idempotency_key_in_use
 The result is also stored in the idempotency record, in the same atomic step (refusals that can change
 by themselves, such as sale_paused, release the key instead).
@@ -44,7 +45,7 @@ local function run()
   local checkout = cjson.decode(raw)
   if checkout.s == 'spent' then
     local r = checkout.r
-    return { 'done', r.o, r.p, r.f, tostring(r.t) }
+    return { 'done', r.o, r.p, r.f, tostring(r.t), 'again' }
   end
 
   local t = redis.call('TIME')
@@ -94,7 +95,7 @@ local function run()
   checkout.s, checkout.r = 'spent', result
   redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
   if redis.call('HGET', KEYS[4], user) == code then redis.call('HDEL', KEYS[4], user) end
-  return { 'done', result.o, result.p, result.f, tostring(now) }
+  return { 'done', result.o, result.p, result.f, tostring(now), 'new' }
 end
 
 local result = run()

@@ -63,7 +63,7 @@ class ModelLedger {
   purchase(code: CheckoutCode, orderId: string): LedgerPurchaseResult {
     const c = this.checkouts.get(code);
     if (!c) return { kind: 'rejected', reason: 'checkout_not_found' };
-    if (c.result) return c.result;
+    if (c.result) return { ...c.result, firstTime: false } as LedgerPurchaseResult;
     const purchased: ItemId[] = [];
     const failed: { id: ItemId; reason: PurchaseFailureReason }[] = [];
     for (const item of c.items) {
@@ -83,7 +83,7 @@ class ModelLedger {
       this.sold++;
       purchased.push(item);
     }
-    c.result = { kind: 'done', orderId: purchased.length ? orderId : null, purchased, failed };
+    c.result = { kind: 'done', firstTime: true, orderId: purchased.length ? orderId : null, purchased, failed };
     if (this.open.get(c.user) === code) this.open.delete(c.user);
     return c.result;
   }

@@ -30,7 +30,7 @@ describe('a purchase whose process died right after the script', () => {
     const orderId = randomUUID();
     const { result } = await new RedisSaleLedger(redis, config).purchase(sale.id as SaleId, code, orderId, null);
     await redis.onApplicationShutdown();
-    expect(result).toEqual({ kind: 'done', orderId, purchased: [items[1]], failed: [] });
+    expect(result).toEqual({ kind: 'done', firstTime: true, orderId, purchased: [items[1]], failed: [] });
 
     const raw = rawRedis();
     try {

@@ -8,6 +8,7 @@ import { UserId } from '../../domain/user/user-id.value-object';
 import { CheckoutAttemptLog } from '../ports/checkout-attempt-log.port';
 import { Clock } from '../ports/clock.port';
 import { IdGenerator } from '../ports/id-generator.port';
+import { Metrics } from '../ports/metrics.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { Outcome } from '../shared/outcome';
@@ -29,6 +30,7 @@ export class CheckoutUseCase {
     private readonly attempts: CheckoutAttemptLog,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
@@ -37,6 +39,7 @@ export class CheckoutUseCase {
     if (!sale) {
       // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.NoActiveSale);
+      this.metrics.checkout(RejectionCode.NoActiveSale);
       const next = this.calendar.nextAfter(now);
       return {
         result: err(reject(RejectionCode.NoActiveSale, REJECTION_DETAIL.no_active_sale, next?.window.secondsUntilStart(now))),
@@ -46,6 +49,7 @@ export class CheckoutUseCase {
     const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
     const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
+    if (!replayed) this.metrics.checkout(result.kind === 'ok' ? 'accepted' : result.reason);
     if (result.kind === 'rejected') {
       const retryAfter =
         result.reason === RejectionCode.SaleNotStarted

@@ -92,7 +92,7 @@ export class DashboardUseCase {
       at: now.toISOString(),
       sale,
       nextSale,
-      itemsRemaining: sale ? Math.max(0, Math.min(sale.saleCap, open!.terms.itemsTotal * open!.terms.unitsPerItem) - sale.itemsSold) : 0,
+      itemsRemaining: sale?.itemsRemaining ?? 0,
       salesPerSecond: rates.sold,
       checkoutsPerSecond: rates.checkouts,
       purchasesAcknowledged: stats.purchasesAcknowledged,

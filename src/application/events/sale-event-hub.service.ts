@@ -106,7 +106,7 @@ class Channel {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.total = Math.min(sale.terms.saleCap, sale.terms.itemsTotal * sale.terms.unitsPerItem);
+    this.total = sale.unitsOnSale;
     this.timers.push(setInterval(() => this.flush(), STOCK_EVENT_INTERVAL_MS).unref());
     this.at(sale.startsAt, 'started');
     this.at(sale.endsAt, 'ended');

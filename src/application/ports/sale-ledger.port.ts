@@ -24,6 +24,8 @@ export type LedgerCheckoutResult =
 export type LedgerPurchaseResult =
   | {
       readonly kind: 'done';
+      /** False when the code was already spent and this is its stored result. */
+      readonly firstTime: boolean;
       readonly orderId: string | null;
       readonly purchased: ItemId[];
       readonly failed: { id: ItemId; reason: PurchaseFailureReason }[];

@@ -5,6 +5,7 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
 import { err, ok } from '../../domain/shared/result';
 import { IdGenerator } from '../ports/id-generator.port';
+import { Metrics } from '../ports/metrics.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { Outcome } from '../shared/outcome';
 import { REJECTION_DETAIL } from '../shared/rejection-detail';
@@ -25,6 +26,7 @@ export class PurchaseUseCase {
   constructor(
     private readonly ledger: SaleLedger,
     private readonly ids: IdGenerator,
+    private readonly metrics: Metrics,
   ) {}
 
   async execute({ saleId, code, idempotencyKey }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
@@ -34,6 +36,14 @@ export class PurchaseUseCase {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
       return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
     }
+    // A spent code answers again with the same items: they are counted once, when they were bought.
+    if (result.firstTime && !replayed) this.metrics.purchaseItems(result.purchased.length, countBy(result.failed.map((f) => f.reason)));
     return { result: ok({ orderId: result.orderId, saleId, purchased: result.purchased, failed: result.failed }), replayed };
   }
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }

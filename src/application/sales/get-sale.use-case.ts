@@ -51,6 +51,7 @@ export class GetSaleUseCase {
       status: sale.statusAt(now, live),
       itemsTotal: sale.terms.itemsTotal,
       itemsSold: live.sold,
+      itemsRemaining: Math.max(0, sale.unitsOnSale - live.sold),
       perUserLimit: sale.terms.perUserLimit,
       saleCap: sale.terms.saleCap,
     };

@@ -8,6 +8,8 @@ export interface SaleView {
   readonly status: SaleStatus;
   readonly itemsTotal: number;
   readonly itemsSold: number;
+  /** Units still for sale (the cap may end the sale before the items run out). */
+  readonly itemsRemaining: number;
   readonly perUserLimit: number;
   readonly saleCap: number;
 }

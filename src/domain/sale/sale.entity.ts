@@ -24,6 +24,11 @@ export class Sale {
     return this.window.endsAt;
   }
 
+  /** Units that can be sold in all: every unit of every item, unless the cap is lower. */
+  get unitsOnSale(): number {
+    return Math.min(this.terms.saleCap, this.terms.itemsTotal * this.terms.unitsPerItem);
+  }
+
   isOpenAt(at: Date): boolean {
     return this.window.phaseAt(at) === 'open';
   }
@@ -33,7 +38,7 @@ export class Sale {
     const phase = this.window.phaseAt(at);
     if (phase === 'scheduled') return 'scheduled';
     if (phase === 'ended') return 'ended';
-    if (live.sold >= Math.min(this.terms.saleCap, this.terms.itemsTotal * this.terms.unitsPerItem)) return 'sold_out';
+    if (live.sold >= this.unitsOnSale) return 'sold_out';
     return live.paused ? 'paused' : 'active';
   }
 }

@@ -1,5 +1,5 @@
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
 /*
  * Every setting comes from an environment variable, checked once at start. A bad value stops the process
@@ -7,6 +7,8 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, valida
  */
 
 const toInt = () => Transform(({ value }) => (typeof value === 'string' && /^-?[0-9]+$/.test(value.trim()) ? Number(value.trim()) : value));
+const toFloat = () =>
+  Transform(({ value }) => (typeof value === 'string' && /^[0-9]*\.?[0-9]+$/.test(value.trim()) ? Number(value.trim()) : value));
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
 const toBool = () => Transform(({ value }) => (typeof value === 'string' ? (BOOLEANS[value.trim().toLowerCase()] ?? value) : value));
 
@@ -164,6 +166,16 @@ export class AppConfig {
   @Min(0)
   @Max(600_000)
   SHUTDOWN_GRACE_MS = 10_000;
+
+  /**
+   * Share of requests logged (one JSON line each, at info). Server errors are always logged. 0 logs none;
+   * see the README's benchmark for what logging every request costs.
+   */
+  @toFloat()
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  LOG_REQUEST_SAMPLE_RATE = 1;
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';

@@ -1,14 +1,77 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Metrics } from '../../application/ports/metrics.port';
 
 /**
  * The process's Prometheus registry: Node process metrics plus the application's own. Served by
- * GET /metrics (interfaces/http/metrics.http.controller.ts). No label ever carries a user id.
+ * GET /metrics, which refreshes the state gauges just before rendering. No label ever carries a user id.
  */
 @Injectable()
 export class PrometheusMetrics extends Metrics {
   readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  private readonly checkouts = new Counter({
+    name: 'flashsale_checkouts_total',
+    help: 'Checkout attempts by result (accepted or the refusal code)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  private readonly purchaseItemsTotal = new Counter({
+    name: 'flashsale_purchase_items_total',
+    help: 'Items of purchases by result (purchased or the failure reason)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  readonly saleItemsSold = new Gauge({
+    name: 'flashsale_sale_items_sold',
+    help: 'Units sold in each open sale',
+    labelNames: ['sale'],
+    registers: [this.registry],
+  });
+  readonly saleItemsRemaining = new Gauge({
+    name: 'flashsale_sale_items_remaining',
+    help: 'Units still for sale in each open sale',
+    labelNames: ['sale'],
+    registers: [this.registry],
+  });
+  readonly queueJobs = new Gauge({
+    name: 'flashsale_queue_jobs',
+    help: 'Order queue jobs by state',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Gauge({
+    name: 'flashsale_dead_letters',
+    help: 'Order jobs that failed every attempt',
+    registers: [this.registry],
+  });
+  readonly outboxEntries = new Gauge({
+    name: 'flashsale_outbox_entries',
+    help: 'Acknowledged purchases not yet moved to the queue',
+    labelNames: ['sale'],
+    registers: [this.registry],
+  });
+  readonly outboxLag = new Gauge({
+    name: 'flashsale_outbox_lag_seconds',
+    help: 'Age of the oldest purchase waiting in the outbox',
+    labelNames: ['sale'],
+    registers: [this.registry],
+  });
+  readonly eventStreams = new Gauge({
+    name: 'flashsale_sale_event_streams',
+    help: 'Open GET /sales/:id/events streams on this instance',
+    registers: [this.registry],
+  });
 
   private readonly requeued = new Counter({
     name: 'flashsale_reconcile_requeued_orders_total',
@@ -26,6 +89,15 @@ export class PrometheusMetrics extends Metrics {
   constructor() {
     super();
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  checkout(result: string): void {
+    this.checkouts.inc({ result });
+  }
+
+  purchaseItems(purchased: number, failedByReason: Readonly<Record<string, number>>): void {
+    if (purchased > 0) this.purchaseItemsTotal.inc({ result: 'purchased' }, purchased);
+    for (const [reason, n] of Object.entries(failedByReason)) this.purchaseItemsTotal.inc({ result: reason }, n);
   }
 
   ordersRequeued(count: number): void {

@@ -91,7 +91,10 @@ export class RedisSaleLedger extends SaleLedger {
             const [id, reason] = f.split(':');
             return { id: Number(id) as ItemId, reason: reason as PurchaseFailureReason };
           });
-    return { result: { kind: 'done', orderId: r[1] === '' ? null : r[1]!, purchased: ids(r[2]!), failed }, replayed };
+    return {
+      result: { kind: 'done', firstTime: r[5] === 'new', orderId: r[1] === '' ? null : r[1]!, purchased: ids(r[2]!), failed },
+      replayed,
+    };
   }
 
   /**

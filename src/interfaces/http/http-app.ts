@@ -1,18 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../../infrastructure/config/app-config';
+import { PinoNestLogger, createLogger } from '../../infrastructure/logging/pino-logger';
+import { PrometheusMetrics } from '../../infrastructure/metrics/prometheus-metrics';
 import { sendProblem } from './problem-details';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
 const BODY_LIMIT = 64 * 1024;
+/** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Builds the HTTP application on Fastify: used by main.ts and by the e2e tests, so both run the same stack.
  * The API takes its inputs from the query string; bodies are accepted (and ignored) when small and parsable.
  */
 export async function createHttpApp(module: DynamicModule, config: AppConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger(config);
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One line per request is written below (sampled); Fastify's own two lines per request are off.
+    disableRequestLogging: true,
+    requestIdLogLabel: 'reqId',
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: 200 },
     // We answer requests that arrive while closing ourselves (below), as problem+json like every error.
@@ -38,28 +53,42 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     closing = true;
     done();
   });
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
     if (!closing) return done();
     sendProblem(reply, 'service_unavailable', 'The server is shutting down; retry, another instance will answer.', {
       retryAfterSeconds: 1,
       headers: { connection: 'close' },
     });
   });
+
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: loggerLevels(config),
+    logger: new PinoNestLogger(logger),
     abortOnError: false,
     // Our JSON parser above stays; Nest would register its own over it.
     bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
+
+  // Per request: the duration histogram, and one log line (every server error, and a sample of the rest;
+  // query strings stay out of the log, they carry user ids and checkout codes).
+  const metrics = app.get(PrometheusMetrics);
+  const sample = config.LOG_REQUEST_SAMPLE_RATE;
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: request.method, route, status: reply.statusCode }, seconds);
+    if (reply.statusCode >= 500 || (sample > 0 && Math.random() < sample)) {
+      request.log.info(
+        { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+        'request',
+      );
+    }
+    done();
+  });
   return app;
 }
 
 export async function createWorkerContext(module: DynamicModule, config: AppConfig): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(module, { logger: loggerLevels(config), abortOnError: false });
-}
-
-function loggerLevels(config: AppConfig) {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(config.LOG_LEVEL) + 1);
+  return NestFactory.createApplicationContext(module, { logger: new PinoNestLogger(createLogger(config)), abortOnError: false });
 }
