@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
@@ -84,5 +86,28 @@ describe('logs', () => {
     expect(api.output.stdout).not.toContain('secret-user');
     // Every line is JSON, framework lines included.
     for (const l of api.output.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+  });
+});
+
+describe('the Grafana dashboard (ops/grafana/flashsale-dashboard.json)', () => {
+  it('only charts metrics the service exports', async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'ops', 'grafana', 'flashsale-dashboard.json'), 'utf8'));
+    const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+    const used = new Set(
+      exprs.flatMap(
+        (e) => e.match(/\b(flashsale_[a-z_]+|http_request_duration_seconds_[a-z]+|process_[a-z_]+|nodejs_[a-z0-9_]+)\b/g) ?? [],
+      ),
+    );
+    expect(used.size).toBeGreaterThan(10);
+
+    const t = await startTestApp();
+    try {
+      await request(t.url).get('/health/live'); // so the request histogram has a series
+      const exported = (await request(t.url).get('/metrics')).text;
+      for (const metric of used)
+        expect([metric, exported.includes(`\n${metric}`) || exported.includes(`# TYPE ${metric} `)]).toEqual([metric, true]);
+    } finally {
+      await t.close();
+    }
   });
 });
