@@ -46,6 +46,12 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
       connection: this.connection,
       prefix: QUEUE_PREFIX,
       concurrency: this.config.WORKER_CONCURRENCY,
+      // A worker that dies holding jobs (SIGKILL, OOM) loses their locks; they are taken up again within
+      // about lockDuration + stalledInterval. A batch takes well under a second, so 10 s is ample; writes
+      // are idempotent, so a job may stall many times without harm (BullMQ's default fails it after one).
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 100,
     });
     this.worker.on('failed', (job, error) => {
       this.logger.warn(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message.split('\n').pop()}`);
