@@ -8,7 +8,7 @@ const { PrismaPg } = require('@prisma/adapter-pg');
 // Not direct dependencies of the project: resolve each next to the package that ships it.
 const requireFrom = (from, id) => require(require.resolve(id, { paths: [require.resolve(from)] }));
 const { parse } = requireFrom('pg', 'pg-connection-string');
-const { bindMigrationAwareSqlAdapterFactory } = requireFrom('@prisma/adapter-pg', '@prisma/driver-adapter-utils');
+const { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } = requireFrom('@prisma/adapter-pg', '@prisma/driver-adapter-utils');
 
 const CHAR_OID = 18; // PostgreSQL's internal one-byte "char" (pg_class.relkind, pg_constraint.contype, ...)
 const TEXT_OID = 25;
@@ -35,16 +35,34 @@ function pgConfig(url, database) {
 
 let patchedQueryable = false;
 // The adapter maps every column type by OID and rejects "char", which the engine's catalog queries select
-// (introspection, diff from the database). pg already parses it as a string, so report it as text (pitfall 1).
+// (introspection, diff from the database, CHECK constraints). pg already parses it as a string: let the
+// adapter map it as text, then report the column as the Character type the engine reads it as (pitfall 1).
 function patchCharColumns(adapter) {
   if (patchedQueryable) return;
   const proto = Object.getPrototypeOf(Object.getPrototypeOf(adapter)); // PgQueryable: adapter and transactions
-  const performIO = proto.performIO;
-  if (typeof performIO !== 'function') throw new Error('@prisma/adapter-pg changed: PgQueryable.performIO is gone');
+  const { performIO, queryRaw } = proto;
+  if (typeof performIO !== 'function' || typeof queryRaw !== 'function') {
+    throw new Error('@prisma/adapter-pg changed: PgQueryable.performIO/queryRaw are gone');
+  }
   proto.performIO = async function (query) {
     const result = await performIO.call(this, query);
     // A multi-statement string (e.g. `db execute`, sent through executeRaw) yields one result per statement.
-    for (const { fields } of [].concat(result)) for (const f of fields) if (f.dataTypeID === CHAR_OID) f.dataTypeID = TEXT_OID;
+    for (const { fields } of [].concat(result)) {
+      for (const f of fields) {
+        if (f.dataTypeID === CHAR_OID) {
+          f.dataTypeID = TEXT_OID;
+          f.wasChar = true;
+        }
+      }
+    }
+    this.lastFields = [].concat(result)[0]?.fields ?? [];
+    return result;
+  };
+  proto.queryRaw = async function (query) {
+    const result = await queryRaw.call(this, query);
+    (this.lastFields ?? []).forEach((f, i) => {
+      if (f.wasChar) result.columnTypes[i] = ColumnTypeEnum.Character;
+    });
     return result;
   };
   patchedQueryable = true;
