@@ -3,9 +3,9 @@ checkout: add one item to a user's open checkout in a sale, or say why not. Rese
 Every attempt, accepted or rejected, is appended to the sale's attempts stream for analytics.
 The rules are those of checkoutVerdict() in src/domain/sale/sale-rules.ts, in the same order.
 
-KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused]
+KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused] [onePurchase]
 KEYS[2] {sale:<id>}:stock      hash: itemId -> units left
-KEYS[3] {sale:<id>}:bought     hash: userId -> units bought
+KEYS[3] {sale:<id>}:bought     hash: userId -> units bought, "#"..userId -> purchases made
 KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON {u=userId, i=[itemIds], s="open"|"spent", r=result})
 KEYS[6] {sale:<id>}:attempts   stream: one entry per attempt (u user, i item, r result, t ms)
@@ -49,7 +49,7 @@ local function run()
     return { reason }
   end
 
-  local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
+  local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
   if not m[1] then return no('no_active_sale') end -- not loaded (or expired): nothing to sell
   local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])
   if now < starts_at then return no('sale_not_started') end
@@ -78,6 +78,7 @@ local function run()
   if tonumber(m[5] or '0') >= tonumber(m[3]) then return no('sale_sold_out') end
   local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
   if bought + #checkout.i + 1 > tonumber(m[4]) then return no('user_limit_reached') end
+  if m[7] == '1' and tonumber(redis.call('HGET', KEYS[3], '#' .. user) or '0') > 0 then return no('user_limit_reached') end
 
   checkout.i[#checkout.i + 1] = item
   if not code then

@@ -6,9 +6,9 @@ or a command resent by the Redis client after a reconnect) buys nothing more and
 When at least one item is bought, the order is appended to the sale's outbox stream in the same atomic
 step, so an acknowledged purchase cannot be lost between this script and the order queue.
 
-KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused]
+KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused] [onePurchase]
 KEYS[2] {sale:<id>}:stock      hash: itemId -> units left
-KEYS[3] {sale:<id>}:bought     hash: userId -> units bought
+KEYS[3] {sale:<id>}:bought     hash: userId -> units bought, "#"..userId -> purchases made
 KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON, see checkout.lua)
 KEYS[6] {sale:<id>}:outbox     stream: acknowledged orders waiting for the queue
@@ -50,7 +50,7 @@ local function run()
 
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local m = redis.call('HMGET', KEYS[1], 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused')
+  local m = redis.call('HMGET', KEYS[1], 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
   if not m[1] or now >= tonumber(m[1]) then return { 'sale_ended' } end
   if m[5] == '1' then return { 'sale_paused' } end
 
@@ -58,12 +58,14 @@ local function run()
   local sold = tonumber(m[4] or '0')
   local user = checkout.u
   local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
+  -- In a one-purchase-per-user sale, a user who already bought cannot buy again, whatever the items.
+  local purchased_before = m[6] == '1' and tonumber(redis.call('HGET', KEYS[3], '#' .. user) or '0') > 0
   local purchased, failed, lines, sold_out = {}, {}, {}, {}
   for _, item in ipairs(checkout.i) do
     local left = tonumber(redis.call('HGET', KEYS[2], item) or '0')
     local reason
     if left <= 0 then reason = 'item_sold_out'
-    elseif bought >= limit then reason = 'user_limit_reached'
+    elseif bought >= limit or purchased_before then reason = 'user_limit_reached'
     elseif sold >= cap then reason = 'sale_sold_out'
     end
     if reason then
@@ -84,6 +86,7 @@ local function run()
   if #purchased > 0 then
     result.o = order_id
     redis.call('HSET', KEYS[3], user, bought)
+    redis.call('HINCRBY', KEYS[3], '#' .. user, 1)
     redis.call('PEXPIREAT', KEYS[3], tonumber(m[1]) + retention)
     redis.call('HSET', KEYS[1], 'sold', sold)
     redis.call('XADD', KEYS[6], '*', 'o', order_id, 'c', code, 'u', user, 'l', table.concat(lines, ','), 't', now)

@@ -45,7 +45,13 @@ export class InfrastructureModule {
         useFactory: (c: AppConfig) =>
           new SaleSettings(
             c.SALE_DURATION_SECONDS * 1000,
-            { itemsTotal: c.SALE_ITEMS, saleCap: c.SALE_CAP, perUserLimit: c.SALE_PER_USER_LIMIT, unitsPerItem: c.SALE_UNITS_PER_ITEM },
+            {
+              itemsTotal: c.SALE_ITEMS,
+              saleCap: c.SALE_CAP,
+              perUserLimit: c.SALE_PER_USER_LIMIT,
+              unitsPerItem: c.SALE_UNITS_PER_ITEM,
+              onePurchasePerUser: c.SALE_ONE_PURCHASE_PER_USER,
+            },
             c.SALE_RETENTION_SECONDS * 1000,
           ),
         inject: [AppConfig],

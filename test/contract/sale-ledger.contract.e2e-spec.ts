@@ -27,6 +27,7 @@ class ModelLedger {
   private readonly left = new Map<number, number>();
   private readonly bought = new Map<string, number>();
   private readonly open = new Map<string, CheckoutCode>();
+  private readonly purchases = new Map<string, number>();
   private readonly checkouts = new Map<string, ModelCheckout>();
   private sold = 0;
 
@@ -34,6 +35,7 @@ class ModelLedger {
     items: { id: ItemId; unitsLeft: number }[],
     private readonly cap: number,
     private readonly limit: number,
+    private readonly onePurchase: boolean,
   ) {
     for (const i of items) this.left.set(i.id, i.unitsLeft);
   }
@@ -51,6 +53,8 @@ class ModelLedger {
       userBought: this.bought.get(user) ?? 0,
       itemsInCheckout: current.items.length,
       perUserLimit: this.limit,
+      onePurchasePerUser: this.onePurchase,
+      userPurchases: this.purchases.get(user) ?? 0,
     });
     if (verdict !== 'add' && verdict !== 'unchanged') return { kind: 'rejected', reason: verdict };
     const finalCode = code ?? codeIfNew;
@@ -66,6 +70,7 @@ class ModelLedger {
     if (c.result) return { ...c.result, firstTime: false } as LedgerPurchaseResult;
     const purchased: ItemId[] = [];
     const failed: { id: ItemId; reason: PurchaseFailureReason }[] = [];
+    const purchasedBefore = this.onePurchase && (this.purchases.get(c.user) ?? 0) > 0;
     for (const item of c.items) {
       const verdict = purchaseItemVerdict({
         unitsLeft: this.left.get(item)!,
@@ -73,6 +78,7 @@ class ModelLedger {
         perUserLimit: this.limit,
         saleSold: this.sold,
         saleCap: this.cap,
+        purchasedBefore,
       });
       if (verdict !== 'buy') {
         failed.push({ id: item, reason: verdict });
@@ -83,6 +89,7 @@ class ModelLedger {
       this.sold++;
       purchased.push(item);
     }
+    if (purchased.length > 0) this.purchases.set(c.user, (this.purchases.get(c.user) ?? 0) + 1);
     c.result = { kind: 'done', firstTime: true, orderId: purchased.length ? orderId : null, purchased, failed };
     if (this.open.get(c.user) === code) this.open.delete(c.user);
     return c.result;
@@ -105,7 +112,14 @@ describe('the Lua scripts and the domain rules', () => {
     await redis.onApplicationShutdown();
   });
 
-  it.each([1, 2, 3, 4, 5, 6])('agree on a random history (seed %i)', async (seed) => {
+  it.each([
+    [1, false],
+    [2, false],
+    [3, false],
+    [4, true],
+    [5, true],
+    [6, true],
+  ])('agree on a random history (seed %i, one purchase per user: %s)', async (seed, onePurchasePerUser) => {
     let state = seed * 7919;
     const random = (n: number) => {
       state = (state * 1103515245 + 12345) % 2 ** 31;
@@ -121,9 +135,10 @@ describe('the Lua scripts and the domain rules', () => {
       saleCap: cap,
       perUserLimit: limit,
       unitsPerItem: 3,
+      onePurchasePerUser,
     });
-    await ledger.load(sale, items, 0);
-    const model = new ModelLedger(items, cap, limit);
+    await ledger.load(sale, items, [], 0);
+    const model = new ModelLedger(items, cap, limit, onePurchasePerUser);
     const users = ['u1', 'u2', 'u3', 'u4'] as UserId[];
     const codes: CheckoutCode[] = [];
 

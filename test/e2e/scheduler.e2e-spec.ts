@@ -177,7 +177,7 @@ describe('the scheduler run by three instances at once', () => {
     // Two instances that both saw the sale as not loaded would both load it, perhaps from a PostgreSQL that
     // does not have the order yet: the load must still not overwrite what Redis holds.
     const stale = (await itemIdsInPg(current.id)).map((id) => ({ id: id as ItemId, unitsLeft: 1 }));
-    expect(await apps[0]!.app.get(SaleLedger).load(current, stale, 0)).toBe(false);
+    expect(await apps[0]!.app.get(SaleLedger).load(current, stale, [], 0)).toBe(false);
 
     const state = await redisState(current.id);
     expect(state.stock[String(item)]).toBe('0');

@@ -43,6 +43,7 @@ export async function createOpenSale(t: TestApp, spec: SaleSpec = {}): Promise<S
     saleCap: spec.saleCap ?? spec.itemsTotal ?? 10,
     perUserLimit: spec.perUserLimit ?? 10,
     unitsPerItem: spec.unitsPerItem ?? 1,
+    onePurchasePerUser: spec.onePurchasePerUser ?? false,
   };
   const start = new Date(Date.now() + (spec.startsInMs ?? -1000));
   const window = SaleWindow.of(start, new Date(start.getTime() + (spec.durationMs ?? 3_600_000)));

@@ -54,6 +54,13 @@ export interface SaleStats {
   readonly unitsPurchased: number;
 }
 
+/** What a buyer already bought in a sale, for rebuilding the ledger from PostgreSQL. */
+export interface BuyerTally {
+  readonly userId: string;
+  readonly units: number;
+  readonly purchases: number;
+}
+
 export interface ItemStock {
   readonly id: ItemId;
   readonly unitsLeft: number;
@@ -99,5 +106,5 @@ export abstract class SaleLedger {
    * Loads a sale and its items, idempotently: items already present are left alone, and the sale is
    * published only once. Returns false when it was already loaded.
    */
-  abstract load(sale: Sale, items: readonly ItemStock[], alreadySold: number): Promise<boolean>;
+  abstract load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean>;
 }

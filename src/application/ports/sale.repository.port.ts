@@ -3,7 +3,7 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { ItemStock } from './sale-ledger.port';
+import { BuyerTally, ItemStock } from './sale-ledger.port';
 
 export interface ItemView {
   readonly id: ItemId;
@@ -31,8 +31,11 @@ export abstract class SaleRepository {
   abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
   /** Items with at least one unit sold according to written orders: units sold and units on sale. */
   abstract soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>>;
-  /** Every item with the units not yet sold according to written orders, and the total sold. */
   /** Units sold according to written orders. */
   abstract soldUnits(saleId: SaleId): Promise<number>;
-  abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; sold: number }>;
+  /**
+   * The sale's state according to written orders, to load it into the ledger: every item with the units not
+   * yet sold, what each buyer bought, and the total sold.
+   */
+  abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }>;
 }

@@ -17,6 +17,7 @@ export interface CreateSaleCommand {
   readonly saleCap: number;
   readonly perUserLimit: number;
   readonly unitsPerItem?: number;
+  readonly onePurchasePerUser?: boolean;
 }
 
 export const MAX_ITEMS_PER_SALE = 1_000_000;
@@ -45,6 +46,7 @@ export class CreateSaleUseCase {
         saleCap: cmd.saleCap,
         perUserLimit: cmd.perUserLimit,
         unitsPerItem: cmd.unitsPerItem ?? 1,
+        onePurchasePerUser: cmd.onePurchasePerUser ?? false,
       });
     } catch (e) {
       return err(reject(RejectionCode.InvalidRequest, (e as Error).message));

@@ -54,6 +54,7 @@ export class GetSaleUseCase {
       itemsRemaining: Math.max(0, sale.unitsOnSale - live.sold),
       perUserLimit: sale.terms.perUserLimit,
       saleCap: sale.terms.saleCap,
+      onePurchasePerUser: sale.terms.onePurchasePerUser,
     };
   }
 }

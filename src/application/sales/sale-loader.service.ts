@@ -23,8 +23,8 @@ export class SaleLoader {
   async ensureLoaded(sale: Sale): Promise<void> {
     if (!(await this.ledger.isLoaded(sale.id))) {
       const started = Date.now();
-      const { items, sold } = await this.sales.stockForLoad(sale.id);
-      if (await this.ledger.load(sale, items, sold)) {
+      const { items, buyers, sold } = await this.sales.stockForLoad(sale.id);
+      if (await this.ledger.load(sale, items, buyers, sold)) {
         this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
       }
     }

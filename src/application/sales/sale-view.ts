@@ -12,4 +12,5 @@ export interface SaleView {
   readonly itemsRemaining: number;
   readonly perUserLimit: number;
   readonly saleCap: number;
+  readonly onePurchasePerUser: boolean;
 }

@@ -21,6 +21,9 @@ export interface CheckoutFacts {
   /** Items in the user's open checkout. */
   readonly itemsInCheckout: number;
   readonly perUserLimit: number;
+  readonly onePurchasePerUser: boolean;
+  /** Purchases (orders) the user made in this sale. */
+  readonly userPurchases: number;
 }
 
 export type CheckoutRejectionCode =
@@ -45,6 +48,7 @@ export function checkoutVerdict(f: CheckoutFacts): CheckoutVerdict {
   if (f.unitsLeft <= 0) return RejectionCode.ItemSoldOut;
   if (f.saleSold >= f.saleCap) return RejectionCode.SaleSoldOut;
   if (f.userBought + f.itemsInCheckout + 1 > f.perUserLimit) return RejectionCode.UserLimitReached;
+  if (f.onePurchasePerUser && f.userPurchases > 0) return RejectionCode.UserLimitReached;
   return 'add';
 }
 
@@ -52,6 +56,8 @@ export interface PurchaseItemFacts {
   readonly unitsLeft: number;
   readonly userBought: number;
   readonly perUserLimit: number;
+  /** True when the sale allows one purchase per user and this user already made one (before this one). */
+  readonly purchasedBefore: boolean;
   readonly saleSold: number;
   readonly saleCap: number;
 }
@@ -65,7 +71,7 @@ export type PurchaseFailureReason =
  */
 export function purchaseItemVerdict(f: PurchaseItemFacts): 'buy' | PurchaseFailureReason {
   if (f.unitsLeft <= 0) return RejectionCode.ItemSoldOut;
-  if (f.userBought >= f.perUserLimit) return RejectionCode.UserLimitReached;
+  if (f.userBought >= f.perUserLimit || f.purchasedBefore) return RejectionCode.UserLimitReached;
   if (f.saleSold >= f.saleCap) return RejectionCode.SaleSoldOut;
   return 'buy';
 }

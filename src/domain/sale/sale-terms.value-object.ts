@@ -10,6 +10,8 @@ export interface SaleTerms {
   readonly perUserLimit: number;
   /** Units per item; the default sale sells each item once. */
   readonly unitsPerItem: number;
+  /** At most one purchase per user, whatever its size (on top of perUserLimit). */
+  readonly onePurchasePerUser: boolean;
 }
 
 export function assertValidTerms(terms: SaleTerms): SaleTerms {

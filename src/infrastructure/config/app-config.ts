@@ -61,6 +61,11 @@ export class AppConfig {
   @Max(1_000_000)
   SALE_UNITS_PER_ITEM = 1;
 
+  /** Recurring sales allow one purchase per user (on top of SALE_PER_USER_LIMIT items). */
+  @toBool()
+  @IsBoolean()
+  SALE_ONE_PURCHASE_PER_USER = false;
+
   /** How long a sale's live state stays in Redis after the sale ends. */
   @toInt()
   @IsInt()

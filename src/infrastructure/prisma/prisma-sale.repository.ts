@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ItemStock } from '../../application/ports/sale-ledger.port';
+import { BuyerTally, ItemStock } from '../../application/ports/sale-ledger.port';
 import { CreateSaleResult, ItemView, SaleRepository } from '../../application/ports/sale.repository.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
@@ -15,6 +15,7 @@ function toSale(row: SaleRow): Sale {
     saleCap: row.saleCap,
     perUserLimit: row.perUserLimit,
     unitsPerItem: row.unitsPerItem,
+    onePurchasePerUser: row.onePurchasePerUser,
   });
 }
 
@@ -30,15 +31,16 @@ export class PrismaSaleRepository extends SaleRepository {
         // The exclusion constraint on sales makes a racing insert wait for ours and then do nothing, so
         // exactly one sale (with its items) exists per window however many instances try at once.
         const inserted = await tx.$queryRaw<{ id: number }[]>`
-          INSERT INTO sales (started_at, ended_at, items_total, sale_cap, per_user_limit, units_per_item)
+          INSERT INTO sales (started_at, ended_at, items_total, sale_cap, per_user_limit, units_per_item, one_purchase_per_user)
           VALUES (${window.startsAt}::timestamptz, ${window.endsAt}::timestamptz, ${terms.itemsTotal}, ${terms.saleCap},
-                  ${terms.perUserLimit}, ${terms.unitsPerItem})
+                  ${terms.perUserLimit}, ${terms.unitsPerItem}, ${terms.onePurchasePerUser})
           ON CONFLICT DO NOTHING
           RETURNING id`;
         if (inserted.length === 0) {
           const others = await tx.$queryRaw<SaleRow[]>`
             SELECT id, started_at AS "startedAt", ended_at AS "endedAt", items_total AS "itemsTotal",
                    sale_cap AS "saleCap", per_user_limit AS "perUserLimit", units_per_item AS "unitsPerItem",
+                   one_purchase_per_user AS "onePurchasePerUser",
                    created_at AS "createdAt"
             FROM sales
             WHERE tstzrange(started_at, ended_at) && tstzrange(${window.startsAt}::timestamptz, ${window.endsAt}::timestamptz)
@@ -90,7 +92,7 @@ export class PrismaSaleRepository extends SaleRepository {
     return new Map(rows.map((r) => [r.id as ItemId, { sold: r.soldCount, stock: r.stock }]));
   }
 
-  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; sold: number }> {
+  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }> {
     const rows = await this.prisma.item.findMany({
       where: { saleId },
       orderBy: { id: 'asc' },
@@ -101,6 +103,13 @@ export class PrismaSaleRepository extends SaleRepository {
       sold += r.soldCount;
       return { id: r.id as ItemId, unitsLeft: Math.max(0, r.stock - r.soldCount) };
     });
-    return { items, sold };
+    const tallies = await this.prisma.order.groupBy({
+      by: ['userId'],
+      where: { saleId },
+      _sum: { itemCount: true },
+      _count: { _all: true },
+    });
+    const buyers = tallies.map((t) => ({ userId: t.userId, units: t._sum.itemCount ?? 0, purchases: t._count._all }));
+    return { items, buyers, sold };
   }
 }

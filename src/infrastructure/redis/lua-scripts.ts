@@ -6,7 +6,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
 
 export type ScriptName =
-  'checkout' | 'purchase' | 'sale-load-items' | 'sale-activate' | 'lease-acquire' | 'lease-release' | 'idempotency-claim' | 'sale-pause';
+  'checkout' | 'purchase' | 'sale-load-fields' | 'sale-activate' | 'lease-acquire' | 'lease-release' | 'idempotency-claim' | 'sale-pause';
 
 interface ScriptFile {
   readonly name: string;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   Answer,
+  BuyerTally,
   IdempotencyRequest,
   ItemStock,
   LedgerCheckoutResult,
@@ -189,14 +190,19 @@ export class RedisSaleLedger extends SaleLedger {
     return (await this.redis.background.exists(saleKeys(saleId).meta)) === 1;
   }
 
-  async load(sale: Sale, items: readonly ItemStock[], alreadySold: number): Promise<boolean> {
+  async load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean> {
     const k = saleKeys(sale.id);
     const redis = this.redis.background;
     // One pipelined round trip for all chunks: 10,000 items load in a few milliseconds.
     const pipeline = redis.pipeline();
     for (let i = 0; i < items.length; i += LOAD_CHUNK) {
       const args = items.slice(i, i + LOAD_CHUNK).flatMap((it) => [it.id, it.unitsLeft]);
-      runScript(pipeline, 'sale-load-items', [k.stock], args);
+      runScript(pipeline, 'sale-load-fields', [k.stock], args);
+    }
+    // Limits keep counting what buyers bought before a rebuild (fields as in scripts/lua/purchase.lua).
+    for (let i = 0; i < buyers.length; i += LOAD_CHUNK) {
+      const args = buyers.slice(i, i + LOAD_CHUNK).flatMap((b) => [b.userId, b.units, `#${b.userId}`, b.purchases]);
+      runScript(pipeline, 'sale-load-fields', [k.bought], args);
     }
     runScript(
       pipeline,
@@ -210,6 +216,7 @@ export class RedisSaleLedger extends SaleLedger {
         sale.terms.perUserLimit,
         alreadySold,
         this.retentionMs,
+        sale.terms.onePurchasePerUser ? '1' : '0',
       ],
     );
     const results = (await pipeline.exec()) ?? [];

@@ -13,6 +13,7 @@ interface Plan {
   saleCap: number;
   perUserLimit: number;
   unitsPerItem: number;
+  onePurchasePerUser?: boolean;
 }
 
 /** The shared registry of loaded sales: a sorted set by end time plus a hash of their plans. */
@@ -41,8 +42,9 @@ export class RedisSaleRegistry extends SaleRegistry {
       const raw = plans[i];
       if (!raw) return;
       const p = JSON.parse(raw) as Plan;
-      const { startsAt, endsAt, ...terms } = p;
-      sales.push(Sale.restore(Number(id) as SaleId, SaleWindow.of(new Date(startsAt), new Date(endsAt)), terms));
+      const { startsAt, endsAt, onePurchasePerUser, ...terms } = p;
+      const window = SaleWindow.of(new Date(startsAt), new Date(endsAt));
+      sales.push(Sale.restore(Number(id) as SaleId, window, { ...terms, onePurchasePerUser: onePurchasePerUser ?? false }));
     });
     return sales.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
   }

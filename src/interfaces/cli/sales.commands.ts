@@ -43,7 +43,7 @@ export class CreateSaleCommand extends CliCommand {
 
   protected async execute(
     _p: string[],
-    o: { start?: Date; end?: Date; items?: number; cap?: number; limit?: number; units?: number },
+    o: { start?: Date; end?: Date; items?: number; cap?: number; limit?: number; units?: number; onePurchase?: boolean },
   ): Promise<CliOutput> {
     if (!o.start || !o.end || !o.items) throw new CliFailure('--start, --end and --items are required');
     const result = await this.createSale.execute({
@@ -53,6 +53,7 @@ export class CreateSaleCommand extends CliCommand {
       saleCap: o.cap ?? o.items * (o.units ?? 1),
       perUserLimit: o.limit ?? 10,
       unitsPerItem: o.units,
+      onePurchasePerUser: o.onePurchase ?? false,
     });
     if (!result.ok) throw CliFailure.of(result.error);
     return { data: result.value, text: table([saleRow(result.value)]) };
@@ -86,6 +87,11 @@ export class CreateSaleCommand extends CliCommand {
   @Option({ flags: '--units <n>', description: 'units of each item (default 1)' })
   parseUnits(raw: string): number {
     return positiveInt('--units')(raw);
+  }
+
+  @Option({ flags: '--one-purchase', description: 'one purchase per user (on top of --limit items)' })
+  parseOnePurchase(): boolean {
+    return true;
   }
 }
 

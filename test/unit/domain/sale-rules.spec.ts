@@ -10,6 +10,8 @@ const open: CheckoutFacts = {
   userBought: 0,
   itemsInCheckout: 0,
   perUserLimit: 10,
+  onePurchasePerUser: false,
+  userPurchases: 0,
 };
 
 describe('checkoutVerdict', () => {
@@ -26,8 +28,13 @@ describe('checkoutVerdict', () => {
     ['when the cap is reached', { saleSold: 100 }, 'sale_sold_out'],
     ['past the limit by purchases', { userBought: 10 }, 'user_limit_reached'],
     ['past the limit by purchases plus checkout', { userBought: 6, itemsInCheckout: 4 }, 'user_limit_reached'],
+    ['a second purchase in a one-purchase sale', { onePurchasePerUser: true, userPurchases: 1, userBought: 1 }, 'user_limit_reached'],
   ])('refuses %s', (_name, facts, code) => {
     expect(checkoutVerdict({ ...open, ...facts })).toBe(code);
+  });
+
+  it('accepts a first purchase, and more items for it, in a one-purchase sale', () => {
+    expect(checkoutVerdict({ ...open, onePurchasePerUser: true, userPurchases: 0, itemsInCheckout: 3 })).toBe('add');
   });
 
   it('accepts the last item within the limit', () => {
@@ -48,15 +55,19 @@ describe('checkoutVerdict', () => {
 });
 
 describe('purchaseItemVerdict', () => {
-  const fresh = { unitsLeft: 1, userBought: 0, perUserLimit: 2, saleSold: 0, saleCap: 10 };
+  const fresh = { unitsLeft: 1, userBought: 0, perUserLimit: 2, saleSold: 0, saleCap: 10, purchasedBefore: false };
 
   it('buys an available item', () => {
     expect(purchaseItemVerdict(fresh)).toBe('buy');
   });
 
+  it('refuses every item to a user who already bought in a one-purchase sale', () => {
+    expect(purchaseItemVerdict({ ...fresh, purchasedBefore: true })).toBe('user_limit_reached');
+  });
+
   it('refuses in the documented order: sold out, then limit, then cap', () => {
-    expect(purchaseItemVerdict({ unitsLeft: 0, userBought: 2, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('item_sold_out');
-    expect(purchaseItemVerdict({ unitsLeft: 1, userBought: 2, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('user_limit_reached');
-    expect(purchaseItemVerdict({ unitsLeft: 1, userBought: 1, perUserLimit: 2, saleSold: 10, saleCap: 10 })).toBe('sale_sold_out');
+    expect(purchaseItemVerdict({ ...fresh, unitsLeft: 0, userBought: 2, saleSold: 10 })).toBe('item_sold_out');
+    expect(purchaseItemVerdict({ ...fresh, userBought: 2, saleSold: 10 })).toBe('user_limit_reached');
+    expect(purchaseItemVerdict({ ...fresh, userBought: 1, saleSold: 10 })).toBe('sale_sold_out');
   });
 });

@@ -42,6 +42,7 @@ describe('Sale.statusAt', () => {
     saleCap: 5,
     perUserLimit: 2,
     unitsPerItem: 1,
+    onePurchasePerUser: false,
   });
   const during = at('2026-11-22T02:30:00Z');
 

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsISO8601, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsISO8601, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
 import { InvalidParam } from '../request-params';
 
 /** POST /admin/sales */
@@ -28,6 +28,10 @@ export class CreateSaleDto {
   @Min(1)
   @Max(1_000_000)
   unitsPerItem?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  onePurchasePerUser?: boolean;
 }
 
 /** POST /admin/orders/reconcile */

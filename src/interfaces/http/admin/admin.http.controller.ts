@@ -76,6 +76,7 @@ export class AdminHttpController {
       saleCap: dto.saleCap,
       perUserLimit: dto.perUserLimit,
       unitsPerItem: dto.unitsPerItem,
+      onePurchasePerUser: dto.onePurchasePerUser,
     });
     return result.ok ? reply.code(201).send(result.value) : sendRejection(reply, result.error);
   }
