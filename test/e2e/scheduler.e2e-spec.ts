@@ -155,11 +155,14 @@ describe('the scheduler run by three instances at once', () => {
       expect(upcoming.status).toBe(200);
       expect(upcoming.body).toMatchObject({ id: next.id, status: 'scheduled', itemsTotal: SALE_ITEMS, itemsSold: 0 });
     }
-    // An item of the next sale cannot be checked out now: checkout only sees the open sale.
+    // An item of the next sale cannot be checked out yet: 409 sale_not_started, with when to come back.
     const nextItem = (await itemIdsInPg(next.id))[0]!;
     const early = await request(apps[0]!.url).post('/checkout').query({ user_id: 'early-bird', id: nextItem });
-    expect(early.status).toBe(404);
-    expect(early.body.code).toBe('item_not_found');
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('sale_not_started');
+    const wait = (next.startsAt.getTime() - Date.now()) / 1000;
+    expect(Number(early.headers['retry-after'])).toBeGreaterThanOrEqual(Math.floor(wait));
+    expect(Number(early.headers['retry-after'])).toBeLessThanOrEqual(Math.ceil(wait) + 1);
     expect((await redisState(next.id)).stock[String(nextItem)]).toBe('1');
   });
 

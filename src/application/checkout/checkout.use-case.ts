@@ -35,6 +35,15 @@ export class CheckoutUseCase {
 
   async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
     const now = this.clock.now();
+    // An item of a sale that has not started: answered here, without the ledger, so clients that come early
+    // are told when to come back at almost no cost.
+    const early = this.calendar.notStartedSaleWith(itemId, now);
+    if (early) {
+      await this.attempts.logWithoutSale(userId, itemId, RejectionCode.SaleNotStarted, early.id);
+      this.metrics.checkout(RejectionCode.SaleNotStarted);
+      const retryAfter = early.window.secondsUntilStart(now);
+      return { result: err(reject(RejectionCode.SaleNotStarted, REJECTION_DETAIL.sale_not_started, retryAfter)), replayed: false };
+    }
     const sale = this.calendar.openAt(now);
     if (!sale) {
       // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.

@@ -42,7 +42,7 @@ export class ReconcileOrdersUseCase {
 
   async execute(graceMs = 30_000, saleIds?: readonly SaleId[]): Promise<SaleReconciliation[]> {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
-    const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((s) => s.id);
+    const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((r) => r.sale.id);
     const report: SaleReconciliation[] = [];
     for (const saleId of ids) {
       if (!(await this.ledger.isLoaded(saleId))) continue;

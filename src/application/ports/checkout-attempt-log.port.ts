@@ -24,7 +24,8 @@ export interface AttemptBatch {
  * port logs those that never reach a sale, and hands all of them to the analytics writer.
  */
 export abstract class CheckoutAttemptLog {
-  abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string): Promise<void>;
+  /** Logs an attempt answered before the ledger (no open sale, or a sale that has not started). */
+  abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void>;
   /** Sources to drain: one per loaded sale plus the no-sale log. */
   abstract read(source: string, max: number): Promise<AttemptBatch>;
   abstract acknowledge(source: string, entryIds: readonly string[]): Promise<void>;

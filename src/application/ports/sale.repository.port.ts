@@ -31,6 +31,7 @@ export abstract class SaleRepository {
   abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
   /** Items with at least one unit sold according to written orders: units sold and units on sale. */
   abstract soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>>;
+  abstract itemIds(saleId: SaleId): Promise<ItemId[]>;
   /** Units sold according to written orders. */
   abstract soldUnits(saleId: SaleId): Promise<number>;
   /**

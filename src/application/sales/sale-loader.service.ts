@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { ItemSet } from '../../domain/sale/item-set.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleRegistry } from '../ports/sale-registry.port';
@@ -21,14 +23,20 @@ export class SaleLoader {
   ) {}
 
   async ensureLoaded(sale: Sale): Promise<void> {
+    let itemIds: ItemId[] | null = null;
     if (!(await this.ledger.isLoaded(sale.id))) {
       const started = Date.now();
       const { items, buyers, sold } = await this.sales.stockForLoad(sale.id);
       if (await this.ledger.load(sale, items, buyers, sold)) {
         this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
       }
+      itemIds = items.map((i) => i.id);
     }
-    await this.registry.register(sale);
-    this.calendar.remember(sale);
+    // Registered once (the scheduler calls this every few seconds): when just loaded, or when this instance
+    // has not seen it in the registry.
+    if (itemIds === null && this.calendar.find(sale.id)) return;
+    const items = ItemSet.of(itemIds ?? (await this.sales.itemIds(sale.id)));
+    await this.registry.register(sale, items);
+    this.calendar.remember(sale, items);
   }
 }

@@ -79,6 +79,11 @@ export class PrismaSaleRepository extends SaleRepository {
     return rows.map((r) => ({ ...r, id: r.id as ItemId }));
   }
 
+  async itemIds(saleId: SaleId): Promise<ItemId[]> {
+    const rows = await this.prisma.item.findMany({ where: { saleId }, select: { id: true }, orderBy: { id: 'asc' } });
+    return rows.map((r) => r.id as ItemId);
+  }
+
   async soldUnits(saleId: SaleId): Promise<number> {
     const agg = await this.prisma.item.aggregate({ where: { saleId }, _sum: { soldCount: true } });
     return agg._sum.soldCount ?? 0;

@@ -14,8 +14,9 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     super();
   }
 
-  async logWithoutSale(userId: UserId, itemId: ItemId, result: string): Promise<void> {
-    await this.redis.command.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', 'u', userId, 'i', String(itemId), 'r', result, 't', String(Date.now()));
+  async logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
+    const fields = ['u', userId, 'i', String(itemId), 'r', result, 't', String(Date.now()), ...(saleId ? ['s', String(saleId)] : [])];
+    await this.redis.command.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', ...fields);
   }
 
   sourcesFor(saleIds: readonly SaleId[]): string[] {
@@ -30,7 +31,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
       return {
         source,
         entryId,
-        saleId: saleId ? (Number(saleId) as SaleId) : null,
+        saleId: saleId ? (Number(saleId) as SaleId) : f.s ? (Number(f.s) as SaleId) : null,
         userId: f.u ?? '',
         itemId: f.i && /^\d{1,10}$/.test(f.i) && Number(f.i) <= 2_147_483_647 ? (Number(f.i) as ItemId) : null,
         result: f.r ?? 'unknown',

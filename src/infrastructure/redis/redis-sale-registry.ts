@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SaleRegistry } from '../../application/ports/sale-registry.port';
+import { RegisteredSale, SaleRegistry } from '../../application/ports/sale-registry.port';
+import { ItemSet, ItemSetJson } from '../../domain/sale/item-set.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
@@ -14,6 +15,7 @@ interface Plan {
   perUserLimit: number;
   unitsPerItem: number;
   onePurchasePerUser?: boolean;
+  items?: ItemSetJson;
 }
 
 /** The shared registry of loaded sales: a sorted set by end time plus a hash of their plans. */
@@ -23,8 +25,8 @@ export class RedisSaleRegistry extends SaleRegistry {
     super();
   }
 
-  async register(sale: Sale): Promise<void> {
-    const plan: Plan = { startsAt: sale.startsAt.getTime(), endsAt: sale.endsAt.getTime(), ...sale.terms };
+  async register(sale: Sale, items: ItemSet): Promise<void> {
+    const plan: Plan = { startsAt: sale.startsAt.getTime(), endsAt: sale.endsAt.getTime(), ...sale.terms, items: items.toJSON() };
     await this.redis.background
       .multi()
       .hset(REGISTRY_PLANS_KEY, String(sale.id), JSON.stringify(plan))
@@ -32,21 +34,22 @@ export class RedisSaleRegistry extends SaleRegistry {
       .exec();
   }
 
-  async listEndingAfter(since: Date): Promise<Sale[]> {
+  async listEndingAfter(since: Date): Promise<RegisteredSale[]> {
     // On the fail-fast connection: the calendar refresh retries every second anyway.
     const ids = await this.redis.command.zrangebyscore(REGISTRY_KEY, `(${since.getTime()}`, '+inf');
     if (ids.length === 0) return [];
     const plans = await this.redis.command.hmget(REGISTRY_PLANS_KEY, ...ids);
-    const sales: Sale[] = [];
+    const sales: RegisteredSale[] = [];
     ids.forEach((id, i) => {
       const raw = plans[i];
       if (!raw) return;
       const p = JSON.parse(raw) as Plan;
-      const { startsAt, endsAt, onePurchasePerUser, ...terms } = p;
+      const { startsAt, endsAt, onePurchasePerUser, items, ...terms } = p;
       const window = SaleWindow.of(new Date(startsAt), new Date(endsAt));
-      sales.push(Sale.restore(Number(id) as SaleId, window, { ...terms, onePurchasePerUser: onePurchasePerUser ?? false }));
+      const sale = Sale.restore(Number(id) as SaleId, window, { ...terms, onePurchasePerUser: onePurchasePerUser ?? false });
+      sales.push({ sale, items: items ? ItemSet.fromJSON(items) : null });
     });
-    return sales.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+    return sales.sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
   }
 
   async forgetEndedBefore(before: Date): Promise<void> {
