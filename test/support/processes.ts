@@ -57,7 +57,16 @@ const running = new Set<NodeProcess>();
 export function spawnDist(entry: 'main.js' | 'worker.js', env: Record<string, string>): NodeProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', SALE_SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'log', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      SALE_SCHEDULER_ENABLED: 'false',
+      LOG_LEVEL: 'log',
+      // user_id from the request and no limits, unless a test says otherwise (test/e2e/auth-*, rate-limits).
+      AUTH_MODE: 'trusted',
+      RATE_LIMIT: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };

@@ -1,0 +1,150 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+
+/*
+ * The plumbing of the bench: child processes that are always stopped, a small keep-alive HTTP client for
+ * the untimed preparation steps, and polling helpers. Every address used here is 127.0.0.1.
+ */
+
+export const ROOT = path.resolve(__dirname, '..');
+export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const LOG_DIR = path.join(RESULTS_DIR, 'logs');
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function log(message: string): void {
+  process.stderr.write(`\x1b[1m[bench]\x1b[0m ${message}\n`);
+}
+
+// --- Child processes -----------------------------------------------------------------------------------
+
+export interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly logFile: string;
+  /** Set once the process has exited, with its code or signal. */
+  exited: string | null;
+}
+
+const children = new Set<Child>();
+
+/**
+ * Every child is killed when the bench exits, however it exits: normal end, error, Ctrl-C or SIGTERM.
+ * 'exit' handlers must be synchronous, so there it is SIGKILL at once; a normal run stops them gracefully
+ * before that.
+ */
+function killAllNow(): void {
+  for (const c of children) if (!c.exited) c.process.kill('SIGKILL');
+}
+process.on('exit', killAllNow);
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the processes the bench started`);
+    killAllNow();
+    process.exit(code);
+  });
+}
+
+/** Starts `node <args>` with its output in bench/results/logs/<name>.log. */
+export function startNode(name: string, args: readonly string[], env: Record<string, string>): Child {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${name}.log`);
+  const fd = openSync(logFile, 'w');
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const child: Child = { name, process: proc, logFile, exited: null };
+  children.add(child);
+  proc.on('exit', (code, signal) => {
+    child.exited = signal ?? `exit code ${code}`;
+  });
+  return child;
+}
+
+/** SIGTERM (the app's graceful shutdown), then SIGKILL if it is still there after `graceMs`. */
+export async function stopChild(child: Child, graceMs = 15_000): Promise<void> {
+  if (!child.exited) {
+    const gone = new Promise<void>((r) => child.process.once('exit', () => r()));
+    child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+  children.delete(child);
+}
+
+export function logTail(child: Child, lines = 30): string {
+  try {
+    return readFileSync(child.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Polls `check` until it returns a value, failing early if `child` dies and after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, child?: Child): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child?.exited) throw new Error(`${child.name} exited (${child.exited}) while waiting for ${what}:\n${logTail(child)}`);
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} log:\n${logTail(child)}` : ''}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** A port nobody listens on right now (the OS picks it), so the bench never collides with `npm start`. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// --- A small HTTP client for the preparation steps (not timed) -------------------------------------------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+export interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+export function call(port: number, method: 'GET' | 'POST', pathAndQuery: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: pathAndQuery, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${pathAndQuery}: no answer in 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Runs task(0..count-1) with at most `concurrency` in flight. */
+export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) await task(next++);
+  });
+  await Promise.all(lanes);
+}
+
+export function closeHttpClient(): void {
+  agent.destroy();
+}
