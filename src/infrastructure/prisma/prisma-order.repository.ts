@@ -36,27 +36,29 @@ export class PrismaOrderRepository extends OrderRepository {
   }
 
   private write(orders: readonly Order[]): Promise<number> {
-    // One short transaction of three statements, whatever the batch size.
+    // One short transaction of three statements, whatever the batch size. Plain SQL over unnested arrays:
+    // Prisma's createMany spends ~300 µs of CPU per order in its query compiler (measured in the bench).
     return this.prisma.$transaction(async (tx) => {
-      const created = await tx.order.createManyAndReturn({
-        data: orders.map((o) => ({
-          id: o.id,
-          saleId: o.saleId,
-          userId: o.userId,
-          checkoutCode: o.checkoutCode,
-          itemCount: o.lines.length,
-          purchasedAt: o.purchasedAt,
-        })),
-        skipDuplicates: true,
-        select: { id: true },
-      });
+      const created = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO orders (id, sale_id, user_id, checkout_code, item_count, purchased_at)
+        SELECT * FROM unnest(
+          ${orders.map((o) => o.id)}::uuid[],
+          ${orders.map((o) => o.saleId)}::int[],
+          ${orders.map((o) => o.userId)}::varchar[],
+          ${orders.map((o) => o.checkoutCode)}::varchar[],
+          ${orders.map((o) => o.lines.length)}::int[],
+          ${orders.map((o) => o.purchasedAt.toISOString())}::timestamptz[])
+        ON CONFLICT DO NOTHING
+        RETURNING id`;
       if (created.length === 0) return 0;
       const fresh = new Set(created.map((c) => c.id));
       const lines = orders
         .filter((o) => fresh.has(o.id))
         .flatMap((o) => o.lines.map((l) => ({ orderId: o.id, itemId: l.itemId, unit: l.unit })));
-      // No skipDuplicates here: a unit already in another order must fail the batch (never sell twice).
-      await tx.orderItem.createMany({ data: lines });
+      // No ON CONFLICT here: a unit already in another order must fail the batch (never sell twice).
+      await tx.$executeRaw`
+        INSERT INTO order_items (order_id, item_id, unit)
+        SELECT * FROM unnest(${lines.map((l) => l.orderId)}::uuid[], ${lines.map((l) => l.itemId)}::int[], ${lines.map((l) => l.unit)}::int[])`;
       const perItem = new Map<number, number>();
       for (const l of lines) perItem.set(l.itemId, (perItem.get(l.itemId) ?? 0) + 1);
       await tx.$executeRaw`

@@ -52,7 +52,11 @@ export class PrismaSaleRepository extends SaleRepository {
           return same ? { kind: 'exists', sale } : { kind: 'overlaps', other: sale };
         }
         const id = inserted[0]!.id;
-        await tx.item.createMany({ data: itemNames.map((name) => ({ saleId: id, name, stock: terms.unitsPerItem })) });
+        // One INSERT of an unnested array: ids come out consecutive, and 10,000 items take milliseconds.
+        await tx.$executeRaw`
+          INSERT INTO items (sale_id, name, stock)
+          SELECT ${id}::int, name, ${terms.unitsPerItem}::int FROM unnest(${[...itemNames]}::varchar[]) WITH ORDINALITY AS t(name, n)
+          ORDER BY n`;
         return { kind: 'created', sale: Sale.restore(id as SaleId, window, terms) };
       },
       { timeout: 60_000, maxWait: 10_000 },
