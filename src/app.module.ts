@@ -5,6 +5,7 @@ import { AdminModule } from './modules/admin.module';
 import { BackgroundModule } from './modules/background.module';
 import { CheckoutModule } from './modules/checkout.module';
 import { HealthModule } from './modules/health.module';
+import { IdentityModule } from './modules/identity.module';
 import { OrdersModule } from './modules/orders.module';
 import { PagesModule } from './modules/pages.module';
 import { PurchaseModule } from './modules/purchase.module';
@@ -17,6 +18,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(config),
+        IdentityModule,
         SalesModule,
         CheckoutModule,
         PurchaseModule,

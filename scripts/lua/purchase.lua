@@ -21,6 +21,7 @@ ARGV[2] order id to use if something is bought (fresh)
 ARGV[3] how long (ms) after the sale's end the keys created here are kept
 ARGV[4] idempotency claim token from idempotency-claim.lua, or "" without an Idempotency-Key
 ARGV[5] how long (ms) the idempotency record keeps the result
+ARGV[6] the authenticated buyer, who must own the checkout; "" when user ids come from a trusted upstream
 
 Returns {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"}
         ("again": the code was already spent and this is its stored result)
@@ -30,6 +31,7 @@ by themselves, such as sale_paused, release the key instead).
 ]]
 local code, order_id, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local idem_token, idem_ttl = ARGV[4], ARGV[5]
+local buyer = ARGV[6]
 
 -- With an idempotency key, only the holder of the claim may do the work (its claim may have expired).
 local idem
@@ -43,6 +45,8 @@ local function run()
   local raw = redis.call('HGET', KEYS[5], code)
   if not raw then return { 'checkout_not_found' } end
   local checkout = cjson.decode(raw)
+  -- Someone else's code is answered as unknown: it tells nothing about whose it is or what it bought.
+  if buyer ~= '' and checkout.u ~= buyer then return { 'checkout_not_found' } end
   if checkout.s == 'spent' then
     local r = checkout.r
     return { 'done', r.o, r.p, r.f, tostring(r.t), 'again' }

@@ -1,6 +1,14 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { RATE_LIMIT_GROUPS, RateLimitGroup, RateLimitSettings, parseRateLimit } from '../application/access/rate-limit';
+import { AuthSettings } from '../application/identity/auth-settings';
+import { AccountRepository } from '../application/ports/account.repository.port';
 import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../application/ports/checkout-attempt-log.port';
+import { Mailer } from '../application/ports/mailer.port';
+import { PasswordHasher } from '../application/ports/password-hasher.port';
+import { RateLimiter } from '../application/ports/rate-limiter.port';
+import { SessionStore } from '../application/ports/session-store.port';
+import { TokenVerifier } from '../application/ports/token-verifier.port';
 import { Clock } from '../application/ports/clock.port';
 import { IdGenerator } from '../application/ports/id-generator.port';
 import { Metrics } from '../application/ports/metrics.port';
@@ -16,6 +24,12 @@ import { SystemHealth } from '../application/ports/system-health.port';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
 import { DependencyHealth } from './health/dependency.health';
+import { Argon2PasswordHasher } from './identity/argon2-password-hasher';
+import { JoseTokenVerifier } from './identity/jose-token-verifier';
+import { SmtpOrOutboxMailer } from './identity/mailer';
+import { PrismaAccountRepository } from './prisma/prisma-account.repository';
+import { RedisRateLimiter } from './redis/redis-rate-limiter';
+import { RedisSessionStore } from './redis/redis-session-store';
 import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { PrismaCheckoutAttemptRepository } from './prisma/prisma-checkout-attempt.repository';
 import { PrismaOrderRepository } from './prisma/prisma-order.repository';
@@ -56,6 +70,13 @@ export class InfrastructureModule {
           ),
         inject: [AppConfig],
       },
+      {
+        provide: AuthSettings,
+        useFactory: (c: AppConfig) =>
+          new AuthSettings(c.AUTH_MODE, c.SESSION_TTL_SECONDS * 1000, c.OTP_TTL_SECONDS * 1000, c.OTP_MAX_ATTEMPTS),
+        inject: [AppConfig],
+      },
+      { provide: RateLimitSettings, useFactory: rateLimitSettings, inject: [AppConfig] },
       RedisConnections,
       PrismaService,
       BullmqOrderQueue,
@@ -75,6 +96,12 @@ export class InfrastructureModule {
       { provide: CheckoutAttemptRepository, useClass: PrismaCheckoutAttemptRepository },
       { provide: Clock, useClass: SystemClock },
       { provide: IdGenerator, useClass: CryptoIdGenerator },
+      { provide: AccountRepository, useClass: PrismaAccountRepository },
+      { provide: PasswordHasher, useClass: Argon2PasswordHasher },
+      { provide: SessionStore, useClass: RedisSessionStore },
+      { provide: Mailer, useClass: SmtpOrOutboxMailer },
+      { provide: TokenVerifier, useClass: JoseTokenVerifier },
+      { provide: RateLimiter, useClass: RedisRateLimiter },
       PrometheusMetrics,
       { provide: Metrics, useExisting: PrometheusMetrics },
     ];
@@ -86,4 +113,16 @@ export class InfrastructureModule {
       exports: [...providers.map((p) => ('provide' in p ? p.provide : p)), TerminusModule],
     };
   }
+}
+
+/** RATE_LIMIT and RATE_LIMIT_<GROUP>_<IP|USER>, already checked by the config's validation. */
+function rateLimitSettings(c: AppConfig): RateLimitSettings {
+  const policy = (name: string) => parseRateLimit(String(c[name as keyof AppConfig])) ?? null;
+  const groups = Object.fromEntries(
+    RATE_LIMIT_GROUPS.map((g) => [
+      g,
+      { ip: policy(`RATE_LIMIT_${g.toUpperCase()}_IP`), user: policy(`RATE_LIMIT_${g.toUpperCase()}_USER`) },
+    ]),
+  ) as Record<RateLimitGroup, { ip: ReturnType<typeof policy>; user: ReturnType<typeof policy> }>;
+  return new RateLimitSettings(c.RATE_LIMIT === 'on', groups);
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../infrastructure/config/app-config';
 import { InfrastructureModule } from '../infrastructure/infrastructure.module';
+import { MailOutboxCommand } from '../interfaces/cli/mail.commands';
 import { QueueFailedCommand, QueueRetryCommand, QueueStatusCommand, ReconcileOrdersCommand } from '../interfaces/cli/orders.commands';
 import {
   CreateSaleCommand,
@@ -31,6 +32,7 @@ export class CliModule {
         QueueStatusCommand,
         QueueFailedCommand,
         QueueRetryCommand,
+        MailOutboxCommand,
       ],
     };
   }

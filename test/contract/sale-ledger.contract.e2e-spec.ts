@@ -160,7 +160,7 @@ describe('the Lua scripts and the domain rules', () => {
       } else {
         const code = codes.length && random(5) > 0 ? codes[random(codes.length)]! : composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx');
         const orderId = `order-${seed}-${step}`;
-        const { result: real } = await ledger.purchase(saleId, code, orderId, null);
+        const { result: real } = await ledger.purchase(saleId, code, orderId, null, null);
         expect({ step, op: 'purchase', code, result: real }).toEqual({ step, op: 'purchase', code, result: model.purchase(code, orderId) });
       }
     }

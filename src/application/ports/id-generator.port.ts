@@ -4,4 +4,10 @@ export abstract class IdGenerator {
   abstract checkoutToken(): string;
   /** A UUID for a new order. */
   abstract orderId(): string;
+  /** A new account's user id (fits the user id rules). */
+  abstract userId(): string;
+  /** A session token: 256 random bits, URL-safe. */
+  abstract sessionToken(): string;
+  /** Six random digits. */
+  abstract oneTimeCode(): string;
 }

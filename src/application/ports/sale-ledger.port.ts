@@ -79,11 +79,13 @@ export abstract class SaleLedger {
     codeIfNew: CheckoutCode,
     idempotency: IdempotencyRequest | null,
   ): Promise<Answer<LedgerCheckoutResult>>;
+  /** `buyer`: the authenticated user, who must own the checkout (null when user ids are trusted as given). */
   abstract purchase(
     saleId: SaleId,
     code: CheckoutCode,
     orderIdIfBought: string,
     idempotency: IdempotencyRequest | null,
+    buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>>;
 
   /** Null when the sale is not loaded. */

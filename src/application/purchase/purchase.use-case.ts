@@ -3,6 +3,7 @@ import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { PurchaseOutcome } from '../../domain/purchase/purchase-outcome';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
+import { UserId } from '../../domain/user/user-id.value-object';
 import { err, ok } from '../../domain/shared/result';
 import { IdGenerator } from '../ports/id-generator.port';
 import { Metrics } from '../ports/metrics.port';
@@ -15,6 +16,8 @@ export interface PurchaseCommand {
   readonly code: CheckoutCode;
   /** The client's Idempotency-Key, if it sent one. */
   readonly idempotencyKey?: string;
+  /** The authenticated buyer, who must own the checkout; absent when user ids come from a trusted upstream. */
+  readonly buyer?: UserId;
 }
 
 /**
@@ -29,9 +32,9 @@ export class PurchaseUseCase {
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ saleId, code, idempotencyKey }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
+  async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
     const idempotency = idempotencyKey ? { key: `purchase:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
-    const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency);
+    const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
       return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };

@@ -16,4 +16,12 @@ export const REJECTION_DETAIL: Record<RejectionCode, string> = {
   checkout_not_found: 'No checkout has this code.',
   idempotency_key_in_use: 'A request with this Idempotency-Key is still being processed; retry after it finishes.',
   idempotency_key_reused: 'This Idempotency-Key was already used for a different request.',
+  unauthorized: 'Sign in first: this needs a valid session or token.',
+  verification_required: 'Enter the code we sent you before checking out or buying.',
+  user_mismatch: 'user_id must be the signed-in user (or left out).',
+  email_taken: 'An account with this e-mail address exists already.',
+  invalid_credentials: 'Wrong e-mail address or password.',
+  invalid_code: 'That code is not right.',
+  verification_locked: 'Too many wrong codes: sign in again to get a new one.',
+  rate_limited: 'Too many requests: slow down.',
 };

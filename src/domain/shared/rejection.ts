@@ -20,6 +20,18 @@ export const RejectionCode = {
   IdempotencyKeyInUse: 'idempotency_key_in_use',
   /** The Idempotency-Key was used before for a different request. */
   IdempotencyKeyReused: 'idempotency_key_reused',
+  /** Missing, unknown or expired credentials. */
+  Unauthorized: 'unauthorized',
+  /** The session's one-time code has not been verified yet. */
+  VerificationRequired: 'verification_required',
+  /** A user_id parameter that is not the authenticated user. */
+  UserMismatch: 'user_mismatch',
+  EmailTaken: 'email_taken',
+  InvalidCredentials: 'invalid_credentials',
+  InvalidCode: 'invalid_code',
+  /** Too many wrong codes: log in again for a new one. */
+  VerificationLocked: 'verification_locked',
+  RateLimited: 'rate_limited',
 } as const;
 export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
 

@@ -9,6 +9,8 @@ import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, M
 const toInt = () => Transform(({ value }) => (typeof value === 'string' && /^-?[0-9]+$/.test(value.trim()) ? Number(value.trim()) : value));
 const toFloat = () =>
   Transform(({ value }) => (typeof value === 'string' && /^[0-9]*\.?[0-9]+$/.test(value.trim()) ? Number(value.trim()) : value));
+const RATE = /^(off|[1-9][0-9]{0,8}\/[1-9][0-9]{0,6}(ms|s|m|h))$/;
+const RATE_MESSAGE = { message: 'must be "<requests>/<window>" such as 30/10s (ms, s, m or h), or off' };
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
 const toBool = () => Transform(({ value }) => (typeof value === 'string' ? (BOOLEANS[value.trim().toLowerCase()] ?? value) : value));
 
@@ -144,6 +146,92 @@ export class AppConfig {
   @Matches(/^[\x21-\x7e]{16,512}$/, { message: 'must be 16 to 512 printable characters without spaces' })
   ADMIN_TOKEN?: string = undefined;
 
+  /**
+   * How buyers are identified. session (default): accounts with e-mail, password and a mailed one-time code;
+   * jwt: bearer tokens from an identity provider (user id = sub); trusted: user_id from an upstream that
+   * authenticated already.
+   */
+  @IsIn(['trusted', 'session', 'jwt'])
+  AUTH_MODE: 'trusted' | 'session' | 'jwt' = 'session';
+
+  @toInt()
+  @IsInt()
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  SESSION_TTL_SECONDS = 12 * 3600;
+
+  /** Mark the session cookie Secure (only sent over HTTPS). Turn on wherever the service is behind HTTPS. */
+  @toBool()
+  @IsBoolean()
+  SESSION_COOKIE_SECURE = false;
+
+  /** How long a one-time sign-in code is valid, and how many wrong tries lock it. */
+  @toInt()
+  @IsInt()
+  @Min(30)
+  @Max(3600)
+  OTP_TTL_SECONDS = 300;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  OTP_MAX_ATTEMPTS = 5;
+
+  /** smtp(s)://user:password@host:port for the one-time codes. Unset: codes go to the log and the mail outbox. */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string = undefined;
+
+  @IsString()
+  @Matches(/^.{3,200}$/, { message: 'must be 3 to 200 characters' })
+  MAIL_FROM = 'Flashsale <no-reply@flashsale.local>';
+
+  /** jwt mode: an HS256 secret (at least 32 characters), or a JWKS URL or file with the provider's keys. */
+  @IsOptional()
+  @Matches(/^.{32,}$/, { message: 'must have at least 32 characters' })
+  JWT_SECRET?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL' })
+  JWT_JWKS_URL?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  JWT_JWKS_FILE?: string = undefined;
+
+  /** jwt mode: required issuer (iss) and audience (aud), when set. */
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string = undefined;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string = undefined;
+
+  /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated). Unset: the socket's address. */
+  @IsOptional()
+  @Matches(/^\s*[0-9a-fA-F:.]+(\/\d{1,3})?\s*(,\s*[0-9a-fA-F:.]+(\/\d{1,3})?\s*)*$/, {
+    message: 'must list IP addresses or CIDR ranges, comma-separated',
+  })
+  TRUST_PROXY?: string = undefined;
+
+  /** Rate limiting on or off (off: for benchmarks, or behind a gateway that limits already). */
+  @IsIn(['on', 'off'])
+  RATE_LIMIT: 'on' | 'off' = 'on';
+
+  /** Limits per route group and per client IP or user, "<requests>/<window>" (window in ms, s, m, h) or "off". */
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_AUTH_IP = '30/1m';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_AUTH_USER = '10/5m';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_BUY_IP = '1000/10s';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_BUY_USER = '30/10s';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_READ_IP = '3000/10s';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_READ_USER = 'off';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_EVENTS_IP = '60/1m';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_EVENTS_USER = 'off';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_ADMIN_IP = '600/1m';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_ADMIN_USER = 'off';
+
   /** How often Redis and PostgreSQL are reconciled (0: never, only on demand). */
   @toInt()
   @IsInt()
@@ -206,7 +294,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  const missing = crossFieldProblems(config);
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.map((m) => `  ${m}`).join('\n')}`);
   return config;
+}
+
+/** Rules that involve several variables. */
+function crossFieldProblems(c: AppConfig): string[] {
+  const problems: string[] = [];
+  if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL && !c.JWT_JWKS_FILE) {
+    problems.push('AUTH_MODE=jwt needs JWT_SECRET, JWT_JWKS_URL or JWT_JWKS_FILE');
+  }
+  if ([c.JWT_SECRET, c.JWT_JWKS_URL, c.JWT_JWKS_FILE].filter(Boolean).length > 1) {
+    problems.push('set only one of JWT_SECRET, JWT_JWKS_URL and JWT_JWKS_FILE');
+  }
+  if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
+    problems.push(
+      `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} is above DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: batches would wait for connections`,
+    );
+  }
+  return problems;
 }
 
 /** A value as it may appear in an error message: secrets hidden, passwords cut out of URLs. */

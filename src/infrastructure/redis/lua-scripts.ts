@@ -6,17 +6,27 @@ import type { ChainableCommander, Redis } from 'ioredis';
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
 
 export type ScriptName =
-  'checkout' | 'purchase' | 'sale-load-fields' | 'sale-activate' | 'lease-acquire' | 'lease-release' | 'idempotency-claim' | 'sale-pause';
+  | 'checkout'
+  | 'purchase'
+  | 'sale-load-fields'
+  | 'sale-activate'
+  | 'lease-acquire'
+  | 'lease-release'
+  | 'idempotency-claim'
+  | 'sale-pause'
+  | 'rate-limit'
+  | 'session-verify-code';
 
 interface ScriptFile {
   readonly name: string;
   readonly source: string;
-  readonly numberOfKeys: number;
+  /** How many keys it takes, or null when the header documents KEYS[i] (any number). */
+  readonly numberOfKeys: number | null;
 }
 
 /**
- * Reads scripts/lua/*.lua. The number of keys each script takes is read from its header comment
- * (the highest KEYS[n] it documents), so the header cannot drift from what callers pass.
+ * Reads scripts/lua/*.lua. The number of keys each script takes is read from its header comment (the highest
+ * KEYS[n] it documents) and checked on every call, so the header cannot drift from what callers pass.
  */
 export function readScripts(dir = LUA_DIR): ScriptFile[] {
   return readdirSync(dir)
@@ -25,16 +35,23 @@ export function readScripts(dir = LUA_DIR): ScriptFile[] {
       const source = readFileSync(path.join(dir, file), 'utf8');
       const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1];
       if (!header) throw new Error(`${file}: missing the header comment (KEYS, ARGV, return value)`);
-      const keys = [...header.matchAll(/^KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
       if (!/^ARGV/m.test(header) || !/^Returns/m.test(header)) throw new Error(`${file}: header must document ARGV and Returns`);
-      return { name: file.slice(0, -'.lua'.length), source, numberOfKeys: keys.length ? Math.max(...keys) : 0 };
+      const keys = [...header.matchAll(/^KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
+      const variadic = /^KEYS\[[a-z]\]/m.test(header);
+      return { name: file.slice(0, -'.lua'.length), source, numberOfKeys: variadic ? null : keys.length ? Math.max(...keys) : 0 };
     });
 }
 
-/** Registers every script on a connection as a command (EVALSHA, falling back to EVAL after a restart). */
-export function defineScripts(redis: Redis, scripts: readonly ScriptFile[] = readScripts()): void {
-  for (const s of scripts) {
-    if (!(commandName(s.name) in redis)) redis.defineCommand(commandName(s.name), { numberOfKeys: s.numberOfKeys, lua: s.source });
+let known: ReadonlyMap<string, ScriptFile> | undefined;
+const scriptFiles = () => (known ??= new Map(readScripts().map((f) => [f.name, f])));
+
+/**
+ * Registers every script on a connection as a command (EVALSHA, falling back to EVAL after a restart). The
+ * key count is passed on each call (see runScript), so one definition serves fixed and variadic scripts.
+ */
+export function defineScripts(redis: Redis): void {
+  for (const s of scriptFiles().values()) {
+    if (!(commandName(s.name) in redis)) redis.defineCommand(commandName(s.name), { lua: s.source });
   }
 }
 
@@ -52,9 +69,12 @@ export function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ) {
+  const expected = scriptFiles().get(name)?.numberOfKeys;
+  if (expected === undefined) throw new Error(`there is no scripts/lua/${name}.lua`);
+  if (expected !== null && expected !== keys.length) throw new Error(`${name}.lua takes ${expected} keys, got ${keys.length}`);
   const fn = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[commandName(name)];
   if (typeof fn !== 'function') throw new Error(`script ${name} is not defined on this connection`);
-  return fn.call(target, ...keys, ...args);
+  return fn.call(target, keys.length, ...keys, ...args);
 }
 
 function commandName(file: string): string {

@@ -72,6 +72,7 @@ export class RedisSaleLedger extends SaleLedger {
     code: CheckoutCode,
     orderIdIfBought: string,
     idempotency: IdempotencyRequest | null,
+    buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>> {
     const k = saleKeys(saleId);
     const { reply: r, replayed } = await this.idempotently(saleId, idempotency, (idemKey, token) =>
@@ -79,7 +80,7 @@ export class RedisSaleLedger extends SaleLedger {
         this.redis.command,
         'purchase',
         [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey, k.stats, k.events],
-        [code, orderIdIfBought, this.retentionMs, token, this.idempotencyTtlMs],
+        [code, orderIdIfBought, this.retentionMs, token, this.idempotencyTtlMs, buyer ?? ''],
       ),
     );
     if (r[0] !== 'done') {

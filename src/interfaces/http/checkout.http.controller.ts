@@ -1,26 +1,30 @@
-import { Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckoutUseCase } from '../../application/checkout/checkout.use-case';
 import { parseItemId } from '../../domain/sale/item-id.value-object';
-import { parseUserId } from '../../domain/user/user-id.value-object';
 import { sendOutcome } from './problem-details';
+import { Access } from './access/access.decorator';
+import { buyerOf } from './buyer';
 import { InvalidParam, idempotencyKey, param } from './request-params';
 
-export const USER_ID_EXPECTED = '1 to 64 characters of A-Z a-z 0-9 _ . : -';
-
-/** POST /checkout?user_id=U&id=I (item_id= is an alias of id). Honours Idempotency-Key. */
+/**
+ * POST /checkout?user_id=U&id=I (item_id= is an alias of id). Honours Idempotency-Key. With sessions or JWTs
+ * the buyer is the signed-in user and user_id may be left out.
+ */
 @Controller()
 export class CheckoutHttpController {
   constructor(private readonly checkout: CheckoutUseCase) {}
 
   @Post('checkout')
   @HttpCode(200)
+  @Access({ group: 'buy', caller: 'buyer' })
   async checkoutItem(
     @Query() query: Record<string, unknown>,
     @Headers() headers: Record<string, unknown>,
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    const userId = param(query, ['user_id'], parseUserId, USER_ID_EXPECTED);
+    const userId = buyerOf(request, query);
     if (userId instanceof InvalidParam) return userId.send(reply);
     const itemId = param(query, ['id', 'item_id'], parseItemId, 'a positive integer item id');
     if (itemId instanceof InvalidParam) return itemId.send(reply);

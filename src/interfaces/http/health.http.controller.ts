@@ -4,10 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { DependencyHealth } from '../../infrastructure/health/dependency.health';
 import { Lifecycle } from '../../infrastructure/system/lifecycle';
 import { OrderProcessor } from '../queue/order.processor';
+import { Access } from './access/access.decorator';
 import { problemBody } from './problem-details';
 
 /** GET /health/live: the process answers. GET /health/ready: Redis, PostgreSQL and the queue answer. */
 @Controller('health')
+@Access({ group: null, caller: 'none' })
 export class HealthHttpController {
   constructor(
     private readonly health: HealthCheckService,

@@ -28,6 +28,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // The client's address comes from the socket unless TRUST_PROXY names proxies whose X-Forwarded-For counts.
+    trustProxy: config.TRUST_PROXY ? config.TRUST_PROXY.split(',').map((p) => p.trim()) : false,
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: 200 },
     // We answer requests that arrive while closing ourselves (below), as problem+json like every error.

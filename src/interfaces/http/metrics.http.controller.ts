@@ -7,12 +7,14 @@ import { within } from '../../application/shared/within';
 import { GetSaleUseCase } from '../../application/sales/get-sale.use-case';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { PrometheusMetrics } from '../../infrastructure/metrics/prometheus-metrics';
+import { Access } from './access/access.decorator';
 
 /**
  * GET /metrics in Prometheus text format. Counters and the request histogram are kept as things happen;
  * the state gauges (sold and remaining per open sale, queue, outbox) are read just before rendering.
  */
 @Controller()
+@Access({ group: null, caller: 'none' })
 export class MetricsHttpController {
   constructor(
     private readonly metrics: PrometheusMetrics,

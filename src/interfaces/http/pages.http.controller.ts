@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { Access } from './access/access.decorator';
 import { sendProblem } from './problem-details';
 
 /** public/ at the project root, from src/ (tests) and dist/ (production) alike. */
@@ -51,6 +52,7 @@ function loadAssets(dir: string, prefix = ''): Map<string, Asset> {
  * assets under /assets/. No separate web server; files are held in memory and revalidated by ETag.
  */
 @Controller()
+@Access({ group: null, caller: 'none' })
 export class PagesHttpController {
   private readonly assets = loadAssets(PUBLIC_DIR);
 

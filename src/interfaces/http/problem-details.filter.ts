@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemCode, sendProblem } from './problem-details';
+import { RejectionException } from './access/rejection.exception';
+import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -31,6 +32,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     if (reply.sent) return;
 
+    if (exception instanceof RejectionException) {
+      sendRejection(reply, exception.rejection);
+      return;
+    }
     const status = statusOf(exception);
     if (status === 404 && isRouteMiss(exception)) {
       const path = request.url.split('?')[0] ?? '/';

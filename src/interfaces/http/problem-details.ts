@@ -8,7 +8,6 @@ import { Rejection, RejectionCode } from '../../domain/shared/rejection';
  */
 export const HttpOnlyCode = {
   NotFound: 'not_found',
-  Unauthorized: 'unauthorized',
   MethodNotAllowed: 'method_not_allowed',
   UnsupportedMediaType: 'unsupported_media_type',
   PayloadTooLarge: 'payload_too_large',
@@ -32,6 +31,13 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   checkout_not_found: { status: 404, title: 'Checkout not found' },
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },
+  verification_required: { status: 403, title: 'Verification required' },
+  user_mismatch: { status: 403, title: 'User mismatch' },
+  email_taken: { status: 409, title: 'E-mail address taken' },
+  invalid_credentials: { status: 401, title: 'Invalid credentials' },
+  invalid_code: { status: 400, title: 'Invalid code' },
+  verification_locked: { status: 403, title: 'Verification locked' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   not_found: { status: 404, title: 'Not found' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

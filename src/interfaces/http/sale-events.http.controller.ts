@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Controller, Get, Param, Req, Res } from '@ne
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SaleEventHub } from '../../application/events/sale-event-hub.service';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
+import { Access } from './access/access.decorator';
 import { sendRejection } from './problem-details';
 import { InvalidParam, param } from './request-params';
 import { openEventStream } from './server-sent-events';
@@ -12,6 +13,7 @@ export class SaleEventsHttpController implements BeforeApplicationShutdown {
   constructor(private readonly hub: SaleEventHub) {}
 
   @Get(':id/events')
+  @Access({ group: 'events', caller: 'none' })
   async events(@Param() params: Record<string, unknown>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
     if (id instanceof InvalidParam) return void id.send(reply);

@@ -10,7 +10,8 @@ import { ListSalesUseCase } from '../../../application/sales/list-sales.use-case
 import { PauseSaleUseCase } from '../../../application/sales/pause-sale.use-case';
 import { SaleId, parseSaleId } from '../../../domain/sale/sale-id.value-object';
 import { parseUserId } from '../../../domain/user/user-id.value-object';
-import { USER_ID_EXPECTED } from '../checkout.http.controller';
+import { Access } from '../access/access.decorator';
+import { USER_ID_EXPECTED } from '../buyer';
 import { sendRejection } from '../problem-details';
 import { InvalidParam, intInRange, optionalParam, param } from '../request-params';
 import { openEventStream } from '../server-sent-events';
@@ -25,6 +26,7 @@ const saleIdParam = (params: Record<string, unknown>) => param(params, ['id'], p
  * dashboard's data: a snapshot, and a stream of them every second (Server-Sent Events).
  */
 @Controller('admin')
+@Access({ group: 'admin', caller: 'none' })
 @UseGuards(AdminTokenGuard)
 export class AdminHttpController {
   constructor(

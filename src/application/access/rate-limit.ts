@@ -1,0 +1,31 @@
+/** A limit: at most `limit` requests in any `windowMs` (a sliding window). */
+export interface RateLimitPolicy {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** The groups routes are limited in; each may limit per client IP and per user. */
+export const RATE_LIMIT_GROUPS = ['auth', 'buy', 'read', 'events', 'admin'] as const;
+export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
+
+export interface GroupLimits {
+  readonly ip: RateLimitPolicy | null;
+  readonly user: RateLimitPolicy | null;
+}
+
+/** Configured limits (infrastructure/config): RATE_LIMIT and RATE_LIMIT_<GROUP>_<IP|USER>. */
+export class RateLimitSettings {
+  constructor(
+    readonly enabled: boolean,
+    readonly groups: Readonly<Record<RateLimitGroup, GroupLimits>>,
+  ) {}
+}
+
+/** "30/10s" -> 30 requests per 10 seconds; "off" -> no limit. Windows in ms, s, m or h. */
+export function parseRateLimit(raw: string): RateLimitPolicy | null | undefined {
+  if (raw === 'off') return null;
+  const m = /^([1-9][0-9]{0,8})\/([1-9][0-9]{0,6})(ms|s|m|h)$/.exec(raw);
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[3] as 'ms' | 's' | 'm' | 'h'];
+  return { limit: Number(m[1]), windowMs: Number(m[2]) * unit };
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { parseEmail } from '../../domain/identity/email.value-object';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { AccountRepository } from '../ports/account.repository.port';
+import { IdGenerator } from '../ports/id-generator.port';
+import { Mailer } from '../ports/mailer.port';
+import { PasswordHasher } from '../ports/password-hasher.port';
+import { SessionStore } from '../ports/session-store.port';
+import { AuthSettings } from './auth-settings';
+import { oneTimeCodeDigest } from './one-time-code-digest';
+
+export interface LoginResult {
+  readonly token: string;
+  readonly userId: string;
+  readonly expiresAt: Date;
+  /** Always true: a new session must verify the one-time code mailed to the account before buying. */
+  readonly verificationRequired: true;
+}
+
+/** Checks the password, opens an unverified session, and mails its one-time code. */
+@Injectable()
+export class LoginUseCase {
+  constructor(
+    private readonly accounts: AccountRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionStore,
+    private readonly mailer: Mailer,
+    private readonly ids: IdGenerator,
+    private readonly settings: AuthSettings,
+  ) {}
+
+  async execute(rawEmail: unknown, password: unknown): Promise<Result<LoginResult, Rejection>> {
+    const email = parseEmail(rawEmail);
+    const wrong = reject(RejectionCode.InvalidCredentials, 'Wrong e-mail address or password.');
+    if (!email || typeof password !== 'string') return err(wrong);
+    const account = await this.accounts.findByEmail(email);
+    // An unknown address costs the same time as a wrong password, so timing tells nothing about accounts.
+    if (!account) {
+      await this.hasher.verifyNothing(password);
+      return err(wrong);
+    }
+    if (!(await this.hasher.verify(account.passwordHash, password))) return err(wrong);
+
+    const token = this.ids.sessionToken();
+    const code = this.ids.oneTimeCode();
+    const session = await this.sessions.create(
+      token,
+      { userId: account.userId, email: account.email },
+      oneTimeCodeDigest(token, code),
+      this.settings.sessionTtlMs,
+      this.settings.codeTtlMs,
+    );
+    const minutes = Math.round(this.settings.codeTtlMs / 60_000);
+    await this.mailer.send({
+      to: account.email,
+      subject: `Your Flashsale code: ${code}`,
+      text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
+    });
+    return ok({ token, userId: account.userId, expiresAt: session.expiresAt, verificationRequired: true });
+  }
+}

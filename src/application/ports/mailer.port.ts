@@ -1,0 +1,14 @@
+import { Email } from '../../domain/identity/email.value-object';
+
+export interface OutgoingMail {
+  readonly to: Email;
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** Sends e-mail: over SMTP when configured, otherwise to the log and an outbox the admin CLI can read. */
+export abstract class Mailer {
+  abstract send(mail: OutgoingMail): Promise<void>;
+  /** The most recent mails kept in the outbox (newest first); empty when mail goes out over SMTP. */
+  abstract outbox(limit: number): Promise<(OutgoingMail & { sentAt: string })[]>;
+}

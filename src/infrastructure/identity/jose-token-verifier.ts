@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { Injectable } from '@nestjs/common';
+import { JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { TokenVerifier } from '../../application/ports/token-verifier.port';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * JWT verification with jose: HS256 with JWT_SECRET, or the provider's public keys from JWT_JWKS_URL (fetched
+ * and cached by jose) or JWT_JWKS_FILE. Expiry is always checked; issuer and audience when configured.
+ */
+@Injectable()
+export class JoseTokenVerifier extends TokenVerifier {
+  private readonly key: Uint8Array | JWTVerifyGetKey | null;
+
+  constructor(private readonly config: AppConfig) {
+    super();
+    if (config.JWT_SECRET) this.key = new TextEncoder().encode(config.JWT_SECRET);
+    else if (config.JWT_JWKS_URL) this.key = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
+    else if (config.JWT_JWKS_FILE) this.key = createLocalJWKSet(JSON.parse(readFileSync(config.JWT_JWKS_FILE, 'utf8')));
+    else this.key = null;
+  }
+
+  async verify(token: string): Promise<{ ok: true; subject: string } | { ok: false; reason: string }> {
+    if (!this.key) return { ok: false, reason: 'no key configured' };
+    try {
+      const { payload } = await jwtVerify(token, this.key as Uint8Array, {
+        algorithms: this.config.JWT_SECRET ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'],
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        requiredClaims: ['sub', 'exp'],
+      });
+      return { ok: true, subject: payload.sub! };
+    } catch (e) {
+      if (e instanceof errors.JWTExpired) return { ok: false, reason: 'it has expired' };
+      if (e instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'its signature does not match' };
+      if (e instanceof errors.JOSEError) return { ok: false, reason: e.message };
+      throw e;
+    }
+  }
+}

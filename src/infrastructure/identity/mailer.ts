@@ -1,0 +1,50 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import nodemailer, { Transporter } from 'nodemailer';
+import { Mailer, OutgoingMail } from '../../application/ports/mailer.port';
+import { AppConfig } from '../config/app-config';
+import { RedisConnections } from '../redis/redis-connections';
+
+const OUTBOX_KEY = 'flashsale:mail-outbox';
+const OUTBOX_SIZE = 1000;
+const OUTBOX_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Mail over SMTP (nodemailer) when SMTP_URL is set. Without it, for development and tests, each mail goes to
+ * the log and to a capped outbox in Redis that `npm run cli -- mail:outbox` reads.
+ */
+@Injectable()
+export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown {
+  private readonly logger = new Logger('Mailer');
+  private readonly transport: Transporter | null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redis: RedisConnections,
+  ) {
+    super();
+    this.transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : null;
+  }
+
+  async send(mail: OutgoingMail): Promise<void> {
+    if (this.transport) {
+      await this.transport.sendMail({ from: this.config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
+      return;
+    }
+    this.logger.log(`mail to ${mail.to} (no SMTP_URL, kept in the mail outbox): ${mail.subject}`);
+    await this.redis.command
+      .multi()
+      .lpush(OUTBOX_KEY, JSON.stringify({ ...mail, sentAt: new Date().toISOString() }))
+      .ltrim(OUTBOX_KEY, 0, OUTBOX_SIZE - 1)
+      .expire(OUTBOX_KEY, OUTBOX_TTL_SECONDS)
+      .exec();
+  }
+
+  async outbox(limit: number): Promise<(OutgoingMail & { sentAt: string })[]> {
+    const raw = await this.redis.command.lrange(OUTBOX_KEY, 0, limit - 1);
+    return raw.map((r) => JSON.parse(r) as OutgoingMail & { sentAt: string });
+  }
+
+  onApplicationShutdown(): void {
+    this.transport?.close();
+  }
+}

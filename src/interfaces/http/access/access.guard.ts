@@ -1,0 +1,111 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GroupLimits, RateLimitSettings } from '../../../application/access/rate-limit';
+import { AuthSettings } from '../../../application/identity/auth-settings';
+import { AuthenticateUseCase } from '../../../application/identity/authenticate.use-case';
+import { RateLimitCheck, RateLimiter } from '../../../application/ports/rate-limiter.port';
+import { Caller } from '../../../domain/identity/caller';
+import { parseEmail } from '../../../domain/identity/email.value-object';
+import { Rejection, RejectionCode, reject } from '../../../domain/shared/rejection';
+import { parseUserId } from '../../../domain/user/user-id.value-object';
+import { ACCESS_RULE, AccessRule } from './access.decorator';
+import { RejectionException } from './rejection.exception';
+
+export const SESSION_COOKIE = 'flashsale_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, set by AccessGuard (null in trusted mode or on public routes). */
+    caller?: Caller | null;
+  }
+}
+
+/** Routes without an @Access rule: public, limited as reads. */
+const DEFAULT_RULE: AccessRule = { group: 'read', caller: 'none' };
+
+/**
+ * Every request passes here first (a global guard): it finds out who is calling (per AUTH_MODE) and counts
+ * the request against its group's limits per client IP and per user, in one Redis round trip. Over a
+ * limit: 429 with Retry-After; every limited answer carries the RateLimit-Policy and RateLimit fields of
+ * draft-ietf-httpapi-ratelimit-headers. Requests with bad credentials count against the IP's limit too.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticate: AuthenticateUseCase,
+    private readonly auth: AuthSettings,
+    private readonly limiter: RateLimiter,
+    private readonly limits: RateLimitSettings,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AccessRule>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? DEFAULT_RULE;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+
+    let caller: Caller | null = null;
+    let refusal: Rejection | null = null;
+    if (rule.caller !== 'none' && this.auth.mode !== 'trusted') {
+      const result = await this.authenticate.execute(credentialsOf(request));
+      if (!result.ok) refusal = result.error;
+      else caller = result.value;
+      if (!refusal && rule.caller === 'buyer' && caller && !caller.verified) {
+        refusal = reject(
+          RejectionCode.VerificationRequired,
+          'Enter the code we sent you (POST /auth/verify-otp) before checking out or buying.',
+        );
+      }
+    }
+
+    if (this.limits.enabled && rule.group)
+      await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+    if (refusal) throw new RejectionException(refusal);
+    request.caller = caller;
+    return true;
+  }
+
+  /** Who the per-user limit counts: the caller, a trusted user_id, or for sign-in the account's address. */
+  private userKey(rule: AccessRule, request: FastifyRequest, caller: Caller | null): string | null {
+    if (caller) return caller.userId;
+    if (rule.group === 'auth') return parseEmail((request.body as { email?: unknown } | undefined)?.email) ?? null;
+    if (this.auth.mode === 'trusted') return parseUserId((request.query as { user_id?: unknown } | undefined)?.user_id) ?? null;
+    return null;
+  }
+
+  private async limit(
+    group: keyof RateLimitSettings['groups'],
+    request: FastifyRequest,
+    reply: FastifyReply,
+    user: string | null,
+  ): Promise<void> {
+    const limits: GroupLimits = this.limits.groups[group];
+    const checks: RateLimitCheck[] = [];
+    if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${request.ip}` });
+    if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
+    if (checks.length === 0) return;
+    const verdict = await this.limiter.hit(checks);
+    reply.header(
+      'ratelimit-policy',
+      verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),
+    );
+    reply.header('ratelimit', verdict.states.map((s) => `"${s.check.name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`).join(', '));
+    if (verdict.allowed) return;
+    const blocking = verdict.states.filter((s) => s.remaining === 0);
+    const retryAfter = Math.max(1, Math.ceil(Math.min(...blocking.map((s) => s.resetMs)) / 1000));
+    const what = blocking.map((s) => `${s.check.policy.limit} per ${s.check.policy.windowMs / 1000} s (${s.check.name})`).join(' and ');
+    throw new RejectionException(reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter));
+  }
+}
+
+export function credentialsOf(request: FastifyRequest): { bearer?: string; cookie?: string } {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  const cookie = (request.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+    ?.slice(SESSION_COOKIE.length + 1);
+  return { bearer, cookie: cookie ? decodeURIComponent(cookie) : undefined };
+}

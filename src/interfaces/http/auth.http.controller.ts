@@ -1,0 +1,93 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthSettings } from '../../application/identity/auth-settings';
+import { AuthenticateUseCase } from '../../application/identity/authenticate.use-case';
+import { LoginUseCase } from '../../application/identity/login.use-case';
+import { RegisterUseCase } from '../../application/identity/register.use-case';
+import { VerifyCodeUseCase } from '../../application/identity/verify-code.use-case';
+import { AppConfig } from '../../infrastructure/config/app-config';
+import { Access } from './access/access.decorator';
+import { SESSION_COOKIE, credentialsOf } from './access/access.guard';
+import { sendProblem, sendRejection } from './problem-details';
+
+type Fields = { email?: unknown; password?: unknown; code?: unknown } | undefined;
+
+/**
+ * Buyer accounts (AUTH_MODE=session): register, sign in (a session as an HTTP-only cookie and as a bearer
+ * token, plus a one-time code by mail), verify the code, sign out. GET /auth/me works in every mode.
+ */
+@Controller('auth')
+export class AuthHttpController {
+  constructor(
+    private readonly register: RegisterUseCase,
+    private readonly login: LoginUseCase,
+    private readonly verifyCode: VerifyCodeUseCase,
+    private readonly authenticate: AuthenticateUseCase,
+    private readonly auth: AuthSettings,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post('register')
+  @Access({ group: 'auth', caller: 'none' })
+  async registerAccount(@Body() body: Fields, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    if (this.accountsOff(reply)) return reply;
+    const result = await this.register.execute(body?.email, body?.password);
+    if (!result.ok) return sendProblem(reply, result.error.code, result.error.detail, { parameter: result.error.parameter });
+    return reply.code(201).send(result.value);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @Access({ group: 'auth', caller: 'none' })
+  async signIn(@Body() body: Fields, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    if (this.accountsOff(reply)) return reply;
+    const result = await this.login.execute(body?.email, body?.password);
+    if (!result.ok) return sendRejection(reply, result.error);
+    const { token, userId, expiresAt } = result.value;
+    reply.header('set-cookie', this.cookie(token, Math.floor((expiresAt.getTime() - Date.now()) / 1000)));
+    return reply.send({ token, userId, expiresAt: expiresAt.toISOString(), verificationRequired: true });
+  }
+
+  @Post('verify-otp')
+  @HttpCode(200)
+  @Access({ group: 'auth', caller: 'session' })
+  async verify(@Body() body: Fields, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    if (this.accountsOff(reply)) return reply;
+    const { bearer, cookie } = credentialsOf(request);
+    const result = await this.verifyCode.execute((bearer ?? cookie)!, body?.code);
+    if (!result.ok) {
+      const { code, detail, parameter, attemptsLeft } = result.error;
+      if (attemptsLeft !== undefined) reply.header('x-attempts-left', String(attemptsLeft));
+      return sendProblem(reply, code, detail, { parameter });
+    }
+    return reply.send(result.value);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Access({ group: 'auth', caller: 'session' })
+  async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    if (this.accountsOff(reply)) return reply;
+    const { bearer, cookie } = credentialsOf(request);
+    await this.authenticate.logout((bearer ?? cookie)!);
+    return reply.header('set-cookie', this.cookie('', 0)).code(204).send();
+  }
+
+  @Get('me')
+  @Access({ group: 'auth', caller: 'session' })
+  me(@Req() request: FastifyRequest): { mode: string; userId: string | null; verified: boolean } {
+    return { mode: this.auth.mode, userId: request.caller?.userId ?? null, verified: request.caller?.verified ?? false };
+  }
+
+  private accountsOff(reply: FastifyReply): boolean {
+    if (this.auth.mode === 'session') return false;
+    sendProblem(reply, 'not_found', `Accounts are off: AUTH_MODE is ${this.auth.mode}.`);
+    return true;
+  }
+
+  /** HTTP-only (scripts cannot read it) and SameSite=Lax (not sent on cross-site POSTs). */
+  private cookie(token: string, maxAgeSeconds: number): string {
+    const secure = this.config.SESSION_COOKIE_SECURE ? '; Secure' : '';
+    return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+  }
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import request from 'supertest';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { rawRedis, wipeState, withPg } from '../support/test-env';
+
+/*
+ * AUTH_MODE=session: register, sign in, verify the mailed one-time code, buy. And every way it must refuse:
+ * wrong password, wrong or locked code, expired or missing session, a user_id that is someone else.
+ */
+
+let t: TestApp;
+let sale: Sale;
+let items: number[];
+
+beforeAll(async () => {
+  await wipeState();
+  t = await startTestApp({ AUTH_MODE: 'session', OTP_MAX_ATTEMPTS: '3' });
+  sale = await createOpenSale(t, { itemsTotal: 10, perUserLimit: 3 });
+  items = await itemIdsOf(t, sale);
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+/** The newest one-time code mailed to `email` (no SMTP in tests: mail goes to the outbox). */
+async function mailedCode(email: string): Promise<string> {
+  const redis = rawRedis();
+  try {
+    const mails = (await redis.lrange('flashsale:mail-outbox', 0, 50)).map((m) => JSON.parse(m));
+    const mail = mails.find((m) => m.to === email);
+    return /\b(\d{6})\b/.exec(mail.subject)![1]!;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function signIn(email: string, password = 'correct horse battery'): Promise<{ token: string; cookie: string; userId: string }> {
+  const res = await request(t.url).post('/auth/login').send({ email, password });
+  expect(res.status).toBe(200);
+  return { token: res.body.token, cookie: res.headers['set-cookie'][0].split(';')[0], userId: res.body.userId };
+}
+
+async function verified(email: string): Promise<{ token: string; cookie: string; userId: string }> {
+  const session = await signIn(email);
+  const ok = await request(t.url)
+    .post('/auth/verify-otp')
+    .set('authorization', `Bearer ${session.token}`)
+    .send({ code: await mailedCode(email) });
+  expect(ok.status).toBe(200);
+  return session;
+}
+
+const problem = (res: request.Response, status: number, code: string) => {
+  expect([res.status, res.body.code]).toEqual([status, code]);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+};
+
+describe('accounts and sessions', () => {
+  it('registers an account, and refuses a second one with the same address (any case)', async () => {
+    const res = await request(t.url).post('/auth/register').send({ email: 'Ada@Example.com', password: 'correct horse battery' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ email: 'ada@example.com' });
+    expect(res.body.userId).toMatch(/^u-[A-Za-z0-9_-]+$/);
+    problem(
+      await request(t.url).post('/auth/register').send({ email: 'ada@EXAMPLE.com', password: 'another good one' }),
+      409,
+      'email_taken',
+    );
+    // The password is stored only as an argon2id hash.
+    const stored = await withPg(
+      async (pg) => (await pg.query(`SELECT password_hash FROM accounts WHERE email = 'ada@example.com'`)).rows[0].password_hash,
+    );
+    expect(stored).toMatch(/^\$argon2id\$/);
+  });
+
+  it.each([
+    [{ email: 'not-an-address', password: 'correct horse battery' }, 'email'],
+    [{ email: 'bob@example.com', password: 'short' }, 'password'],
+    [{ email: 'bob@example.com', password: 'aaaaaaaaaaaa' }, 'password'],
+    [{ email: 'bob@example.com' }, 'password'],
+  ])('refuses a bad registration with 400 naming the field (%#)', async (body, field) => {
+    const res = await request(t.url).post('/auth/register').send(body);
+    problem(res, 400, 'invalid_request');
+    expect(res.body.parameter).toBe(field);
+  });
+
+  it('refuses a wrong password or an unknown address alike, with 401', async () => {
+    problem(
+      await request(t.url).post('/auth/login').send({ email: 'ada@example.com', password: 'wrong password!' }),
+      401,
+      'invalid_credentials',
+    );
+    problem(
+      await request(t.url).post('/auth/login').send({ email: 'nobody@example.com', password: 'correct horse battery' }),
+      401,
+      'invalid_credentials',
+    );
+  });
+
+  it('signs in with an HTTP-only, SameSite session cookie and a bearer token, and mails a code', async () => {
+    const res = await request(t.url).post('/auth/login').send({ email: 'ada@example.com', password: 'correct horse battery' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ verificationRequired: true });
+    expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const cookie = res.headers['set-cookie'][0];
+    expect(cookie).toMatch(/^flashsale_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+    expect(await mailedCode('ada@example.com')).toMatch(/^\d{6}$/);
+    // Without SMTP the operator reads codes with the CLI.
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: path.resolve(__dirname, '..', '..') });
+    const outbox = JSON.parse(
+      execFileSync('node', ['dist/cli.js', 'mail:outbox', '--to', 'ada@example.com', '--json'], {
+        cwd: path.resolve(__dirname, '..', '..'),
+        env: process.env,
+        encoding: 'utf8',
+      }),
+    );
+    expect(outbox[0].subject).toContain(await mailedCode('ada@example.com'));
+  });
+
+  it('will not let an unverified session check out', async () => {
+    const { token } = await signIn('ada@example.com');
+    problem(
+      await request(t.url).post('/checkout').query({ id: items[0] }).set('authorization', `Bearer ${token}`),
+      403,
+      'verification_required',
+    );
+  });
+
+  it('buys after verifying the code, with the bearer token or the cookie alike', async () => {
+    const { token, cookie, userId } = await verified('ada@example.com');
+    const c = await request(t.url).post('/checkout').query({ id: items[0] }).set('authorization', `Bearer ${token}`);
+    expect(c.status).toBe(200);
+    const c2 = await request(t.url).post('/checkout').query({ id: items[1], user_id: userId }).set('cookie', cookie);
+    expect(c2.body).toMatchObject({ code: c.body.code, items: [items[0], items[1]] });
+    const p = await request(t.url).post('/purchase').query({ code: c.body.code }).set('cookie', cookie);
+    expect(p.body.purchased).toEqual([items[0], items[1]]);
+    expect((await request(t.url).get('/auth/me').set('cookie', cookie)).body).toEqual({ mode: 'session', userId, verified: true });
+  });
+
+  it("refuses a user_id that is not the signed-in user, and someone else's checkout code", async () => {
+    await request(t.url).post('/auth/register').send({ email: 'eve@example.com', password: 'correct horse battery' });
+    const eve = await verified('eve@example.com');
+    const ada = await verified('ada@example.com');
+    problem(
+      await request(t.url).post('/checkout').query({ id: items[2], user_id: ada.userId }).set('cookie', eve.cookie),
+      403,
+      'user_mismatch',
+    );
+    const adas = await request(t.url).post('/checkout').query({ id: items[2] }).set('cookie', ada.cookie);
+    // Eve holds Ada's code: to her it does not exist, and nothing is bought.
+    problem(await request(t.url).post('/purchase').query({ code: adas.body.code }).set('cookie', eve.cookie), 404, 'checkout_not_found');
+    expect((await request(t.url).post('/purchase').query({ code: adas.body.code }).set('cookie', ada.cookie)).body.purchased).toEqual([
+      items[2],
+    ]);
+  });
+
+  it('counts wrong codes and locks the step after OTP_MAX_ATTEMPTS, even for the right code', async () => {
+    const { token } = await signIn('eve@example.com');
+    const auth = { authorization: `Bearer ${token}` };
+    const right = await mailedCode('eve@example.com');
+    const wrong = right === '000000' ? '111111' : '000000';
+    const first = await request(t.url).post('/auth/verify-otp').set(auth).send({ code: wrong });
+    problem(first, 400, 'invalid_code');
+    expect(first.headers['x-attempts-left']).toBe('2');
+    problem(await request(t.url).post('/auth/verify-otp').set(auth).send({ code: 'abc' }), 400, 'invalid_request');
+    await request(t.url).post('/auth/verify-otp').set(auth).send({ code: wrong });
+    problem(await request(t.url).post('/auth/verify-otp').set(auth).send({ code: wrong }), 403, 'verification_locked');
+    problem(await request(t.url).post('/auth/verify-otp').set(auth).send({ code: right }), 403, 'verification_locked');
+    problem(await request(t.url).post('/checkout').query({ id: items[5] }).set(auth), 403, 'verification_required');
+  });
+
+  it('answers 401 for no credentials, a made-up token, an expired session, and after logout', async () => {
+    problem(await request(t.url).post('/checkout').query({ id: items[5] }), 401, 'unauthorized');
+    problem(
+      await request(t.url).post('/checkout').query({ id: items[5] }).set('authorization', 'Bearer made-up-token'),
+      401,
+      'unauthorized',
+    );
+
+    const expiring = await verified('ada@example.com');
+    const redis = rawRedis();
+    await redis.pexpire(`flashsale:session:${createHash('sha256').update(expiring.token).digest('base64url')}`, 1);
+    redis.disconnect();
+    await new Promise((r) => setTimeout(r, 20));
+    problem(await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', expiring.cookie), 401, 'unauthorized');
+
+    const leaving = await verified('ada@example.com');
+    const out = await request(t.url).post('/auth/logout').set('cookie', leaving.cookie);
+    expect(out.status).toBe(204);
+    expect(out.headers['set-cookie'][0]).toMatch(/Max-Age=0/);
+    problem(await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', leaving.cookie), 401, 'unauthorized');
+  });
+});

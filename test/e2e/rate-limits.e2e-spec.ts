@@ -1,0 +1,142 @@
+import request from 'supertest';
+import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { wipeState } from '../support/test-env';
+
+/*
+ * Sliding-window limits per client IP and per user, in Redis: they hit exactly at their quota under
+ * concurrent requests, answer 429 problem+json with Retry-After and the RateLimit-Policy / RateLimit fields,
+ * and hold across instances that share Redis.
+ */
+
+const LIMITS = {
+  RATE_LIMIT: 'on',
+  RATE_LIMIT_BUY_IP: '20/10s',
+  RATE_LIMIT_BUY_USER: '5/10s',
+  RATE_LIMIT_AUTH_IP: '50/1m',
+  RATE_LIMIT_AUTH_USER: '3/1m',
+};
+
+let a: TestApp;
+let b: TestApp;
+let items: number[];
+
+beforeAll(async () => {
+  await wipeState();
+  [a, b] = await Promise.all([startTestApp(LIMITS), startTestApp(LIMITS)]);
+  items = await itemIdsOf(a, await createOpenSale(a, { itemsTotal: 100, perUserLimit: 100 }));
+  await b.app.get(SaleCalendar).refresh(new Date(0));
+});
+
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+beforeEach(async () => {
+  // Each test starts with empty windows.
+  const { rawRedis } = await import('../support/test-env');
+  const redis = rawRedis();
+  const keys = await redis.keys('{rl}:*');
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const checkout = (t: TestApp, user: string, i: number) =>
+  request(t.url)
+    .post('/checkout')
+    .query({ user_id: user, id: items[i % items.length] });
+const limited = (rs: request.Response[]) => rs.filter((r) => r.status === 429);
+
+describe('rate limits', () => {
+  it('let exactly the per-user quota through when one user fires at once, and explain the rest', async () => {
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => checkout(a, 'hasty', i)));
+    expect(responses.filter((r) => r.status !== 429)).toHaveLength(5);
+    const refused = limited(responses);
+    expect(refused).toHaveLength(7);
+    for (const r of refused) {
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(r.body.code).toBe('rate_limited');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(10);
+      expect(r.headers['ratelimit-policy']).toBe('"buy-ip";q=20;w=10, "buy-user";q=5;w=10');
+      expect(r.headers['ratelimit']).toMatch(/^"buy-ip";r=\d+;t=\d+, "buy-user";r=0;t=\d+$/);
+    }
+    const allowed = responses.filter((r) => r.status !== 429);
+    const remaining = allowed.map((r) => Number(/"buy-user";r=(\d+)/.exec(r.headers['ratelimit'])![1])).sort();
+    expect(remaining).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('let exactly the per-IP quota through when many users share one address', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => checkout(a, `crowd-${i}`, i)));
+    expect(responses.filter((r) => r.status !== 429)).toHaveLength(20);
+    for (const r of limited(responses)) expect(r.headers['ratelimit']).toMatch(/"buy-ip";r=0;/);
+  });
+
+  it('hold across two instances that share Redis', async () => {
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => checkout(i % 2 ? b : a, 'roaming', i)));
+    expect(responses.filter((r) => r.status !== 429)).toHaveLength(5);
+    expect(limited(responses)).toHaveLength(5);
+  });
+
+  it('are stricter for sign-in: per address, whatever the password', async () => {
+    const auth = await startTestApp({ ...LIMITS, AUTH_MODE: 'session' });
+    try {
+      const tries = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          request(auth.url).post('/auth/login').send({ email: 'target@example.com', password: 'guess-guess-guess' }),
+        ),
+      );
+      expect(tries.filter((r) => r.status === 401)).toHaveLength(3);
+      expect(limited(tries)).toHaveLength(2);
+      expect(limited(tries)[0]!.headers['ratelimit-policy']).toBe('"auth-ip";q=50;w=60, "auth-user";q=3;w=60');
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('leave health checks and metrics alone', async () => {
+    const responses = await Promise.all(Array.from({ length: 40 }, () => request(a.url).get('/health/live')));
+    expect(responses.every((r) => r.status === 200 && r.headers['ratelimit'] === undefined)).toBe(true);
+  });
+
+  it('are off with RATE_LIMIT=off', async () => {
+    const off = await startTestApp({ ...LIMITS, RATE_LIMIT: 'off' });
+    try {
+      await off.app.get(SaleCalendar).refresh(new Date(0));
+      const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => checkout(off, 'free', i)));
+      expect(limited(responses)).toHaveLength(0);
+      expect(responses[0]!.headers['ratelimit']).toBeUndefined();
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('believe X-Forwarded-For only from the proxies named in TRUST_PROXY', async () => {
+    const behindProxy = await startTestApp({ ...LIMITS, TRUST_PROXY: '127.0.0.1' });
+    try {
+      await behindProxy.app.get(SaleCalendar).refresh(new Date(0));
+      // 25 users from 25 different clients behind the proxy: no per-IP limit is reached.
+      const viaProxy = await Promise.all(
+        Array.from({ length: 25 }, (_, i) =>
+          request(behindProxy.url)
+            .post('/checkout')
+            .query({ user_id: `p-${i}`, id: items[i] })
+            .set('x-forwarded-for', `203.0.113.${i}`),
+        ),
+      );
+      expect(limited(viaProxy)).toHaveLength(0);
+    } finally {
+      await behindProxy.close();
+    }
+    // Without TRUST_PROXY the header is ignored: all 25 count against 127.0.0.1.
+    const direct = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        request(a.url)
+          .post('/checkout')
+          .query({ user_id: `d-${i}`, id: items[i] })
+          .set('x-forwarded-for', `203.0.113.${i}`),
+      ),
+    );
+    expect(limited(direct)).toHaveLength(5);
+  });
+});
