@@ -23,7 +23,14 @@ export interface TestApp {
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // user_id from the request and no rate limits unless a test asks for them (auth and rate-limit tests do).
-  const config = loadConfig({ ...process.env, SALE_SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'warn', AUTH_MODE: 'trusted', RATE_LIMIT: 'off', ...env });
+  const config = loadConfig({
+    ...process.env,
+    SALE_SCHEDULER_ENABLED: 'false',
+    LOG_LEVEL: 'warn',
+    AUTH_MODE: 'trusted',
+    RATE_LIMIT: 'off',
+    ...env,
+  });
   const app = await createHttpApp(AppModule.forRoot(config), config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
