@@ -129,6 +129,15 @@ describe('admin API', () => {
     expect(unauthorized.status).toBe(401);
     unauthorized.close();
   });
+
+  it('ends open dashboard streams when the server shuts down, instead of waiting for them', async () => {
+    const other = await startTestApp({ ADMIN_TOKEN: TOKEN });
+    const s = await SseClient.open(`${other.url}/admin/events`, auth);
+    await s.until(() => s.of('stats').length >= 1);
+    await other.close();
+    await s.until(() => s.ended);
+    expect(s.ended).toBe(true);
+  });
 });
 
 describe('admin CLI', () => {

@@ -103,7 +103,7 @@ describe('accounts and sessions', () => {
   it('signs in with an HTTP-only, SameSite session cookie and a bearer token, and mails a code', async () => {
     const res = await request(t.url).post('/auth/login').send({ email: 'ada@example.com', password: 'correct horse battery' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ verificationRequired: true });
+    expect(res.body).toMatchObject({ verificationRequired: true, codeDelivery: 'outbox' });
     expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     const cookie = res.headers['set-cookie'][0];
     expect(cookie).toMatch(/^flashsale_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);

@@ -16,6 +16,8 @@ export interface LoginResult {
   readonly expiresAt: Date;
   /** Always true: a new session must verify the one-time code mailed to the account before buying. */
   readonly verificationRequired: true;
+  /** Where the code went: the account's inbox, or (no SMTP configured) the server log and mail outbox. */
+  readonly codeDelivery: 'email' | 'outbox';
 }
 
 /** Checks the password, opens an unverified session, and mails its one-time code. */
@@ -57,6 +59,12 @@ export class LoginUseCase {
       subject: `Your Flashsale code: ${code}`,
       text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
     });
-    return ok({ token, userId: account.userId, expiresAt: session.expiresAt, verificationRequired: true });
+    return ok({
+      token,
+      userId: account.userId,
+      expiresAt: session.expiresAt,
+      verificationRequired: true,
+      codeDelivery: this.mailer.delivery,
+    });
   }
 }

@@ -8,6 +8,8 @@ export interface OutgoingMail {
 
 /** Sends e-mail: over SMTP when configured, otherwise to the log and an outbox the admin CLI can read. */
 export abstract class Mailer {
+  /** Where mail ends up: an inbox (SMTP), or the log and outbox (development). */
+  abstract readonly delivery: 'email' | 'outbox';
   abstract send(mail: OutgoingMail): Promise<void>;
   /** The most recent mails kept in the outbox (newest first); empty when mail goes out over SMTP. */
   abstract outbox(limit: number): Promise<(OutgoingMail & { sentAt: string })[]>;

@@ -16,6 +16,7 @@ const OUTBOX_TTL_SECONDS = 24 * 3600;
 export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown {
   private readonly logger = new Logger('Mailer');
   private readonly transport: Transporter | null;
+  readonly delivery: 'email' | 'outbox';
 
   constructor(
     private readonly config: AppConfig,
@@ -23,6 +24,7 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
   ) {
     super();
     this.transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : null;
+    this.delivery = this.transport ? 'email' : 'outbox';
   }
 
   async send(mail: OutgoingMail): Promise<void> {

@@ -43,9 +43,9 @@ export class AuthHttpController {
     if (this.accountsOff(reply)) return reply;
     const result = await this.login.execute(body?.email, body?.password);
     if (!result.ok) return sendRejection(reply, result.error);
-    const { token, userId, expiresAt } = result.value;
+    const { token, userId, expiresAt, codeDelivery } = result.value;
     reply.header('set-cookie', this.cookie(token, Math.floor((expiresAt.getTime() - Date.now()) / 1000)));
-    return reply.send({ token, userId, expiresAt: expiresAt.toISOString(), verificationRequired: true });
+    return reply.send({ token, userId, expiresAt: expiresAt.toISOString(), verificationRequired: true, codeDelivery });
   }
 
   @Post('verify-otp')

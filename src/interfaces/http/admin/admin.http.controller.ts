@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { BeforeApplicationShutdown, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DashboardUseCase } from '../../../application/dashboard/dashboard.use-case';
 import { DeadLettersUseCase } from '../../../application/orders/dead-letters.use-case';
@@ -14,7 +14,7 @@ import { Access } from '../access/access.decorator';
 import { USER_ID_EXPECTED } from '../buyer';
 import { sendRejection } from '../problem-details';
 import { InvalidParam, intInRange, optionalParam, param } from '../request-params';
-import { openEventStream } from '../server-sent-events';
+import { EventStream, openEventStream } from '../server-sent-events';
 import { AdminTokenGuard } from './admin-token.guard';
 import { CreateSaleDto, ReconcileDto, RetryDeadLettersDto, validBody } from './admin.dto';
 
@@ -28,7 +28,9 @@ const saleIdParam = (params: Record<string, unknown>) => param(params, ['id'], p
 @Controller('admin')
 @Access({ group: 'admin', caller: 'none' })
 @UseGuards(AdminTokenGuard)
-export class AdminHttpController {
+export class AdminHttpController implements BeforeApplicationShutdown {
+  private readonly streams = new Set<EventStream>();
+
   constructor(
     private readonly dashboard: DashboardUseCase,
     private readonly createSale: CreateSaleUseCase,
@@ -48,6 +50,8 @@ export class AdminHttpController {
   @Get('events')
   events(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const stream = openEventStream(request, reply);
+    this.streams.add(stream);
+    stream.onClose(() => this.streams.delete(stream));
     const tick = async () => {
       try {
         stream.send('stats', await this.dashboard.snapshot());
@@ -58,6 +62,11 @@ export class AdminHttpController {
     void tick();
     const timer = setInterval(() => void tick(), DASHBOARD_INTERVAL_MS);
     stream.onClose(() => clearInterval(timer));
+  }
+
+  /** Open dashboard streams would keep the server from closing: end them first. */
+  beforeApplicationShutdown(): void {
+    for (const stream of this.streams) stream.close();
   }
 
   @Get('sales')
