@@ -102,6 +102,13 @@ fi
 log "applying migrations to $(printf '%s' "$DATABASE_URL" | sed -E 's#://[^@]*@#://#')"
 npx prisma migrate deploy >/dev/null
 
+# --- Browser for the browser tests (--test only) -------------------------------------------------------
+# test/browser/ drives Debian's Chromium through playwright-core. Installed when missing and we can (root with
+# apt-get); otherwise skipped here, and those tests fail saying what to install.
+if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium || true
+fi
+
 # --- 5. Build -----------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   log "building (tsc)"
