@@ -5,6 +5,12 @@ import { CliModule } from './modules/cli.module';
 
 // Admin CLI: `node dist/cli.js <command> [--json]`, or `npm run cli -- <command>`. `--help` lists commands.
 const config = configOrExit();
+// With Redis or PostgreSQL away a command would wait for them (the connections retry); give up instead.
+const CLI_TIMEOUT_MS = 20_000;
+setTimeout(() => {
+  process.stderr.write(`error: no answer within ${CLI_TIMEOUT_MS / 1000} s: are Redis (${config.REDIS_URL}) and PostgreSQL reachable?\n`);
+  process.exit(1);
+}, CLI_TIMEOUT_MS).unref();
 CommandFactory.run(CliModule.forRoot(config), {
   cliName: 'flashsale',
   logger: ['error'],

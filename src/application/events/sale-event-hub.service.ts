@@ -47,8 +47,12 @@ export class SaleEventHub {
     private readonly clock: Clock,
   ) {}
 
-  /** Starts sending the sale's events to `watcher`, a snapshot first. Returns the function that stops it. */
-  async watch(saleId: SaleId, watcher: SaleWatcher): Promise<Result<() => void, Rejection>> {
+  /**
+   * Starts sending the sale's events, a snapshot first, to the watcher `open` makes; `open` is called only
+   * once the sale is known to exist, so an unknown sale can still be answered as a plain 404. Returns the
+   * function that stops the watch.
+   */
+  async watch(saleId: SaleId, open: () => SaleWatcher): Promise<Result<() => void, Rejection>> {
     let channel = this.channels.get(saleId);
     if (!channel) {
       const sale = this.calendar.find(saleId) ?? (await this.sales.findById(saleId));
@@ -60,6 +64,7 @@ export class SaleEventHub {
       }
     }
     const live = await this.ledger.liveState(saleId);
+    const watcher = open();
     watcher.send(channel.snapshot(live ?? { sold: 0, paused: false }));
     channel.watchers.add(watcher);
     const current = channel;

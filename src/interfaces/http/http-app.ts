@@ -3,6 +3,7 @@ import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
+import { LogController } from 'fastify';
 import { AppConfig } from '../../infrastructure/config/app-config';
 import { PinoNestLogger, createLogger } from '../../infrastructure/logging/pino-logger';
 import { PrometheusMetrics } from '../../infrastructure/metrics/prometheus-metrics';
@@ -22,8 +23,7 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One line per request is written below (sampled); Fastify's own two lines per request are off.
-    disableRequestLogging: true,
-    requestIdLogLabel: 'reqId',
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

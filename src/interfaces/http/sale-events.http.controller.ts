@@ -5,7 +5,7 @@ import { parseSaleId } from '../../domain/sale/sale-id.value-object';
 import { Access } from './access/access.decorator';
 import { sendRejection } from './problem-details';
 import { InvalidParam, param } from './request-params';
-import { openEventStream } from './server-sent-events';
+import { EventStream, openEventStream } from './server-sent-events';
 
 /** GET /sales/:id/events: the sale's live events as Server-Sent Events, for buyers' pages. No auth. */
 @Controller('sales')
@@ -17,16 +17,13 @@ export class SaleEventsHttpController implements BeforeApplicationShutdown {
   async events(@Param() params: Record<string, unknown>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
     if (id instanceof InvalidParam) return void id.send(reply);
-    // Look the sale up before taking over the response, so an unknown sale is a normal 404.
-    const stream = { current: undefined as ReturnType<typeof openEventStream> | undefined, queued: [] as [string, unknown][] };
-    const watching = await this.hub.watch(id, {
-      send: (e) => (stream.current ? stream.current.send(e.type, e.data) : stream.queued.push([e.type, e.data])),
-      close: () => stream.current?.close(),
+    let stream: EventStream | undefined;
+    const watching = await this.hub.watch(id, () => {
+      stream = openEventStream(request, reply);
+      return { send: (e) => stream!.send(e.type, e.data), close: () => stream!.close() };
     });
     if (!watching.ok) return void sendRejection(reply, watching.error);
-    stream.current = openEventStream(request, reply);
-    for (const [type, data] of stream.queued) stream.current.send(type, data);
-    stream.current.onClose(watching.value);
+    stream!.onClose(watching.value);
   }
 
   /** Open streams would keep the server from closing: end them first. */
