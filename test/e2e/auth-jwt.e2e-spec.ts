@@ -44,7 +44,7 @@ describe('JWT with an HS256 secret', () => {
     const me = await request(t.url)
       .get('/auth/me')
       .set('authorization', `Bearer ${await valid('idp:user-1')}`);
-    expect(me.body).toEqual({ mode: 'jwt', userId: 'idp:user-1', verified: true });
+    expect(me.body).toEqual({ mode: 'jwt', userId: 'idp:user-1', email: null, verified: true });
   });
 
   it.each([

@@ -138,7 +138,9 @@ describe('accounts and sessions', () => {
     expect(c2.body).toMatchObject({ code: c.body.code, items: [items[0], items[1]] });
     const p = await request(t.url).post('/purchase').query({ code: c.body.code }).set('cookie', cookie);
     expect(p.body.purchased).toEqual([items[0], items[1]]);
-    expect((await request(t.url).get('/auth/me').set('cookie', cookie)).body).toEqual({ mode: 'session', userId, verified: true });
+    expect((await request(t.url).get('/auth/me').set('cookie', cookie)).body).toEqual({ mode: 'session', userId, email: 'ada@example.com', verified: true });
+    // Signed out, the page still learns the mode (no 401).
+    expect((await request(t.url).get('/auth/me')).body).toEqual({ mode: 'session', userId: null, email: null, verified: false });
   });
 
   it("refuses a user_id that is not the signed-in user, and someone else's checkout code", async () => {
@@ -192,6 +194,9 @@ describe('accounts and sessions', () => {
     const out = await request(t.url).post('/auth/logout').set('cookie', leaving.cookie);
     expect(out.status).toBe(204);
     expect(out.headers['set-cookie'][0]).toMatch(/Max-Age=0/);
+    // Signing out again (an expired or unknown session) still succeeds and clears the cookie.
+    const again = await request(t.url).post('/auth/logout').set('cookie', leaving.cookie);
+    expect([again.status, again.headers['set-cookie']?.[0]]).toEqual([204, expect.stringMatching(/Max-Age=0/)]);
     problem(await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', leaving.cookie), 401, 'unauthorized');
   });
 });

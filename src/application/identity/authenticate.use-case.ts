@@ -36,7 +36,7 @@ export class AuthenticateUseCase {
           return err(reject(RejectionCode.Unauthorized, 'Sign in first: send the session cookie or "Authorization: Bearer <token>".'));
         const session = await this.sessions.get(token);
         if (!session) return err(reject(RejectionCode.Unauthorized, 'The session has expired or does not exist: sign in again.'));
-        return ok({ userId: session.userId, verified: session.verified });
+        return ok({ userId: session.userId, verified: session.verified, email: session.email });
       }
       case 'jwt': {
         if (!credentials.bearer) return err(reject(RejectionCode.Unauthorized, 'Send "Authorization: Bearer <JWT>".'));

@@ -5,4 +5,6 @@ export interface Caller {
   readonly userId: UserId;
   /** False until a session's one-time code has been verified; always true for trusted upstreams and JWTs. */
   readonly verified: boolean;
+  /** The account's address, for session callers. */
+  readonly email?: string;
 }

@@ -63,20 +63,23 @@ export class AuthHttpController {
     return reply.send(result.value);
   }
 
+  /** Idempotent: an expired or unknown session is signed out already; the cookie is cleared either way. */
   @Post('logout')
   @HttpCode(204)
-  @Access({ group: 'auth', caller: 'session' })
+  @Access({ group: 'auth', caller: 'none' })
   async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     if (this.accountsOff(reply)) return reply;
     const { bearer, cookie } = credentialsOf(request);
-    await this.authenticate.logout((bearer ?? cookie)!);
+    if (bearer ?? cookie) await this.authenticate.logout((bearer ?? cookie)!);
     return reply.header('set-cookie', this.cookie('', 0)).code(204).send();
   }
 
+  /** Who the caller is, if anyone, and how this service identifies buyers: without credentials not a 401. */
   @Get('me')
-  @Access({ group: 'auth', caller: 'session' })
-  me(@Req() request: FastifyRequest): { mode: string; userId: string | null; verified: boolean } {
-    return { mode: this.auth.mode, userId: request.caller?.userId ?? null, verified: request.caller?.verified ?? false };
+  @Access({ group: 'read', caller: 'optional' })
+  me(@Req() request: FastifyRequest): { mode: string; userId: string | null; email: string | null; verified: boolean } {
+    const c = request.caller;
+    return { mode: this.auth.mode, userId: c?.userId ?? null, email: c?.email ?? null, verified: c?.verified ?? false };
   }
 
   private accountsOff(reply: FastifyReply): boolean {

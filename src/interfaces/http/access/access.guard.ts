@@ -48,10 +48,12 @@ export class AccessGuard implements CanActivate {
 
     let caller: Caller | null = null;
     let refusal: Rejection | null = null;
-    if (rule.caller !== 'none' && this.auth.mode !== 'trusted') {
-      const result = await this.authenticate.execute(credentialsOf(request));
-      if (!result.ok) refusal = result.error;
-      else caller = result.value;
+    const credentials = credentialsOf(request);
+    const anonymousAllowed = rule.caller === 'optional' && !credentials.bearer && !credentials.cookie;
+    if (rule.caller !== 'none' && this.auth.mode !== 'trusted' && !anonymousAllowed) {
+      const result = await this.authenticate.execute(credentials);
+      if (result.ok) caller = result.value;
+      else refusal = result.error;
       if (!refusal && rule.caller === 'buyer' && caller && !caller.verified) {
         refusal = reject(
           RejectionCode.VerificationRequired,
