@@ -24,12 +24,12 @@ function learnClock(res, sentAt) {
 }
 
 /**
- * Calls the API. Always resolves, to one of:
+ * Calls the API (`body`, when given, is sent as JSON). Always resolves, to one of:
  *   { ok: true, status, data, headers }
  *   { ok: false, status, problem: {code,title,detail,status,...}, headers }   (an HTTP error)
  *   { ok: false, status: 0, networkError: true, problem: {code: 'network_error', ...} }
  */
-export async function api(path, { method = 'GET', headers = {}, signal, timeoutMs = 15000 } = {}) {
+export async function api(path, { method = 'GET', headers = {}, body, signal, timeoutMs = 15000 } = {}) {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   if (signal) signal.addEventListener('abort', onAbort, { once: true });
@@ -38,25 +38,31 @@ export async function api(path, { method = 'GET', headers = {}, signal, timeoutM
   try {
     const res = await fetch(path, {
       method,
-      headers: { accept: 'application/json, application/problem+json', ...headers },
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
       cache: 'no-store',
+      // Same-origin requests carry the session cookie (AUTH_MODE=session); nothing is sent to other origins.
       credentials: 'same-origin',
     });
     learnClock(res, sentAt);
-    let body = null;
+    let data = null;
     const text = await res.text();
     if (text) {
       try {
-        body = JSON.parse(text);
+        data = JSON.parse(text);
       } catch {
-        body = null;
+        data = null;
       }
     }
-    if (res.ok) return { ok: true, status: res.status, data: body, headers: res.headers };
+    if (res.ok) return { ok: true, status: res.status, data, headers: res.headers };
     const problem =
-      body && typeof body === 'object' && typeof body.code === 'string'
-        ? body
+      data && typeof data === 'object' && typeof data.code === 'string'
+        ? data
         : { code: `http_${res.status}`, title: res.statusText || 'Error', detail: '', status: res.status };
     return { ok: false, status: res.status, problem, headers: res.headers };
   } catch (err) {
@@ -192,6 +198,23 @@ export function notice(kind, title, ...body) {
   wrap.insertAdjacentHTML('afterbegin', icon);
   wrap.append(el('div', { class: 'notice-body' }, el('strong', { text: title }), ...body));
   return wrap;
+}
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), or null. */
+export function retryAfterSeconds(r) {
+  const raw = r && r.headers && typeof r.headers.get === 'function' ? r.headers.get('retry-after') : null;
+  if (!raw) return null;
+  const n = Number(raw);
+  if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** "Please slow down and try again in 12 seconds." for a 429 (rate_limited). */
+export function slowDownText(r) {
+  const s = retryAfterSeconds(r);
+  const when = s ? `in ${s} ${s === 1 ? 'second' : 'seconds'}` : 'in a moment';
+  return `Please slow down and try again ${when}.`;
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,9 @@
 // Storefront (/): the open sale with a countdown, its items (paged, live sold-out marks from the sale's
-// event stream), the buyer's checkout and purchase, with a clear message for every outcome.
-import { ICONS, api, backoffMs, el, fmtCountdown, fmtInt, fmtTime, fmtWhen, notice, now } from './common.js';
+// event stream), the buyer's checkout and purchase, with a clear message for every outcome. Who the buyer
+// is (a user name, an account with a mailed code, or an identity provider's token) is account.js's part.
+import { createAccount } from './account.js';
+import { ICONS, api, backoffMs, el, fmtCountdown, fmtInt, fmtTime, fmtWhen, notice, now, sleep, slowDownText } from './common.js';
 
-const USER_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
-const USER_KEY = 'flashsale.user';
 const CHECKOUT_KEY = (user) => `flashsale.checkout.${user}`;
 const PAGE_SIZE = 100;
 const RESYNC_PAGE = 1000;
@@ -40,18 +40,9 @@ const ui = {
   mobileCart: $('mobile-cart'),
   mobileCartText: $('mobile-cart-text'),
   toasts: $('toasts'),
-  userChip: $('user-chip'),
-  userChipName: $('user-chip-name'),
-  userAvatar: $('user-avatar'),
-  dialog: $('user-dialog'),
-  userForm: $('user-form'),
-  userInput: $('user-name'),
-  userError: $('user-error'),
-  userCancel: $('user-cancel'),
 };
 
 const state = {
-  user: readUser(),
   /** loading | open (the sale's window is open) | waiting (next sale known) | closed | none | error */
   mode: 'loading',
   /** The sale on screen: the open one, or the next one while waiting. */
@@ -177,21 +168,6 @@ function itemName(id) {
 
 // --- Storage ---------------------------------------------------------------------------------------------
 
-function readUser() {
-  try {
-    const v = localStorage.getItem(USER_KEY);
-    return v && USER_RE.test(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-function writeUser(user) {
-  try {
-    localStorage.setItem(USER_KEY, user);
-  } catch {
-    /* private mode: the name lasts for this page */
-  }
-}
 function readCheckout(user, saleId) {
   if (!user || !saleId) return null;
   try {
@@ -204,10 +180,18 @@ function readCheckout(user, saleId) {
   }
 }
 function writeCheckout() {
-  if (!state.user) return;
+  const user = account.user();
+  if (!user) return;
   try {
-    if (state.checkout) localStorage.setItem(CHECKOUT_KEY(state.user), JSON.stringify(state.checkout));
-    else localStorage.removeItem(CHECKOUT_KEY(state.user));
+    if (state.checkout) localStorage.setItem(CHECKOUT_KEY(user), JSON.stringify(state.checkout));
+    else localStorage.removeItem(CHECKOUT_KEY(user));
+  } catch {
+    /* ignore */
+  }
+}
+function forgetCheckout(user) {
+  try {
+    localStorage.removeItem(CHECKOUT_KEY(user));
   } catch {
     /* ignore */
   }
@@ -244,7 +228,7 @@ function reasonWords(reason) {
 function networkProblemText(r) {
   if (r.networkError) return 'We couldn’t reach the shop. Check your connection and try again.';
   if (r.status === 503) return 'The shop is very busy or briefly unavailable. Please try again in a moment.';
-  if (r.status === 429) return 'Too many requests right now. Please wait a moment and try again.';
+  if (r.status === 429) return `Too many requests right now. ${slowDownText(r)}`;
   return null;
 }
 
@@ -448,7 +432,7 @@ function switchSale(sale) {
     state.nextCursor = null;
     state.itemsDone = false;
     ui.grid.replaceChildren();
-    state.checkout = readCheckout(state.user, sale.id);
+    state.checkout = readCheckout(account.user(), sale.id);
     connectEvents(sale.id);
     loadItems();
   }
@@ -823,67 +807,20 @@ setInterval(() => {
 
 // --- The buyer ------------------------------------------------------------------------------------------
 
-let afterUser = null;
+const account = createAccount({ toast, onChange: onAccountChange });
 
-function renderUser() {
-  ui.userChipName.textContent = state.user || 'guest';
-  ui.userAvatar.textContent = state.user ? state.user[0] : '?';
-  ui.userChip.setAttribute('aria-label', state.user ? `Shopping as ${state.user}. Change user name` : 'Choose a user name');
-}
-
-function askUser(then) {
-  afterUser = then || null;
-  ui.userInput.value = state.user || '';
-  ui.userError.hidden = true;
-  ui.userInput.removeAttribute('aria-invalid');
-  if (typeof ui.dialog.showModal === 'function') ui.dialog.showModal();
-  else ui.dialog.setAttribute('open', '');
-  ui.userInput.focus();
-  ui.userInput.select();
-}
-
-function closeUserDialog() {
-  if (typeof ui.dialog.close === 'function') ui.dialog.close();
-  else ui.dialog.removeAttribute('open');
-}
-
-ui.userForm.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const value = ui.userInput.value.trim();
-  if (!USER_RE.test(value)) {
-    ui.userError.textContent = value
-      ? value.length > 64
-        ? 'That’s too long: 64 characters at most.'
-        : 'Use only letters, digits and _ . : - (no spaces).'
-      : 'Please enter a user name.';
-    ui.userError.hidden = false;
-    ui.userInput.setAttribute('aria-invalid', 'true');
-    ui.userInput.focus();
-    return;
-  }
-  const changed = value !== state.user;
-  state.user = value;
-  writeUser(value);
-  closeUserDialog();
-  renderUser();
-  if (changed) {
-    state.checkout = state.sale ? readCheckout(value, state.sale.id) : null;
+/** Someone signed in or out, or the page learned who it is: show that buyer's checkout. */
+function onAccountChange({ previousUser, signedOut }) {
+  const user = account.user();
+  // Signing out leaves nothing of the buyer's behind in this browser (their checkout stays on the server).
+  if (signedOut && previousUser) forgetCheckout(previousUser);
+  if (user !== previousUser) {
+    state.checkout = state.sale && user ? readCheckout(user, state.sale.id) : null;
     feedback(null);
-    refreshAllItems();
-    renderCheckout();
   }
-  const then = afterUser;
-  afterUser = null;
-  if (then) then();
-});
-ui.userCancel.addEventListener('click', () => {
-  afterUser = null;
-  closeUserDialog();
-});
-ui.dialog.addEventListener('close', () => {
-  afterUser = null;
-});
-ui.userChip.addEventListener('click', () => askUser());
+  refreshAllItems();
+  renderCheckout();
+}
 
 // --- Checkout -----------------------------------------------------------------------------------------
 
@@ -894,16 +831,7 @@ function renderCheckout() {
   ui.checkoutCount.dataset.count = String(ids.length);
   ui.checkoutCount.setAttribute('aria-label', `${ids.length} ${ids.length === 1 ? 'item' : 'items'}`);
 
-  ui.who.replaceChildren();
-  if (state.user) {
-    const change = el('button', { type: 'button', class: 'link-btn', text: 'Change' });
-    change.addEventListener('click', () => askUser());
-    ui.who.append('Shopping as ', el('b', { text: state.user }), ' · ', change);
-  } else {
-    const choose = el('button', { type: 'button', class: 'link-btn', text: 'Choose a user name' });
-    choose.addEventListener('click', () => askUser());
-    ui.who.append(choose, ' to start shopping.');
-  }
+  account.renderWho(ui.who);
 
   ui.checkoutList.replaceChildren(
     ...ids.map((id) => {
@@ -951,15 +879,17 @@ function renderCheckout() {
 }
 
 async function addToCheckout(id) {
-  if (!state.user) return askUser(() => addToCheckout(id));
+  // Right after the page opens, the shop may not have said yet who this is.
+  if (!account.mode()) await Promise.race([account.ready, sleep(4000)]);
+  if (!account.canBuy()) return account.requireBuyer(() => addToCheckout(id));
   const sale = state.sale;
   if (!sale || state.adding.has(id)) return;
   const name = itemName(id);
   state.adding.add(id);
   const entry = state.items.get(id);
   if (entry) updateItem(entry);
-  const q = new URLSearchParams({ user_id: state.user, id: String(id) });
-  const r = await api(`/checkout?${q}`, { method: 'POST' });
+  const q = new URLSearchParams({ ...account.query(), id: String(id) });
+  const r = await api(`/checkout?${q}`, { method: 'POST', headers: account.headers() });
   state.adding.delete(id);
   if (r.ok) {
     const names = { ...((state.checkout && state.checkout.names) || {}) };
@@ -978,8 +908,12 @@ async function addToCheckout(id) {
 /** A checkout refused: say why, in words, and bring the page in line with what it learned. */
 function handleRefusal(r, id, name) {
   const code = r.problem && r.problem.code;
+  if (r.status === 429)
+    return toast('warn', 'Slow down a little.', `Too many requests in a short time. ${slowDownText(r)}`, { key: 'slow' });
   const net = networkProblemText(r);
   if (net) return toast('bad', 'That didn’t go through.', net);
+  // Signed out, session expired, or the code still to enter: the account dialog asks, then adds the item.
+  if (account.handleProblem(r, () => addToCheckout(id))) return;
   switch (code) {
     case 'item_sold_out':
       markSold(id, true);
@@ -1014,7 +948,11 @@ function handleRefusal(r, id, name) {
       refresh();
       return toast('warn', 'That item isn’t in the running sale.', 'The page is being updated with the current sale.');
     case 'invalid_request':
-      return toast('bad', 'The shop didn’t accept that request.', r.problem.detail || 'Please check your user name and try again.');
+      return toast(
+        'bad',
+        'The shop didn’t accept that request.',
+        r.problem.detail || (account.mode() === 'trusted' ? 'Please check your user name and try again.' : 'Please try again.'),
+      );
     default:
       return toast('bad', r.problem.title || 'Something went wrong.', r.problem.detail || 'Please try again.');
   }
@@ -1026,7 +964,11 @@ async function buy() {
   state.buying = true;
   feedback(null);
   renderCheckout();
-  const r = await api(`/purchase?${new URLSearchParams({ code: co.code })}`, { method: 'POST', timeoutMs: 20000 });
+  const r = await api(`/purchase?${new URLSearchParams({ code: co.code })}`, {
+    method: 'POST',
+    headers: account.headers(),
+    timeoutMs: 20000,
+  });
   state.buying = false;
   const names = (ids) => ids.map((id) => el('li', { text: itemName(id) }));
   if (r.ok) {
@@ -1072,11 +1014,24 @@ async function buy() {
     const code = r.problem.code;
     const net = networkProblemText(r);
     let node;
-    if (net) {
+    if (r.status === 429) {
+      node = notice(
+        'warn',
+        'Slow down a little.',
+        el('span', { text: `Too many requests in a short time: nothing was bought yet and your checkout is kept. ${slowDownText(r)}` }),
+      );
+    } else if (net) {
       node = notice(
         'bad',
         'We couldn’t confirm your purchase.',
         el('span', { text: `${net} Your checkout is kept: pressing “Buy now” again is safe, it never buys twice.` }),
+      );
+    } else if (account.handleProblem(r, buy)) {
+      // The dialog asks for a sign-in or the code; the purchase goes through right after.
+      node = notice(
+        'info',
+        code === 'verification_required' ? 'Enter your sign-in code to buy.' : 'Please sign in again to buy.',
+        el('span', { text: 'Nothing was bought yet and your checkout is kept: the purchase goes through as soon as you’re signed in.' }),
       );
     } else if (code === 'checkout_not_found') {
       state.checkout = null;
@@ -1132,7 +1087,6 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden && state.live !== 'live') resync();
 });
 
-renderUser();
 renderSale();
 renderCheckout();
 refresh();

@@ -138,3 +138,27 @@ export function inPage<T = unknown>(page: Page, expression: string): Promise<T> 
 export async function untilInPage(page: Page, expression: string, timeout = 15_000): Promise<void> {
   await page.waitForFunction(expression, undefined, { timeout });
 }
+
+/** Waits until the first element matching `selector` has text matching `expected`; returns that text. */
+export async function waitForText(page: Page, selector: string, expected: RegExp, timeout = 15_000): Promise<string> {
+  const locator = page.locator(selector);
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await locator.count()) ? ((await locator.first().textContent()) ?? '') : '';
+    if (expected.test(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${selector}: expected ${String(expected)}, got "${last.trim()}" after ${timeout} ms`);
+}
+
+/** Waits until an attribute of the element matching `selector` has the value. */
+export async function waitForAttr(page: Page, selector: string, attr: string, value: string, timeout = 15_000): Promise<void> {
+  const [s, a, v] = [selector, attr, value].map((x) => JSON.stringify(x));
+  await untilInPage(page, `document.querySelector(${s})?.getAttribute(${a}) === ${v}`, timeout);
+}
+
+/** A string as a literal part of a RegExp. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
