@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { ReconcileOrdersUseCase } from '../../src/application/orders/reconcile-orders.use-case';
+import { OrderQueue } from '../../src/application/ports/order-queue.port';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, wipeState, withPg } from '../support/test-env';
@@ -42,11 +43,30 @@ describe('reconciliation', () => {
     await withPg((pg) => pg.query('UPDATE items SET sold = false, sold_count = 0 WHERE id = $1', [items[1]]));
 
     const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
-    expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, soldOnlyInPostgres: [] }]);
+    expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, soldOnlyInPostgres: [] }]);
     expect(await eventually(orders, (o) => o.length === 2)).toEqual([a, b].sort());
 
     // Once complete, reconciling again finds nothing to do.
     expect((await t.app.get(ReconcileOrdersUseCase).execute(0))[0]!.requeued).toBe(0);
+  });
+
+  it('does not re-queue while orders are still on their way (no worker running here), unless forced', async () => {
+    await t.close();
+    // No worker: purchases pile up in the queue, as in a backlog.
+    t = await startTestApp({ RECONCILE_INTERVAL_MS: '0', WORKER_ENABLED: 'false' });
+    const late = await buy('dee', items[3]!);
+    await eventually(
+      () => t.app.get(OrderQueue).counts(),
+      (c) => c.waiting > 0,
+    );
+    const busy = await t.app.get(ReconcileOrdersUseCase).execute(0);
+    expect(busy[0]).toMatchObject({ requeued: 0, pipelineBusy: true });
+    const forced = await t.app.get(ReconcileOrdersUseCase).execute(0, undefined, true);
+    expect(forced[0]).toMatchObject({ requeued: 1, pipelineBusy: false });
+    // With a worker again, the late order (queued twice now) is written once.
+    await t.close();
+    t = await startTestApp({ RECONCILE_INTERVAL_MS: '0' });
+    expect((await eventually(orders, (o) => o.includes(late))).filter((id) => id === late)).toHaveLength(1);
   });
 
   it('leaves purchases younger than the grace period alone', async () => {

@@ -4,6 +4,7 @@ import { Clock } from '../ports/clock.port';
 import { Metrics } from '../ports/metrics.port';
 import { OrderQueue } from '../ports/order-queue.port';
 import { OrderRepository } from '../ports/order.repository.port';
+import { PurchaseOutbox } from '../ports/purchase-outbox.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleRepository } from '../ports/sale.repository.port';
 import { SaleRegistry } from '../ports/sale-registry.port';
@@ -15,6 +16,11 @@ export interface SaleReconciliation {
   readonly acknowledged: number;
   /** Of those, how many had no order in PostgreSQL (older than the grace period) and were queued again. */
   readonly requeued: number;
+  /**
+   * True when re-queuing was skipped because orders were still on their way (outbox or queue not empty):
+   * a missing order then is usually just late, and queuing it again would only pile up duplicate work.
+   */
+  readonly pipelineBusy: boolean;
   /** Items sold according to PostgreSQL but not according to the ledger (should never happen). */
   readonly soldOnlyInPostgres: number[];
 }
@@ -23,7 +29,8 @@ export interface SaleReconciliation {
  * Compares what the ledger (Redis) says was sold with the orders in PostgreSQL. Acknowledged purchases
  * without an order are queued again (idempotent: at worst a no-op); items sold in PostgreSQL but not in the
  * ledger are reported (log and metric), since fixing them needs a person. Purchases younger than `graceMs`
- * are skipped: they are normally still on their way through the outbox and the queue.
+ * are skipped: they are normally still on their way through the outbox and the queue. So is everything while
+ * the outbox or the queue still holds work (a deep backlog, or no worker running), unless `force` is given.
  */
 @Injectable()
 export class ReconcileOrdersUseCase {
@@ -36,27 +43,30 @@ export class ReconcileOrdersUseCase {
     private readonly orders: OrderRepository,
     private readonly sales: SaleRepository,
     private readonly queue: OrderQueue,
+    private readonly outbox: PurchaseOutbox,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
-  async execute(graceMs = 30_000, saleIds?: readonly SaleId[]): Promise<SaleReconciliation[]> {
+  async execute(graceMs = 30_000, saleIds?: readonly SaleId[], force = false): Promise<SaleReconciliation[]> {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
     const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((r) => r.sale.id);
     const report: SaleReconciliation[] = [];
     for (const saleId of ids) {
       if (!(await this.ledger.isLoaded(saleId))) continue;
-      report.push(await this.reconcile(saleId, graceMs));
+      report.push(await this.reconcile(saleId, graceMs, force));
     }
     return report;
   }
 
-  private async reconcile(saleId: SaleId, graceMs: number): Promise<SaleReconciliation> {
+  private async reconcile(saleId: SaleId, graceMs: number, force: boolean): Promise<SaleReconciliation> {
     const cutoff = this.clock.now().getTime() - graceMs;
+    const pipelineBusy = !force && ((await this.outbox.length(saleId)) > 0 || !(await this.queue.isDrained()));
     let acknowledged = 0;
     let requeued = 0;
     for await (const chunk of this.ledger.acknowledgedOrders(saleId)) {
       acknowledged += chunk.length;
+      if (pipelineBusy) continue;
       const written = await this.orders.existing(chunk.map((o) => o.id));
       const missing = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
       if (missing.length === 0) continue;
@@ -80,6 +90,6 @@ export class ReconcileOrdersUseCase {
     }
     this.metrics.ordersRequeued(requeued);
     this.metrics.soldOnlyInPostgres(saleId, soldOnlyInPostgres.length);
-    return { saleId, acknowledged, requeued, soldOnlyInPostgres };
+    return { saleId, acknowledged, requeued, pipelineBusy, soldOnlyInPostgres };
   }
 }

@@ -28,8 +28,9 @@ export class ReconcileRunner implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async run(): Promise<number> {
-    // The lease outlives the interval, so one instance keeps the job; it runs again after the interval.
-    if (await this.lease.acquire(LEASE, this.config.RECONCILE_INTERVAL_MS * 2))
+    // The lease lasts a little longer than the interval, so the instance that has it keeps it from run to
+    // run; if that instance dies, another takes over within one interval.
+    if (await this.lease.acquire(LEASE, this.config.RECONCILE_INTERVAL_MS + 5_000))
       await this.reconcile.execute(this.config.RECONCILE_GRACE_MS);
     return 0;
   }

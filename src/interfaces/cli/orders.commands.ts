@@ -14,12 +14,13 @@ export class ReconcileOrdersCommand extends CliCommand {
     super();
   }
 
-  protected async execute(_params: string[], options: { sale?: number; graceMs?: number }): Promise<CliOutput> {
-    const report = await this.reconcile.execute(options.graceMs ?? 30_000, options.sale ? [options.sale as SaleId] : undefined);
+  protected async execute(_params: string[], options: { sale?: number; graceMs?: number; force?: boolean }): Promise<CliOutput> {
+    const sales = options.sale ? [options.sale as SaleId] : undefined;
+    const report = await this.reconcile.execute(options.graceMs ?? 30_000, sales, options.force ?? false);
     const rows = report.map((r) => ({
       sale: r.saleId,
       acknowledged: r.acknowledged,
-      requeued: r.requeued,
+      requeued: r.pipelineBusy ? 'skipped (orders on their way)' : r.requeued,
       soldOnlyInPostgres: r.soldOnlyInPostgres.length,
     }));
     return { data: report, text: table(rows) };
@@ -28,6 +29,11 @@ export class ReconcileOrdersCommand extends CliCommand {
   @Option({ flags: '--sale <id>', description: 'only this sale (default: every loaded sale)' })
   parseSale(raw: string): number {
     return positiveInt('--sale')(raw);
+  }
+
+  @Option({ flags: '--force', description: 're-queue missing orders even while the outbox or queue still holds work' })
+  parseForce(): boolean {
+    return true;
   }
 
   @Option({ flags: '--grace-ms <ms>', description: 'skip purchases younger than this, still on their way (default 30000)' })

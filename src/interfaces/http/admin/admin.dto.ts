@@ -37,6 +37,10 @@ export class CreateSaleDto {
 /** POST /admin/orders/reconcile */
 export class ReconcileDto {
   @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+
+  @IsOptional()
   @IsInt()
   @Min(1)
   saleId?: number;

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DashboardUseCase } from '../../../application/dashboard/dashboard.use-case';
 import { DeadLettersUseCase } from '../../../application/orders/dead-letters.use-case';
@@ -14,7 +14,7 @@ import { Access } from '../access/access.decorator';
 import { USER_ID_EXPECTED } from '../buyer';
 import { sendRejection } from '../problem-details';
 import { InvalidParam, intInRange, optionalParam, param } from '../request-params';
-import { EventStream, openEventStream } from '../server-sent-events';
+import { openEventStream } from '../server-sent-events';
 import { AdminTokenGuard } from './admin-token.guard';
 import { CreateSaleDto, ReconcileDto, RetryDeadLettersDto, validBody } from './admin.dto';
 
@@ -28,9 +28,7 @@ const saleIdParam = (params: Record<string, unknown>) => param(params, ['id'], p
 @Controller('admin')
 @Access({ group: 'admin', caller: 'none' })
 @UseGuards(AdminTokenGuard)
-export class AdminHttpController implements BeforeApplicationShutdown {
-  private readonly streams = new Set<EventStream>();
-
+export class AdminHttpController {
   constructor(
     private readonly dashboard: DashboardUseCase,
     private readonly createSale: CreateSaleUseCase,
@@ -50,8 +48,6 @@ export class AdminHttpController implements BeforeApplicationShutdown {
   @Get('events')
   events(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const stream = openEventStream(request, reply);
-    this.streams.add(stream);
-    stream.onClose(() => this.streams.delete(stream));
     const tick = async () => {
       try {
         stream.send('stats', await this.dashboard.snapshot());
@@ -62,11 +58,6 @@ export class AdminHttpController implements BeforeApplicationShutdown {
     void tick();
     const timer = setInterval(() => void tick(), DASHBOARD_INTERVAL_MS);
     stream.onClose(() => clearInterval(timer));
-  }
-
-  /** Open dashboard streams would keep the server from closing: end them first. */
-  beforeApplicationShutdown(): void {
-    for (const stream of this.streams) stream.close();
   }
 
   @Get('sales')
@@ -127,7 +118,7 @@ export class AdminHttpController implements BeforeApplicationShutdown {
   async reconcileOrders(@Body() body: unknown, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const dto = validBody(ReconcileDto, body);
     if (dto instanceof InvalidParam) return dto.send(reply);
-    const report = await this.reconcile.execute(dto.graceMs, dto.saleId ? [dto.saleId as SaleId] : undefined);
+    const report = await this.reconcile.execute(dto.graceMs, dto.saleId ? [dto.saleId as SaleId] : undefined, dto.force ?? false);
     return reply.send({ sales: report });
   }
 
