@@ -1,4 +1,5 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './infrastructure/config/app-config';
 import { Lifecycle } from './infrastructure/system/lifecycle';
@@ -50,14 +51,23 @@ function stopGracefullyOnSignals(app: INestApplicationContext, config: AppConfig
       logger.error(`still busy after SHUTDOWN_GRACE_MS=${config.SHUTDOWN_GRACE_MS}; exiting`);
       process.exit(1);
     }, config.SHUTDOWN_GRACE_MS).unref();
-    app.close().then(
-      () => process.exit(0),
-      (e: Error) => {
-        logger.error(`shutdown failed: ${e.stack ?? e.message}`);
-        process.exit(1);
-      },
-    );
+    // First the HTTP server stops accepting and finishes the requests in flight; then (app.close) the
+    // worker finishes its active jobs and the connections close.
+    closeHttp(app)
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (e: Error) => {
+          logger.error(`shutdown failed: ${e.stack ?? e.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function closeHttp(app: INestApplicationContext): Promise<void> {
+  const http = (app as Partial<NestFastifyApplication>).getHttpAdapter?.();
+  await http?.close();
 }

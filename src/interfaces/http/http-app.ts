@@ -9,6 +9,7 @@ import { PinoNestLogger, createLogger } from '../../infrastructure/logging/pino-
 import { PrometheusMetrics } from '../../infrastructure/metrics/prometheus-metrics';
 import { sendProblem } from './problem-details';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { endEventStreams } from './server-sent-events';
 
 const BODY_LIMIT = 64 * 1024;
 /** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */
@@ -53,6 +54,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
   let closing = false;
   fastify.addHook('preClose', (done) => {
     closing = true;
+    // Event streams never end by themselves: end them, or the server would wait for them for ever.
+    endEventStreams(fastify);
     done();
   });
   fastify.addHook('onRequest', (request, reply, done) => {

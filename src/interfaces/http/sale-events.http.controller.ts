@@ -1,11 +1,19 @@
 import { BeforeApplicationShutdown, Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SaleEventHub } from '../../application/events/sale-event-hub.service';
+import { SaleEvent, SaleEventHub } from '../../application/events/sale-event-hub.service';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
 import { Access } from './access/access.decorator';
 import { sendRejection } from './problem-details';
 import { InvalidParam, param } from './request-params';
-import { EventStream, openEventStream } from './server-sent-events';
+import { EventStream, eventFrame, openEventStream } from './server-sent-events';
+
+// One event goes to every open page: encode it once, not once per page.
+const frames = new WeakMap<SaleEvent, string>();
+function frameOf(event: SaleEvent): string {
+  let frame = frames.get(event);
+  if (!frame) frames.set(event, (frame = eventFrame(event.type, event.data)));
+  return frame;
+}
 
 /** GET /sales/:id/events: the sale's live events as Server-Sent Events, for buyers' pages. No auth. */
 @Controller('sales')
@@ -20,13 +28,13 @@ export class SaleEventsHttpController implements BeforeApplicationShutdown {
     let stream: EventStream | undefined;
     const watching = await this.hub.watch(id, () => {
       stream = openEventStream(request, reply);
-      return { send: (e) => stream!.send(e.type, e.data), close: () => stream!.close() };
+      return { send: (e) => stream!.sendFrame(frameOf(e)), close: () => stream!.close() };
     });
     if (!watching.ok) return void sendRejection(reply, watching.error);
     stream!.onClose(watching.value);
   }
 
-  /** Open streams would keep the server from closing: end them first. */
+  /** Drops the hub's subscriptions and timers (the streams themselves are ended when the server closes). */
   async beforeApplicationShutdown(): Promise<void> {
     await this.hub.closeAll();
   }

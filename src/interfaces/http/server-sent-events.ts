@@ -4,11 +4,25 @@ const HEARTBEAT_MS = 15_000;
 /** A client this far behind (bytes queued in its socket) is too slow to follow: it is dropped. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
+/** One Server-Sent Events message. */
+export function eventFrame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 export interface EventStream {
   send(event: string, data: unknown): void;
+  /** Sends an already encoded message (see eventFrame). */
+  sendFrame(frame: string): void;
   close(): void;
   /** Called once when the stream ends, whoever ended it. */
   onClose(fn: () => void): void;
+}
+
+/** The streams open on each server, so that closing the server can end them (they would hold it open). */
+const openStreams = new WeakMap<object, Set<EventStream>>();
+
+export function endEventStreams(server: object): void {
+  for (const stream of openStreams.get(server) ?? []) stream.close();
 }
 
 /**
@@ -37,15 +51,23 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   };
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   request.raw.on('close', end);
-  return {
+  const streams = openStreams.get(reply.server) ?? new Set<EventStream>();
+  openStreams.set(reply.server, streams);
+  const stream: EventStream = {
     send(event, data) {
+      this.sendFrame(eventFrame(event, data));
+    },
+    sendFrame(frame) {
       if (closed) return;
       if (res.writableLength > MAX_BUFFERED_BYTES) return end();
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      res.write(frame);
     },
     close: end,
     onClose(fn) {
       closers.push(fn);
     },
   };
+  streams.add(stream);
+  closers.push(() => streams.delete(stream));
+  return stream;
 }
