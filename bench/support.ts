@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -52,12 +52,20 @@ for (const [signal, code] of [
   });
 }
 
-/** Starts `node <args>` with its output in bench/results/logs/<name>.log. */
-export function startNode(name: string, args: readonly string[], env: Record<string, string>): Child {
+/**
+ * Starts `node <args>` with its stdout and stderr going straight into bench/results/logs/<name>.log (a
+ * regular file the child writes itself: nothing in the bench reads a pipe, so a chatty child can never
+ * stall on a full one, and the bench pays nothing for its output). `ipc`: also a message channel.
+ */
+export function startNode(name: string, args: readonly string[], env: Record<string, string>, ipc = false): Child {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
+  });
   closeSync(fd);
   const child: Child = { name, process: proc, logFile, exited: null };
   children.add(child);
@@ -120,6 +128,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 export interface Reply {
   readonly status: number;
   readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 export function call(port: number, method: 'GET' | 'POST', pathAndQuery: string): Promise<Reply> {
@@ -128,7 +137,7 @@ export function call(port: number, method: 'GET' | 'POST', pathAndQuery: string)
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${pathAndQuery}: no answer in 10 s`)));
     req.on('error', reject);
@@ -147,4 +156,78 @@ export async function inParallel(count: number, concurrency: number, task: (i: n
 
 export function closeHttpClient(): void {
   agent.destroy();
+}
+
+// --- Talking to a child started with `ipc` ------------------------------------------------------------
+
+/**
+ * Sends `message` (if any) to the child and waits for its reply whose `type` is `type`; fails if the child
+ * exits first or after `timeoutMs`.
+ */
+export function ask<T extends { type: string }>(child: Child, message: object | null, type: string, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if ((m as { type?: unknown } | null)?.type !== type) return;
+      cleanup();
+      resolve(m as T);
+    };
+    const onExit = () => {
+      cleanup();
+      reject(new Error(`${child.name} exited (${child.exited}) before answering "${type}":\n${logTail(child)}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${child.name}: no "${type}" answer in ${timeoutMs} ms:\n${logTail(child)}`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.process.off('message', onMessage);
+      child.process.off('exit', onExit);
+    };
+    if (child.exited) return onExit();
+    child.process.on('message', onMessage);
+    child.process.once('exit', onExit);
+    if (message) child.process.send(message);
+  });
+}
+
+// --- Files and limits ------------------------------------------------------------------------------------
+
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Lines (newline characters) in bytes [from, to) of a file: what a child wrote to its log meanwhile. */
+export function countLines(file: string, from: number, to: number): number {
+  if (!(to > from)) return 0;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let lines = 0;
+    for (let at = from; at < to;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (n <= 0) break;
+      for (let i = buf.indexOf(10); i !== -1 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+      at += n;
+    }
+    return lines;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The soft limit on open files of a running process, from /proc (Linux). NaN elsewhere or if unlimited. */
+export function openFileLimit(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    return Number(line?.trim().split(/\s{2,}/)[1]);
+  } catch {
+    return NaN;
+  }
 }
