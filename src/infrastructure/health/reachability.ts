@@ -1,0 +1,36 @@
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { within } from '../../application/shared/within';
+
+/**
+ * Whether Redis and PostgreSQL answer at all, within `timeoutMs`: for short-lived processes (the CLI) that
+ * should say so in one line rather than wait for connections that retry for ever. Null when both answer.
+ */
+export async function unreachable(redisUrl: string, databaseUrl: string, timeoutMs = 3_000): Promise<string | null> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  redis.on('error', () => undefined);
+  try {
+    await within(
+      redis.connect().then(() => redis.ping()),
+      timeoutMs,
+      'Redis',
+    );
+  } catch (e) {
+    return `Redis is not reachable at ${redisUrl.replace(/\/\/[^@]*@/, '//')} (${(e as Error).message})`;
+  } finally {
+    redis.disconnect();
+  }
+  const pg = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: timeoutMs });
+  try {
+    await within(
+      pg.connect().then(() => pg.query('SELECT 1')),
+      timeoutMs,
+      'PostgreSQL',
+    );
+  } catch (e) {
+    return `PostgreSQL is not reachable at ${databaseUrl.replace(/\/\/[^@]*@/, '//')} (${(e as Error).message})`;
+  } finally {
+    await pg.end().catch(() => undefined);
+  }
+  return null;
+}
