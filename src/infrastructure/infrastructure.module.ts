@@ -24,9 +24,9 @@ import { SystemHealth } from '../application/ports/system-health.port';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
 import { DependencyHealth } from './health/dependency.health';
-import { Argon2PasswordHasher } from './identity/argon2-password-hasher';
 import { JoseTokenVerifier } from './identity/jose-token-verifier';
 import { SmtpOrOutboxMailer } from './identity/mailer';
+import { ScryptPasswordHasher } from './identity/scrypt-password-hasher';
 import { PrismaAccountRepository } from './prisma/prisma-account.repository';
 import { RedisRateLimiter } from './redis/redis-rate-limiter';
 import { RedisSessionStore } from './redis/redis-session-store';
@@ -97,7 +97,7 @@ export class InfrastructureModule {
       { provide: Clock, useClass: SystemClock },
       { provide: IdGenerator, useClass: CryptoIdGenerator },
       { provide: AccountRepository, useClass: PrismaAccountRepository },
-      { provide: PasswordHasher, useClass: Argon2PasswordHasher },
+      { provide: PasswordHasher, useClass: ScryptPasswordHasher },
       { provide: SessionStore, useClass: RedisSessionStore },
       { provide: Mailer, useClass: SmtpOrOutboxMailer },
       { provide: TokenVerifier, useClass: JoseTokenVerifier },

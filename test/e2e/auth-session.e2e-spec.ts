@@ -69,11 +69,12 @@ describe('accounts and sessions', () => {
       409,
       'email_taken',
     );
-    // The password is stored only as an argon2id hash.
+    // The password is stored only as a salted scrypt hash (OWASP parameters), never as given.
     const stored = await withPg(
       async (pg) => (await pg.query(`SELECT password_hash FROM accounts WHERE email = 'ada@example.com'`)).rows[0].password_hash,
     );
-    expect(stored).toMatch(/^\$argon2id\$/);
+    expect(stored).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+    expect(stored).not.toContain('correct horse battery');
   });
 
   it.each([

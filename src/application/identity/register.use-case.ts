@@ -8,7 +8,7 @@ import { AccountRepository } from '../ports/account.repository.port';
 import { IdGenerator } from '../ports/id-generator.port';
 import { PasswordHasher } from '../ports/password-hasher.port';
 
-/** Creates a buyer account (session mode): e-mail address and password, hashed with argon2id. */
+/** Creates a buyer account (session mode): e-mail address and password, kept only as a slow salted hash. */
 @Injectable()
 export class RegisterUseCase {
   constructor(

@@ -1,4 +1,4 @@
-/** A slow, salted password hash (argon2id). */
+/** A slow, salted, memory-hard password hash. */
 export abstract class PasswordHasher {
   abstract hash(password: string): Promise<string>;
   abstract verify(hash: string, password: string): Promise<boolean>;
