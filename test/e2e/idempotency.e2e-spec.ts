@@ -33,14 +33,22 @@ const purchase = (code: string, key?: string) => {
   return key === undefined ? r : r.set('Idempotency-Key', key);
 };
 
+/** How many entries were ever added to a stream (deleting entries does not change it). */
+async function entriesAdded(redis: ReturnType<typeof rawRedis>, key: string): Promise<number> {
+  if (!(await redis.exists(key))) return 0;
+  const info = (await redis.xinfo('STREAM', key)) as unknown[];
+  return Number(info[info.indexOf('entries-added') + 1]);
+}
+
 async function saleState() {
   const redis = rawRedis();
   try {
     const tag = `{sale:${sale.id}}`;
     return {
       hashes: await Promise.all(['meta', 'stock', 'bought', 'open', 'checkouts'].map((k) => redis.hgetall(`${tag}:${k}`))),
-      attempts: await redis.xlen(`${tag}:attempts`),
-      outbox: await redis.xlen(`${tag}:outbox`),
+      // Background loops drain both streams at any moment: what counts is whether anything was added.
+      attempts: await entriesAdded(redis, `${tag}:attempts`),
+      outbox: await entriesAdded(redis, `${tag}:outbox`),
     };
   } finally {
     redis.disconnect();
