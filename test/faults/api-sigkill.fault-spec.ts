@@ -1,25 +1,24 @@
 import http from 'node:http';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, freePort, spawnDist, waitUntilReady } from '../support/processes';
 import {
   RedisServer,
   Timed,
   checkoutRecords,
   inPool,
   ledgerOrders,
-  pgClient,
   pgOrderCount,
   pgOrders,
   prepareSaleOn,
   queueState,
   redisPgDisagreements,
   reportFault,
-  scratchDatabase,
-  stopFaultDependencies,
   tail,
   timedRequest,
   waitFor,
+  closeFaultStores,
+  openFaultStores,
 } from '../support/faults';
 
 /*
@@ -47,19 +46,12 @@ let api: NodeProcess | undefined;
 let restarted: NodeProcess | undefined;
 
 beforeAll(async () => {
-  buildDist();
-  databaseUrl = await scratchDatabase();
-  redisServer = await RedisServer.start();
-  redis = redisServer.client();
-  pg = await pgClient(databaseUrl);
+  ({ redisServer, redis, pg, databaseUrl } = await openFaultStores());
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all([api?.kill(), restarted?.kill()]);
-  await killAll();
-  redis?.disconnect();
-  await pg?.end();
-  await stopFaultDependencies();
+  await closeFaultStores({ redis, pg });
 });
 
 interface Buyer {

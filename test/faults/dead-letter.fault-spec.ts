@@ -4,19 +4,18 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, ROOT, buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, ROOT, freePort, spawnDist, waitUntilReady } from '../support/processes';
 import {
   RedisServer,
-  pgClient,
   pgOrders,
   prepareSaleOn,
   queueState,
   reportFault,
-  scratchDatabase,
-  stopFaultDependencies,
   tail,
   timedRequest,
   waitFor,
+  closeFaultStores,
+  openFaultStores,
 } from '../support/faults';
 
 /*
@@ -44,19 +43,12 @@ let databaseUrl: string;
 let api: NodeProcess;
 
 beforeAll(async () => {
-  buildDist();
-  databaseUrl = await scratchDatabase();
-  redisServer = await RedisServer.start();
-  redis = redisServer.client();
-  pg = await pgClient(databaseUrl);
+  ({ redisServer, redis, pg, databaseUrl } = await openFaultStores());
 }, 120_000);
 
 afterAll(async () => {
   await api?.kill();
-  await killAll();
-  redis?.disconnect();
-  await pg?.end();
-  await stopFaultDependencies();
+  await closeFaultStores({ redis, pg });
 });
 
 /** `node dist/cli.js ...args --json` against the test's Redis and database; the parsed output. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, buildDist, freePort, spawnDist, waitUntilReady } from '../support/processes';
 import {
   PgServer,
   RedisServer,
@@ -12,10 +12,10 @@ import {
   queueState,
   redisPgDisagreements,
   reportFault,
-  stopFaultDependencies,
   tail,
   timedRequest,
   waitFor,
+  closeFaultStores,
 } from '../support/faults';
 
 /*
@@ -47,10 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.kill();
-  await killAll();
-  redis?.disconnect();
-  await pg?.end().catch(() => undefined);
-  await stopFaultDependencies();
+  await closeFaultStores({ redis, pg });
 });
 
 interface Flow {

@@ -3,23 +3,22 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, ROOT, buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, ROOT, freePort, spawnDist, waitUntilReady } from '../support/processes';
 import {
   RedisServer,
   Timed,
   checkoutRecords,
   ledgerOrders,
-  pgClient,
   pgOrderCount,
   prepareSaleOn,
   queueState,
   redisPgDisagreements,
   reportFault,
-  scratchDatabase,
-  stopFaultDependencies,
   tail,
   timedRequest,
   waitFor,
+  closeFaultStores,
+  openFaultStores,
 } from '../support/faults';
 
 /*
@@ -51,11 +50,7 @@ let nextUser = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 beforeAll(async () => {
-  buildDist();
-  databaseUrl = await scratchDatabase();
-  redisServer = await RedisServer.start();
-  redis = redisServer.client();
-  pg = await pgClient(databaseUrl);
+  ({ redisServer, redis, pg, databaseUrl } = await openFaultStores());
   const urls = { REDIS_URL: redisServer.url, DATABASE_URL: databaseUrl };
   const prepared = await prepareSaleOn(urls, { itemsTotal: 3000, saleCap: 3000, perUserLimit: 10 });
   saleId = prepared.sale.id;
@@ -75,10 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   agent.destroy();
   await api?.kill();
-  await killAll();
-  redis?.disconnect();
-  await pg?.end();
-  await stopFaultDependencies();
+  await closeFaultStores({ redis, pg });
 });
 
 const newUser = () => `redis-fault-${nextUser++}`;

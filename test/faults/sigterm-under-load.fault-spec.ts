@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, buildDist, freePort, killAll, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, freePort, spawnDist, waitUntilReady } from '../support/processes';
 import {
   RedisServer,
   Timed,
@@ -13,11 +13,11 @@ import {
   queueState,
   redisPgDisagreements,
   reportFault,
-  scratchDatabase,
-  stopFaultDependencies,
   tail,
   timedRequest,
   waitFor,
+  closeFaultStores,
+  openFaultStores,
 } from '../support/faults';
 
 /*
@@ -46,20 +46,13 @@ let api: NodeProcess | undefined;
 let next: NodeProcess | undefined;
 
 beforeAll(async () => {
-  buildDist();
-  databaseUrl = await scratchDatabase();
-  redisServer = await RedisServer.start();
-  redis = redisServer.client();
-  pg = await pgClient(databaseUrl);
+  ({ redisServer, redis, pg, databaseUrl } = await openFaultStores());
 }, 120_000);
 
 afterAll(async () => {
   await locker?.end().catch(() => undefined);
   await Promise.all([api?.kill(), next?.kill()]);
-  await killAll();
-  redis?.disconnect();
-  await pg?.end();
-  await stopFaultDependencies();
+  await closeFaultStores({ redis, pg });
 });
 
 interface Buyer {

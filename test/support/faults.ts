@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { Sale } from '../../src/domain/sale/sale.entity';
-import { HttpResult, ROOT, freePort, httpRequest } from './processes';
+import { HttpResult, ROOT, buildDist, freePort, httpRequest, killAll } from './processes';
 import { SaleSpec, createOpenSale, itemIdsOf, startTestApp } from './test-app';
 
 /*
@@ -27,6 +27,29 @@ process.once('exit', () => {
 /** Tears down every redis-server and PostgreSQL instance this process started and removes their files. */
 export async function stopFaultDependencies(): Promise<void> {
   await Promise.all([...owned].map((o) => o.destroy()));
+}
+
+/** What a fault file starts from: a fresh build, a scratch database and a redis-server of its own. */
+export interface FaultStores {
+  readonly redisServer: RedisServer;
+  readonly redis: Redis;
+  readonly pg: Client;
+  readonly databaseUrl: string;
+}
+
+export async function openFaultStores(): Promise<FaultStores> {
+  buildDist();
+  const databaseUrl = await scratchDatabase();
+  const redisServer = await RedisServer.start();
+  return { redisServer, redis: redisServer.client(), pg: await pgClient(databaseUrl), databaseUrl };
+}
+
+/** Kills every process the file started, closes its clients, and removes the servers and databases it made. */
+export async function closeFaultStores(clients: { redis?: Redis; pg?: Client }): Promise<void> {
+  await killAll();
+  clients.redis?.disconnect();
+  await clients.pg?.end().catch(() => undefined);
+  await stopFaultDependencies();
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
