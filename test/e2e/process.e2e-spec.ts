@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { HttpResult, NodeProcess, buildDist, freePort, httpRequest, killAll, spawnDist, waitUntilReady } from '../support/processes';
 import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
 import { Sale } from '../../src/domain/sale/sale.entity';

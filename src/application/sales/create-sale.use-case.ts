@@ -3,7 +3,7 @@ import { itemNames } from '../../domain/sale/item-names';
 import { SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
-import { Result, err, ok } from '../../domain/shared/result';
+import { Result, err } from '../../domain/shared/result';
 import { Clock } from '../ports/clock.port';
 import { SaleRepository } from '../ports/sale.repository.port';
 import { GetSaleUseCase } from './get-sale.use-case';

@@ -56,10 +56,6 @@ export interface ProblemExtras {
   readonly headers?: Record<string, string>;
 }
 
-export function problemStatus(code: ProblemCode): number {
-  return PROBLEMS[code].status;
-}
-
 export function problemBody(code: ProblemCode, detail: string, parameter?: string) {
   const { status, title } = PROBLEMS[code];
   return { type: `urn:flashsale:problem:${code}`, title, status, detail, code, ...(parameter ? { parameter } : {}) };
