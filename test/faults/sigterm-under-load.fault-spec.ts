@@ -34,6 +34,7 @@ const BUYERS = 1500;
 const SOCKETS = 100;
 const HOLD_AFTER_SIGNAL_MS = 1_500;
 const LOCKED_BUYER = 150;
+const LATE_BUYERS = 200;
 
 jest.setTimeout(120_000);
 
@@ -89,6 +90,11 @@ it('SIGTERM under load: in-flight requests answered, active jobs completed, exit
   let signalledAt = 0;
   let activeAtSignal: string[] = [];
   let sentAfterSignal = 0;
+  // The last buyers hold back until the signal, so requests really are arriving while the process stops
+  // (on a quiet machine the whole storm could otherwise be over before the worker meets the lock).
+  let signalled!: () => void;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
+  const lateBuyers = new Set(buyers.slice(-LATE_BUYERS));
   const watcher = (async () => {
     const seen = await waitFor(
       async () =>
@@ -104,9 +110,11 @@ it('SIGTERM under load: in-flight requests answered, active jobs completed, exit
     activeAtSignal = await redis.lrange('{flashsale}:orders:active', 0, -1);
     signalledAt = Date.now();
     api!.child.kill('SIGTERM');
+    signalled();
     return seen.ok;
   })();
   const storm = inPool(buyers, SOCKETS, async (b) => {
+    if (lateBuyers.has(b)) await signal;
     if (signalledAt) sentAfterSignal++;
     b.purchase = await timedRequest(agent, 'POST', `${url}/purchase?code=${encodeURIComponent(b.code!)}`, 20_000);
   });
