@@ -2,9 +2,12 @@ import { Logger } from '@nestjs/common';
 import { within } from '../../application/shared/within';
 
 /**
- * Runs a step again and again until stopped: at once while it reports work done, after `idleMs` when it
- * did nothing, and with growing pauses (up to 5 s) while it fails, logging the first failure of a streak and
- * the recovery. stop() waits for the step in progress.
+ * Runs a step again and again until stopped: at once while it reports at least `busyAt` units of work done
+ * (default 1: any work), after `idleMs` otherwise, and with growing pauses (up to 5 s) while it fails,
+ * logging the first failure of a streak and the recovery. stop() waits for the step in progress.
+ *
+ * A step with a large fixed cost per call sets `busyAt` to its full batch: under a steady trickle it then
+ * waits and takes one large batch instead of many small ones.
  */
 export class BackgroundLoop {
   private readonly logger: Logger;
@@ -16,6 +19,7 @@ export class BackgroundLoop {
     private readonly name: string,
     private readonly step: () => Promise<number>,
     private readonly idleMs: number,
+    private readonly busyAt = 1,
   ) {
     this.logger = new Logger(name);
   }
@@ -42,7 +46,7 @@ export class BackgroundLoop {
         const done = await this.step();
         if (failures > 0) this.logger.log(`recovered after ${failures} failed attempt(s)`);
         failures = 0;
-        pause = done > 0 ? 0 : this.idleMs;
+        pause = done >= this.busyAt ? 0 : this.idleMs;
       } catch (e) {
         if (failures === 0) this.logger.warn(`${this.name} failed, retrying: ${(e as Error).message}`);
         failures++;
