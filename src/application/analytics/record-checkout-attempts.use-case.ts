@@ -16,10 +16,7 @@ export class RecordCheckoutAttemptsUseCase {
     const batch = await this.log.read(source, batchSize);
     if (batch.attempts.length === 0) return 0;
     await this.attempts.saveBatch(batch.attempts);
-    await this.log.acknowledge(
-      source,
-      batch.attempts.map((a) => a.entryId),
-    );
+    await this.log.acknowledge(batch);
     return batch.attempts.length;
   }
 }

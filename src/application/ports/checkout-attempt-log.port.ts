@@ -26,9 +26,11 @@ export interface AttemptBatch {
 export abstract class CheckoutAttemptLog {
   /** Logs an attempt answered before the ledger (no open sale, or a sale that has not started). */
   abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void>;
-  /** Sources to drain: one per loaded sale plus the no-sale log. */
+  /** The oldest `max` attempts of a source, in the order they were logged. */
   abstract read(source: string, max: number): Promise<AttemptBatch>;
-  abstract acknowledge(source: string, entryIds: readonly string[]): Promise<void>;
+  /** Drops a batch that read() returned, once it is written; later attempts stay. */
+  abstract acknowledge(batch: AttemptBatch): Promise<void>;
+  /** Sources to drain: one per loaded sale plus the no-sale log. */
   abstract sourcesFor(saleIds: readonly SaleId[]): string[];
 }
 

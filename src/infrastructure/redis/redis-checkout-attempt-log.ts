@@ -41,7 +41,15 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     return { source, attempts };
   }
 
-  async acknowledge(source: string, entryIds: readonly string[]): Promise<void> {
-    if (entryIds.length > 0) await this.redis.background.xdel(source, ...entryIds);
+  /**
+   * A batch is the head of its stream (read from "-" in id order), so one XTRIM MINID just past its last id
+   * drops exactly it: cheaper for both sides than XDEL with thousands of ids. Entries logged since have
+   * higher ids and stay.
+   */
+  async acknowledge(batch: AttemptBatch): Promise<void> {
+    const last = batch.attempts.at(-1)?.entryId;
+    if (last === undefined) return;
+    const [ms, seq] = last.split('-');
+    await this.redis.background.xtrim(batch.source, 'MINID', `${ms}-${BigInt(seq ?? '0') + 1n}`);
   }
 }

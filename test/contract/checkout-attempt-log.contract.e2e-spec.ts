@@ -1,0 +1,54 @@
+import { loadConfig } from '../../src/infrastructure/config/app-config';
+import { RedisCheckoutAttemptLog } from '../../src/infrastructure/redis/redis-checkout-attempt-log';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { wipeState } from '../support/test-env';
+
+/*
+ * The analytics writer reads the oldest attempts of a stream, writes them, then acknowledges the batch,
+ * which trims the stream up to the batch's last entry. Attempts logged after the read, and older ones the
+ * batch did not include, must survive the trim.
+ */
+
+let redis: RedisConnections;
+let log: RedisCheckoutAttemptLog;
+const source = '{sale:4242}:attempts';
+
+beforeAll(async () => {
+  await wipeState();
+  redis = new RedisConnections(loadConfig(process.env));
+  await redis.onModuleInit();
+  log = new RedisCheckoutAttemptLog(redis);
+});
+
+afterAll(async () => {
+  await redis.onApplicationShutdown();
+});
+
+const add = (user: string, id = '*', stream = source) => redis.command.xadd(stream, id, 'u', user, 'i', '7', 'r', 'item_sold_out', 't', String(Date.now()));
+
+it('acknowledging a batch drops exactly that batch, not what was logged after it or left unread', async () => {
+  for (const u of ['a', 'b', 'c', 'd', 'e']) await add(u);
+  const batch = await log.read(source, 3);
+  expect(batch.attempts.map((a) => a.userId)).toEqual(['a', 'b', 'c']);
+  expect(batch.attempts.every((a) => a.saleId === 4242 && a.itemId === 7 && a.result === 'item_sold_out')).toBe(true);
+
+  await add('f'); // logged while the batch was being written
+  await log.acknowledge(batch);
+
+  const rest = await log.read(source, 100);
+  expect(rest.attempts.map((a) => a.userId)).toEqual(['d', 'e', 'f']);
+  await log.acknowledge(rest);
+  expect(await redis.command.xlen(source)).toBe(0);
+  // An empty batch acknowledges nothing (and does not fail).
+  await log.acknowledge(await log.read(source, 100));
+});
+
+it('trims by sequence number within one millisecond', async () => {
+  // Entries with the same millisecond differ only in their sequence number.
+  const stream = '{sale:4243}:attempts';
+  for (const [i, u] of ['x', 'y', 'z'].entries()) await add(u, `5000-${i}`, stream);
+  const batch = await log.read(stream, 2);
+  expect(batch.attempts.map((a) => a.entryId)).toEqual(['5000-0', '5000-1']);
+  await log.acknowledge(batch);
+  expect((await log.read(stream, 10)).attempts.map((a) => a.entryId)).toEqual(['5000-2']);
+});
