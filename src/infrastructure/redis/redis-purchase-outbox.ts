@@ -5,7 +5,7 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections } from './redis-connections';
 import { saleKeys } from './sale-keys';
-import { streamFields } from './stream-fields';
+import { streamFields, streamIdAfter } from './stream-fields';
 
 /** Reads the outbox stream the purchase script appends to (fields documented in scripts/lua/purchase.lua). */
 @Injectable()
@@ -33,8 +33,10 @@ export class RedisPurchaseOutbox extends PurchaseOutbox {
     return { entryIds: entries.map(([id]) => id), orders };
   }
 
+  /** The batch is the head of the outbox (read from "-"): trimmed past its last entry. */
   async acknowledge(saleId: SaleId, entryIds: readonly string[]): Promise<void> {
-    if (entryIds.length > 0) await this.redis.background.xdel(saleKeys(saleId).outbox, ...entryIds);
+    const last = entryIds.at(-1);
+    if (last !== undefined) await this.redis.background.xtrim(saleKeys(saleId).outbox, 'MINID', streamIdAfter(last));
   }
 
   length(saleId: SaleId): Promise<number> {

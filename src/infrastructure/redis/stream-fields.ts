@@ -4,3 +4,13 @@ export function streamFields(flat: readonly string[]): Record<string, string> {
   for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
   return fields;
 }
+
+/**
+ * The smallest stream entry id above `id` ("ms-seq"). Readers that drain a stream from its head trim with
+ * XTRIM MINID of it once a batch is safely stored: that drops exactly the batch, in one cheap command,
+ * while entries added since (higher ids) stay.
+ */
+export function streamIdAfter(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
