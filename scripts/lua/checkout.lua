@@ -54,11 +54,13 @@ local function run()
   local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])
   if now < starts_at then return no('sale_not_started') end
   if now >= ends_at then return no('no_active_sale') end
-  if m[6] == '1' then return no('sale_paused') end
 
+  -- What is final about the item comes before the sale's state and the user's checkout (sale-rules.ts).
   local units_left = redis.call('HGET', KEYS[2], item)
   if not units_left then return no('item_not_found') end
   units_left = tonumber(units_left)
+  if units_left <= 0 then return no('item_sold_out') end
+  if m[6] == '1' then return no('sale_paused') end
 
   local code = redis.call('HGET', KEYS[4], user)
   local checkout
@@ -74,7 +76,6 @@ local function run()
     checkout = { u = user, i = {}, s = 'open' }
   end
 
-  if units_left <= 0 then return no('item_sold_out') end
   if tonumber(m[5] or '0') >= tonumber(m[3]) then return no('sale_sold_out') end
   local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
   if bought + #checkout.i + 1 > tonumber(m[4]) then return no('user_limit_reached') end

@@ -38,14 +38,22 @@ export type CheckoutRejectionCode =
 /** 'add': the item joins the checkout; 'unchanged': it is already there (checkout is idempotent). */
 export type CheckoutVerdict = 'add' | 'unchanged' | CheckoutRejectionCode;
 
-/** Checkout reserves nothing: it only refuses what could not be bought anyway. */
+/**
+ * Checkout reserves nothing: it only refuses what could not be bought anyway.
+ *
+ * Within an open sale, facts about the item come first: an item that is not in the sale, or is sold out, is
+ * refused as such whatever else holds (a pause, or the item already sitting in the user's checkout, where
+ * it could no longer be bought). An item's stock only ever falls during a sale, so "sold out" is final:
+ * an instance that has once been told so may give the same answer itself (SoldOutItems), and it is the
+ * answer the ledger would give.
+ */
 export function checkoutVerdict(f: CheckoutFacts): CheckoutVerdict {
   if (f.phase === 'scheduled') return RejectionCode.SaleNotStarted;
   if (f.phase === 'ended') return RejectionCode.NoActiveSale;
-  if (f.paused) return RejectionCode.SalePaused;
   if (f.unitsLeft === null) return RejectionCode.ItemNotFound;
-  if (f.alreadyInCheckout) return 'unchanged';
   if (f.unitsLeft <= 0) return RejectionCode.ItemSoldOut;
+  if (f.paused) return RejectionCode.SalePaused;
+  if (f.alreadyInCheckout) return 'unchanged';
   if (f.saleSold >= f.saleCap) return RejectionCode.SaleSoldOut;
   if (f.userBought + f.itemsInCheckout + 1 > f.perUserLimit) return RejectionCode.UserLimitReached;
   if (f.onePurchasePerUser && f.userPurchases > 0) return RejectionCode.UserLimitReached;

@@ -41,8 +41,18 @@ describe('checkoutVerdict', () => {
     expect(checkoutVerdict({ ...open, userBought: 6, itemsInCheckout: 3 })).toBe('add');
   });
 
-  it('is idempotent for an item already in the checkout, even if it sold out since', () => {
-    expect(checkoutVerdict({ ...open, alreadyInCheckout: true, unitsLeft: 0, userBought: 10 })).toBe('unchanged');
+  it('is idempotent for an item already in the checkout, even past the limit or the cap', () => {
+    expect(checkoutVerdict({ ...open, alreadyInCheckout: true, itemsInCheckout: 4, userBought: 10, saleSold: 100 })).toBe('unchanged');
+  });
+
+  it('reports an item sold out since it was added to the checkout as sold out: it can no longer be bought', () => {
+    expect(checkoutVerdict({ ...open, alreadyInCheckout: true, unitsLeft: 0 })).toBe('item_sold_out');
+  });
+
+  it('reports what is final about the item before a pause: a sold-out or unknown item stays so', () => {
+    expect(checkoutVerdict({ ...open, paused: true, unitsLeft: 0 })).toBe('item_sold_out');
+    expect(checkoutVerdict({ ...open, paused: true, unitsLeft: null })).toBe('item_not_found');
+    expect(checkoutVerdict({ ...open, paused: true, alreadyInCheckout: true })).toBe('sale_paused');
   });
 
   it('checks the window before the item: an unknown item in a closed sale is "no active sale"', () => {
