@@ -8,11 +8,13 @@ import { ListSalesUseCase } from '../application/sales/list-sales.use-case';
 import { PauseSaleUseCase } from '../application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../application/sales/sale-calendar.service';
 import { SaleLoader } from '../application/sales/sale-loader.service';
+import { SoldOutItems } from '../application/sales/sold-out-items.service';
 import { SaleEventsHttpController } from '../interfaces/http/sale-events.http.controller';
 import { SalesHttpController } from '../interfaces/http/sales.http.controller';
 
 const services = [
   SaleCalendar,
+  SoldOutItems,
   SaleLoader,
   SaleEventHub,
   GetSaleUseCase,

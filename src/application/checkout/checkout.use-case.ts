@@ -11,6 +11,7 @@ import { IdGenerator } from '../ports/id-generator.port';
 import { Metrics } from '../ports/metrics.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
+import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { REJECTION_DETAIL } from '../shared/rejection-detail';
 
@@ -26,6 +27,7 @@ export interface CheckoutCommand {
 export class CheckoutUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
+    private readonly soldOut: SoldOutItems,
     private readonly ledger: SaleLedger,
     private readonly attempts: CheckoutAttemptLog,
     private readonly ids: IdGenerator,
@@ -55,10 +57,18 @@ export class CheckoutUseCase {
         replayed: false,
       };
     }
+    // An item the ledger has already refused as sold out stays so: answered here, as the ledger would
+    // answer, and logged like its answers. With an Idempotency-Key the ledger answers, as it stores the reply.
+    if (!idempotencyKey && this.soldOut.has(sale.id, itemId)) {
+      await this.attempts.logAnsweredLocally(sale.id, userId, itemId, RejectionCode.ItemSoldOut);
+      this.metrics.checkout(RejectionCode.ItemSoldOut);
+      return { result: err(reject(RejectionCode.ItemSoldOut, REJECTION_DETAIL.item_sold_out)), replayed: false };
+    }
     const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
     const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
     if (!replayed) this.metrics.checkout(result.kind === 'ok' ? 'accepted' : result.reason);
+    if (result.kind === 'rejected' && result.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(sale.id, itemId);
     if (result.kind === 'rejected') {
       const retryAfter =
         result.reason === RejectionCode.SaleNotStarted

@@ -8,6 +8,7 @@ import { err, ok } from '../../domain/shared/result';
 import { IdGenerator } from '../ports/id-generator.port';
 import { Metrics } from '../ports/metrics.port';
 import { SaleLedger } from '../ports/sale-ledger.port';
+import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { REJECTION_DETAIL } from '../shared/rejection-detail';
 
@@ -30,6 +31,7 @@ export class PurchaseUseCase {
     private readonly ledger: SaleLedger,
     private readonly ids: IdGenerator,
     private readonly metrics: Metrics,
+    private readonly soldOut: SoldOutItems,
   ) {}
 
   async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
@@ -39,6 +41,7 @@ export class PurchaseUseCase {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
       return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
     }
+    for (const f of result.failed) if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
     // A spent code answers again with the same items: they are counted once, when they were bought.
     if (result.firstTime && !replayed) this.metrics.purchaseItems(result.purchased.length, countBy(result.failed.map((f) => f.reason)));
     return { result: ok({ orderId: result.orderId, saleId, purchased: result.purchased, failed: result.failed }), replayed };
