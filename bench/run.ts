@@ -128,7 +128,8 @@ function appEnv(port: number, overrides: Record<string, string> = {}): Record<st
     // Large enough that no scenario ever meets the sale cap or a per-user limit.
     SALE_CAP: '100000000',
     SALE_PER_USER_LIMIT: '100000',
-    // The default, written out: one JSON line per request on stdout.
+    // Every request logged (the default logs a 1% sample): the worst case. app-nolog measures without, and
+    // the logging comparison sets the two against each other.
     LOG_REQUEST_SAMPLE_RATE: '1',
     ...overrides,
   };
