@@ -19,7 +19,11 @@ const ATTEMPTS_LEASE = 'attempts-writer';
  */
 const RELAY_IDLE_MS = 20;
 const ATTEMPTS_IDLE_MS = 250;
-const ATTEMPTS_BATCH = 2_000;
+/**
+ * Not larger: a batch is read, parsed and handed to PostgreSQL in one go, and with 2,000 attempts that held
+ * the event loop long enough to double the p99 of the requests around it (measured: 19 ms against 11).
+ */
+const ATTEMPTS_BATCH = 500;
 
 /**
  * Drains the Redis streams the hot path writes: the purchase outbox into the order queue, and checkout
