@@ -52,10 +52,13 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     for (let i = 0; i < batch.waiters.length; i += MAX_ATTEMPTS_PER_CALL) {
       const waiters = batch.waiters.slice(i, i + MAX_ATTEMPTS_PER_CALL);
       const args = batch.args.slice(3 * i, 3 * (i + MAX_ATTEMPTS_PER_CALL));
-      runScript<number>(this.redis.command, 'attempts-log', [k.attempts, k.stats], args).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (e: unknown) => waiters.forEach((w) => w.reject(e)),
-      );
+      // Through a promise even if runScript throws: this runs from setImmediate, where a throw would be fatal.
+      Promise.resolve()
+        .then(() => runScript<number>(this.redis.command, 'attempts-log', [k.attempts, k.stats], args))
+        .then(
+          () => waiters.forEach((w) => w.resolve()),
+          (e: unknown) => waiters.forEach((w) => w.reject(e)),
+        );
     }
   }
 
