@@ -24,7 +24,8 @@ afterAll(async () => {
   await redis.onApplicationShutdown();
 });
 
-const add = (user: string, id = '*', stream = source) => redis.command.xadd(stream, id, 'u', user, 'i', '7', 'r', 'item_sold_out', 't', String(Date.now()));
+const add = (user: string, id = '*', stream = source) =>
+  redis.command.xadd(stream, id, 'u', user, 'i', '7', 'r', 'item_sold_out', 't', String(Date.now()));
 
 it('acknowledging a batch drops exactly that batch, not what was logged after it or left unread', async () => {
   for (const u of ['a', 'b', 'c', 'd', 'e']) await add(u);

@@ -139,7 +139,12 @@ describe('accounts and sessions', () => {
     expect(c2.body).toMatchObject({ code: c.body.code, items: [items[0], items[1]] });
     const p = await request(t.url).post('/purchase').query({ code: c.body.code }).set('cookie', cookie);
     expect(p.body.purchased).toEqual([items[0], items[1]]);
-    expect((await request(t.url).get('/auth/me').set('cookie', cookie)).body).toEqual({ mode: 'session', userId, email: 'ada@example.com', verified: true });
+    expect((await request(t.url).get('/auth/me').set('cookie', cookie)).body).toEqual({
+      mode: 'session',
+      userId,
+      email: 'ada@example.com',
+      verified: true,
+    });
     // Signed out, the page still learns the mode (no 401).
     expect((await request(t.url).get('/auth/me')).body).toEqual({ mode: 'session', userId: null, email: null, verified: false });
   });

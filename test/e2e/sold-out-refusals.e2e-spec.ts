@@ -31,7 +31,10 @@ const checkout = (user: string, id: number, headers: Record<string, string> = {}
 
 /** Runs `work` while Redis MONITOR records every command; returns how often each script ran meanwhile. */
 async function scriptRunsDuring(work: () => Promise<void>): Promise<Record<string, number>> {
-  const sha = (name: string) => createHash('sha1').update(readFileSync(path.join(LUA_DIR, `${name}.lua`), 'utf8')).digest('hex');
+  const sha = (name: string) =>
+    createHash('sha1')
+      .update(readFileSync(path.join(LUA_DIR, `${name}.lua`), 'utf8'))
+      .digest('hex');
   const names = new Map(['checkout', 'attempts-log'].map((n) => [sha(n), n]));
   const runs: Record<string, number> = {};
   const redis = rawRedis();
