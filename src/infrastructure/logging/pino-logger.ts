@@ -11,13 +11,27 @@ const PINO_LEVEL: Record<AppConfig['LOG_LEVEL'], pino.Level> = {
   verbose: 'trace',
 };
 
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/**
+ * One buffered stdout stream per process, flushed when it exits, whatever the number of loggers on it (the
+ * test suite starts many apps in one process: one stream and one exit listener each used to pile up).
+ */
+function sharedStdout(): ReturnType<typeof pino.destination> {
+  if (!stdout) {
+    const destination = pino.destination({ sync: false });
+    process.once('exit', () => destination.flushSync());
+    stdout = destination;
+  }
+  return stdout;
+}
+
 /**
  * The process's structured logger: one JSON object per line on stdout. Writes are buffered off the hot path
  * (asynchronous destination) and flushed when the process exits.
  */
 export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL'>): Logger {
-  const destination = pino.destination({ sync: false });
-  process.once('exit', () => destination.flushSync());
+  const destination = sharedStdout();
   return pino(
     {
       level: PINO_LEVEL[config.LOG_LEVEL],
