@@ -57,12 +57,16 @@ export class CheckoutUseCase {
         replayed: false,
       };
     }
-    // An item the ledger has already refused as sold out stays so: answered here, as the ledger would
-    // answer, and logged like its answers. With an Idempotency-Key the ledger answers, as it stores the reply.
+    // An item the ledger has already refused as sold out almost surely still is: the ledger's cheap batched
+    // check confirms it (and records the refusal) instead of a full checkout. If it disagrees (its stock was
+    // rebuilt after Redis lost data), the item is forgotten and the checkout runs in full. With an
+    // Idempotency-Key the full checkout always runs, as it stores the reply.
     if (!idempotencyKey && this.soldOut.has(sale.id, itemId)) {
-      await this.attempts.logAnsweredLocally(sale.id, userId, itemId, RejectionCode.ItemSoldOut);
-      this.metrics.checkout(RejectionCode.ItemSoldOut);
-      return { result: err(reject(RejectionCode.ItemSoldOut, REJECTION_DETAIL.item_sold_out)), replayed: false };
+      if (await this.ledger.refuseSoldOut(sale.id, userId, itemId)) {
+        this.metrics.checkout(RejectionCode.ItemSoldOut);
+        return { result: err(reject(RejectionCode.ItemSoldOut, REJECTION_DETAIL.item_sold_out)), replayed: false };
+      }
+      this.soldOut.forget(sale.id, itemId);
     }
     const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());

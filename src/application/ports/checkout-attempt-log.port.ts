@@ -26,11 +26,6 @@ export interface AttemptBatch {
 export abstract class CheckoutAttemptLog {
   /** Logs an attempt answered before the ledger (no open sale, or a sale that has not started). */
   abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void>;
-  /**
-   * Logs an attempt on an open sale that was answered without the ledger, as the ledger logs its own (with
-   * the sale's tallies). Logged when the promise resolves; answer only then, so no answered attempt is lost.
-   */
-  abstract logAnsweredLocally(saleId: SaleId, userId: UserId, itemId: ItemId, result: string): Promise<void>;
   /** The oldest `max` attempts of a source, in the order they were logged. */
   abstract read(source: string, max: number): Promise<AttemptBatch>;
   /** Drops a batch that read() returned, once it is written; later attempts stay. */

@@ -5,10 +5,11 @@ import { SaleCalendar } from './sale-calendar.service';
 
 /**
  * Items this instance has been told are sold out, per sale. An item's stock only falls during a sale, so
- * once the ledger has refused an item as sold out, every later checkout of it gets the same answer (see
- * checkoutVerdict): after a sell-out, when nearly every request is such a refusal, this instance gives it
- * without running the checkout script. It learns only from the ledger's own answers, so it can lag behind
- * (the script then answers) but is never ahead of the ledger.
+ * once the ledger has refused an item as sold out, later checkouts of it get the same answer (see
+ * checkoutVerdict): after a sell-out, when nearly every request is such a refusal, the checkout use case
+ * asks the ledger for its cheap batched confirmation (SaleLedger.refuseSoldOut) instead of a full checkout.
+ * It is a hint, never the answer: it learns only from the ledger's answers, and an item the ledger no longer
+ * calls sold out (stock rebuilt after Redis lost data) is forgotten.
  */
 @Injectable()
 export class SoldOutItems {
@@ -29,5 +30,9 @@ export class SoldOutItems {
       this.bySale.set(saleId, items);
     }
     items.add(itemId);
+  }
+
+  forget(saleId: SaleId, itemId: ItemId): void {
+    this.bySale.get(saleId)?.delete(itemId);
   }
 }

@@ -7,7 +7,7 @@ export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua
 
 export type ScriptName =
   | 'checkout'
-  | 'attempts-log'
+  | 'checkout-sold-out'
   | 'purchase'
   | 'sale-load-fields'
   | 'sale-activate'

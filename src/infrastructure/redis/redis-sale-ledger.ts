@@ -29,11 +29,21 @@ const IDEMPOTENCY_CLAIM_MS = 10_000;
 
 const ids = (csv: string): ItemId[] => (csv === '' ? [] : csv.split(',').map((s) => Number(s) as ItemId));
 
+/** Checkouts of items believed sold out, waiting for the next checkout-sold-out.lua call, for one sale. */
+interface SoldOutBatch {
+  readonly args: string[];
+  readonly waiters: { resolve: (refused: boolean) => void; reject: (e: unknown) => void }[];
+}
+
+/** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
+const MAX_SOLD_OUT_PER_CALL = 500;
+
 /** The sale ledger on Redis: each operation is one Lua script (scripts/lua/), atomic on the sale's keys. */
 @Injectable()
 export class RedisSaleLedger extends SaleLedger {
   private readonly retentionMs: number;
   private readonly idempotencyTtlMs: number;
+  private readonly soldOutBatches = new Map<SaleId, SoldOutBatch>();
 
   constructor(
     private readonly redis: RedisConnections,
@@ -65,6 +75,42 @@ export class RedisSaleLedger extends SaleLedger {
       result: { kind: 'ok', code: r[1] as CheckoutCode, items: ids(r[2]!), expiresAt: new Date(Number(r[3])), added: r[4] === 'added' },
       replayed,
     };
+  }
+
+  /**
+   * The calls made in one turn of the event loop go to Redis together after the turn's I/O (setImmediate):
+   * one checkout-sold-out.lua call per sale serves them all. Each promise settles with that call, so a
+   * request is answered only once its refusal is recorded.
+   */
+  refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let batch = this.soldOutBatches.get(saleId);
+      if (!batch) {
+        batch = { args: [], waiters: [] };
+        this.soldOutBatches.set(saleId, batch);
+        setImmediate(() => this.flushSoldOut(saleId));
+      }
+      batch.args.push(userId, String(itemId));
+      batch.waiters.push({ resolve, reject });
+    });
+  }
+
+  private flushSoldOut(saleId: SaleId): void {
+    const batch = this.soldOutBatches.get(saleId);
+    this.soldOutBatches.delete(saleId);
+    if (!batch) return;
+    const k = saleKeys(saleId);
+    for (let i = 0; i < batch.waiters.length; i += MAX_SOLD_OUT_PER_CALL) {
+      const waiters = batch.waiters.slice(i, i + MAX_SOLD_OUT_PER_CALL);
+      const args = batch.args.slice(2 * i, 2 * (i + MAX_SOLD_OUT_PER_CALL));
+      // Through a promise even if runScript throws: this runs from setImmediate, where a throw would be fatal.
+      Promise.resolve()
+        .then(() => runScript<number[]>(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args))
+        .then(
+          (verdicts) => waiters.forEach((w, j) => w.resolve(verdicts[j] === 1)),
+          (e: unknown) => waiters.forEach((w) => w.reject(e)),
+        );
+    }
   }
 
   async purchase(
