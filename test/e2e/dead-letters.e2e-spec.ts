@@ -89,4 +89,19 @@ describe('an order PostgreSQL refuses', () => {
     expect(await t.app.get(RecordOrdersUseCase).execute(again)).toEqual({ written: 0, parked: 0 });
     expect(await orderCount()).toBe(5);
   });
+
+  it('is parked on its own also when it was relayed alone, and dead-lettered after its attempts, not the batch', async () => {
+    // The relay may read an outbox entry the moment it lands: a batch of one bad order. Before the fix such a
+    // batch kept the batch job's 10 attempts and never became the order's own dead letter.
+    const loneId = '00000000-0000-4000-8000-0000000000c1';
+    const queue = t.app.get(OrderQueue);
+    await queue.enqueue('lone-batch', [order(loneId, MISSING_ITEM + 1)]);
+
+    const letters = await eventually(
+      () => queue.deadLetters(10),
+      (l) => l.length === 1,
+    );
+    expect(letters).toEqual([expect.objectContaining({ jobId: `order-${loneId}`, orderIds: [loneId], attempts: 2 })]);
+    expect(await orderCount()).toBe(5);
+  });
 });

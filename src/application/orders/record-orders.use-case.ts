@@ -12,7 +12,7 @@ export interface RecordOrdersResult {
 /**
  * Writes acknowledged orders to PostgreSQL, idempotently. A batch that PostgreSQL refuses is written again
  * one order at a time, so one bad order never holds back the others: the good ones are written and the bad
- * one is parked in the queue on its own.
+ * one is parked in the queue on its own, where it has ORDER_MAX_ATTEMPTS tries before it is a dead letter.
  */
 @Injectable()
 export class RecordOrdersUseCase {
@@ -23,11 +23,16 @@ export class RecordOrdersUseCase {
     private readonly queue: OrderQueue,
   ) {}
 
+  /** A batch relayed from the outbox. Every refused order is parked, also when it came in a batch of one. */
   async execute(batch: readonly Order[]): Promise<RecordOrdersResult> {
     try {
       return { written: await this.orders.saveBatch(batch), parked: 0 };
     } catch (e) {
-      if (!(e instanceof OrdersRejectedError) || batch.length === 1) throw e;
+      if (!(e instanceof OrdersRejectedError)) throw e;
+      if (batch.length === 1) {
+        await this.park(batch[0]!, e);
+        return { written: 0, parked: 1 };
+      }
     }
     let written = 0;
     let parked = 0;
@@ -36,11 +41,23 @@ export class RecordOrdersUseCase {
         written += await this.orders.saveBatch([order]);
       } catch (e) {
         if (!(e instanceof OrdersRejectedError)) throw e;
-        this.logger.warn(`order ${order.id} refused by PostgreSQL, parked for retries: ${e.message.split('\n').pop()}`);
-        await this.queue.park(order);
+        await this.park(order, e);
         parked++;
       }
     }
     return { written, parked };
+  }
+
+  /**
+   * One parked order, tried again. A refusal is thrown, so the queue counts the attempt and, after the last
+   * one, keeps the order as a dead letter.
+   */
+  async retryParked(order: Order): Promise<RecordOrdersResult> {
+    return { written: await this.orders.saveBatch([order]), parked: 0 };
+  }
+
+  private async park(order: Order, e: OrdersRejectedError): Promise<void> {
+    this.logger.warn(`order ${order.id} refused by PostgreSQL, parked for retries: ${e.message.split('\n').pop()}`);
+    await this.queue.park(order);
   }
 }

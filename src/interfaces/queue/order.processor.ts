@@ -5,7 +5,7 @@ import { RecordOrdersResult, RecordOrdersUseCase } from '../../application/order
 import { OrderStoreUnavailableError } from '../../application/ports/order.repository.port';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../../infrastructure/config/app-config';
-import { ORDER_QUEUE, OrderBatchJob, QUEUE_PREFIX, fromJob } from '../../infrastructure/queue/order-job';
+import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from '../../infrastructure/queue/order-job';
 import { RedisConnections, closeConnection } from '../../infrastructure/redis/redis-connections';
 
 /** While PostgreSQL is away, a job waits this long and tries again, without using up its attempts. */
@@ -77,7 +77,12 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
 
   private async process(job: Job<OrderBatchJob>, token?: string): Promise<RecordOrdersResult> {
     try {
-      const result = await this.recordOrders.execute(fromJob(job.data));
+      const orders = fromJob(job.data);
+      // A parked order throws when refused again, so BullMQ counts its attempts; a batch parks what is refused.
+      const result =
+        job.name === PARKED_ORDER_JOB && orders.length === 1
+          ? await this.recordOrders.retryParked(orders[0]!)
+          : await this.recordOrders.execute(orders);
       if (this.unavailableSince) this.logger.log(`PostgreSQL is back after ${Date.now() - this.unavailableSince} ms; writing orders again`);
       this.unavailableSince = 0;
       return result;
