@@ -23,16 +23,12 @@ export class RecordOrdersUseCase {
     private readonly queue: OrderQueue,
   ) {}
 
-  /** A batch relayed from the outbox. Every refused order is parked, also when it came in a batch of one. */
+  /** A batch relayed from the outbox. Every refused order is parked, also one that came in a batch of one. */
   async execute(batch: readonly Order[]): Promise<RecordOrdersResult> {
     try {
       return { written: await this.orders.saveBatch(batch), parked: 0 };
     } catch (e) {
       if (!(e instanceof OrdersRejectedError)) throw e;
-      if (batch.length === 1) {
-        await this.park(batch[0]!, e);
-        return { written: 0, parked: 1 };
-      }
     }
     let written = 0;
     let parked = 0;
@@ -49,11 +45,11 @@ export class RecordOrdersUseCase {
   }
 
   /**
-   * One parked order, tried again. A refusal is thrown, so the queue counts the attempt and, after the last
+   * A parked order (a job of one), tried again. A refusal is thrown, so the queue counts the attempt and, after the last
    * one, keeps the order as a dead letter.
    */
-  async retryParked(order: Order): Promise<RecordOrdersResult> {
-    return { written: await this.orders.saveBatch([order]), parked: 0 };
+  async retryParked(parked: readonly Order[]): Promise<RecordOrdersResult> {
+    return { written: await this.orders.saveBatch(parked), parked: 0 };
   }
 
   private async park(order: Order, e: OrdersRejectedError): Promise<void> {

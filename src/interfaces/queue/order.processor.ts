@@ -79,10 +79,7 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
     try {
       const orders = fromJob(job.data);
       // A parked order throws when refused again, so BullMQ counts its attempts; a batch parks what is refused.
-      const result =
-        job.name === PARKED_ORDER_JOB && orders.length === 1
-          ? await this.recordOrders.retryParked(orders[0]!)
-          : await this.recordOrders.execute(orders);
+      const result = job.name === PARKED_ORDER_JOB ? await this.recordOrders.retryParked(orders) : await this.recordOrders.execute(orders);
       if (this.unavailableSince) this.logger.log(`PostgreSQL is back after ${Date.now() - this.unavailableSince} ms; writing orders again`);
       this.unavailableSince = 0;
       return result;
