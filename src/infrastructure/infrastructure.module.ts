@@ -21,6 +21,7 @@ import { SaleRegistry } from '../application/ports/sale-registry.port';
 import { SaleEventFeed } from '../application/ports/sale-event-feed.port';
 import { SaleRepository } from '../application/ports/sale.repository.port';
 import { SystemHealth } from '../application/ports/system-health.port';
+import { ReconcileSettings } from '../application/orders/reconcile-settings';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
 import { DependencyHealth } from './health/dependency.health';
@@ -77,6 +78,7 @@ export class InfrastructureModule {
         inject: [AppConfig],
       },
       { provide: RateLimitSettings, useFactory: rateLimitSettings, inject: [AppConfig] },
+      { provide: ReconcileSettings, useFactory: (c: AppConfig) => new ReconcileSettings(c.RECONCILE_GRACE_MS), inject: [AppConfig] },
       RedisConnections,
       PrismaService,
       BullmqOrderQueue,

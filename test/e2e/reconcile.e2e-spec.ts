@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ReconcileOrdersUseCase } from '../../src/application/orders/reconcile-orders.use-case';
 import { OrderQueue } from '../../src/application/ports/order-queue.port';
+import { BullmqOrderQueue } from '../../src/infrastructure/queue/bullmq-order-queue';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, wipeState, withPg } from '../support/test-env';
@@ -17,7 +18,7 @@ let items: number[];
 beforeAll(async () => {
   await wipeState();
   t = await startTestApp({ RECONCILE_INTERVAL_MS: '0' });
-  sale = await createOpenSale(t, { itemsTotal: 6 });
+  sale = await createOpenSale(t, { itemsTotal: 8 });
   items = await itemIdsOf(t, sale);
 });
 
@@ -61,12 +62,41 @@ describe('reconciliation', () => {
     );
     const busy = await t.app.get(ReconcileOrdersUseCase).execute(0);
     expect(busy[0]).toMatchObject({ requeued: 0, pipelineBusy: true });
+    // Work younger than the grace period is not a backlog: the reconciler runs (and finds nothing old).
+    expect((await t.app.get(ReconcileOrdersUseCase).execute(60_000))[0]).toMatchObject({ requeued: 0, pipelineBusy: false });
     const forced = await t.app.get(ReconcileOrdersUseCase).execute(0, undefined, true);
     expect(forced[0]).toMatchObject({ requeued: 1, pipelineBusy: false });
     // With a worker again, the late order (queued twice now) is written once.
     await t.close();
     t = await startTestApp({ RECONCILE_INTERVAL_MS: '0' });
     expect((await eventually(orders, (o) => o.includes(late))).filter((id) => id === late)).toHaveLength(1);
+  });
+
+  it('re-queues an old missing order while fresh orders are still in flight (a busy sale)', async () => {
+    const GRACE_MS = 1_500;
+    const old = await buy('eve', items[6]!);
+    await eventually(orders, (o) => o.includes(old));
+    await withPg((pg) => pg.query('DELETE FROM orders WHERE id = $1', [old]));
+    await withPg((pg) => pg.query('UPDATE items SET sold = false, sold_count = 0 WHERE id = $1', [items[6]]));
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 100));
+
+    // A fresh purchase held in the queue: work in flight, but younger than the grace period.
+    const queue = t.app.get(BullmqOrderQueue).queue;
+    await queue.pause();
+    let fresh: string;
+    try {
+      fresh = await buy('fay', items[7]!);
+      await eventually(
+        () => t.app.get(OrderQueue).counts(),
+        (c) => c.waiting > 0,
+      );
+      const report = await t.app.get(ReconcileOrdersUseCase).execute(GRACE_MS);
+      expect(report[0]).toMatchObject({ requeued: 1, pipelineBusy: false });
+    } finally {
+      await queue.resume();
+    }
+    const written = await eventually(orders, (o) => o.includes(old) && o.includes(fresh));
+    expect(written.filter((id) => id === old || id === fresh)).toHaveLength(2);
   });
 
   it('leaves purchases younger than the grace period alone', async () => {

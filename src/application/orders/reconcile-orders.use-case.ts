@@ -9,6 +9,7 @@ import { SaleLedger } from '../ports/sale-ledger.port';
 import { SaleRepository } from '../ports/sale.repository.port';
 import { SaleRegistry } from '../ports/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
+import { ReconcileSettings } from './reconcile-settings';
 
 export interface SaleReconciliation {
   readonly saleId: number;
@@ -17,8 +18,9 @@ export interface SaleReconciliation {
   /** Of those, how many had no order in PostgreSQL (older than the grace period) and were queued again. */
   readonly requeued: number;
   /**
-   * True when re-queuing was skipped because orders were still on their way (outbox or queue not empty):
-   * a missing order then is usually just late, and queuing it again would only pile up duplicate work.
+   * True when re-queuing was skipped because the outbox or the queue still held work older than the grace
+   * period: the pipeline is behind (a deep backlog, PostgreSQL refusing, no worker), so a missing order is
+   * usually just late, and queuing it again would only pile up duplicate work.
    */
   readonly pipelineBusy: boolean;
   /** Items sold according to PostgreSQL but not according to the ledger (should never happen). */
@@ -28,9 +30,10 @@ export interface SaleReconciliation {
 /**
  * Compares what the ledger (Redis) says was sold with the orders in PostgreSQL. Acknowledged purchases
  * without an order are queued again (idempotent: at worst a no-op); items sold in PostgreSQL but not in the
- * ledger are reported (log and metric), since fixing them needs a person. Purchases younger than `graceMs`
- * are skipped: they are normally still on their way through the outbox and the queue. So is everything while
- * the outbox or the queue still holds work (a deep backlog, or no worker running), unless `force` is given.
+ * ledger are reported (log and metric), since fixing them needs a person. Purchases younger than the grace
+ * period are skipped: they are normally still on their way through the outbox and the queue. So is everything
+ * while the outbox or the queue holds work older than that, unless `force` is given. Young work in flight does
+ * not hold it back, so it still runs in the middle of a busy sale.
  */
 @Injectable()
 export class ReconcileOrdersUseCase {
@@ -46,9 +49,10 @@ export class ReconcileOrdersUseCase {
     private readonly outbox: PurchaseOutbox,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
+    private readonly reconcileSettings: ReconcileSettings,
   ) {}
 
-  async execute(graceMs = 30_000, saleIds?: readonly SaleId[], force = false): Promise<SaleReconciliation[]> {
+  async execute(graceMs = this.reconcileSettings.graceMs, saleIds?: readonly SaleId[], force = false): Promise<SaleReconciliation[]> {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
     const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((r) => r.sale.id);
     const report: SaleReconciliation[] = [];
@@ -61,7 +65,7 @@ export class ReconcileOrdersUseCase {
 
   private async reconcile(saleId: SaleId, graceMs: number, force: boolean): Promise<SaleReconciliation> {
     const cutoff = this.clock.now().getTime() - graceMs;
-    const pipelineBusy = !force && ((await this.outbox.length(saleId)) > 0 || !(await this.queue.isDrained()));
+    const pipelineBusy = !force && (await this.behindBy(saleId, graceMs));
     let acknowledged = 0;
     let requeued = 0;
     for await (const chunk of this.ledger.acknowledgedOrders(saleId)) {
@@ -91,5 +95,11 @@ export class ReconcileOrdersUseCase {
     this.metrics.ordersRequeued(requeued);
     this.metrics.soldOnlyInPostgres(saleId, soldOnlyInPostgres.length);
     return { saleId, acknowledged, requeued, pipelineBusy, soldOnlyInPostgres };
+  }
+
+  /** True when the outbox or the queue holds work at least `graceMs` old. */
+  private async behindBy(saleId: SaleId, graceMs: number): Promise<boolean> {
+    const [outbox, queued] = await Promise.all([this.outbox.lag(saleId), this.queue.oldestPendingAgeMs()]);
+    return [outbox.oldestAgeMs, queued].some((age) => age !== null && age >= graceMs);
   }
 }

@@ -32,6 +32,8 @@ export abstract class OrderQueue {
   abstract counts(): Promise<OrderQueueCounts>;
   /** True when nothing is waiting, delayed or active (tests and the bench use it). */
   abstract isDrained(): Promise<boolean>;
+  /** Age of the oldest job still waiting, running or retrying (null when none): how far behind the queue is. */
+  abstract oldestPendingAgeMs(): Promise<number | null>;
   abstract deadLetters(limit: number): Promise<DeadLetter[]>;
   /** Queues dead letters again (all of them, or those with the given job ids); returns how many. */
   abstract retryDeadLetters(jobIds?: readonly string[]): Promise<number>;

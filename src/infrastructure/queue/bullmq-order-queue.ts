@@ -40,9 +40,10 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   }
 
   async counts(): Promise<OrderQueueCounts> {
-    const c = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
+    const c = await this.queue.getJobCounts('waiting', 'paused', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
     return {
-      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
+      // A paused queue (BullMQ's pause, e.g. from a queue UI) keeps its waiting jobs under "paused".
+      waiting: (c.waiting ?? 0) + (c.paused ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
       active: c.active ?? 0,
       delayed: c.delayed ?? 0,
       failed: c.failed ?? 0,
@@ -53,6 +54,13 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   async isDrained(): Promise<boolean> {
     const c = await this.counts();
     return c.waiting + c.active + c.delayed === 0;
+  }
+
+  async oldestPendingAgeMs(): Promise<number | null> {
+    // The first job of each state, oldest first; a retrying job keeps the time it was first queued.
+    const jobs = await this.queue.getJobs(['waiting', 'prioritized', 'active', 'delayed'], 0, 0, true);
+    const queuedAt = jobs.filter((j) => j).map((j) => j.timestamp);
+    return queuedAt.length === 0 ? null : Math.max(0, Date.now() - Math.min(...queuedAt));
   }
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {

@@ -31,7 +31,7 @@ export class ReconcileRunner implements OnApplicationBootstrap, BeforeApplicatio
     // The lease lasts a little longer than the interval, so the instance that has it keeps it from run to
     // run; if that instance dies, another takes over within one interval.
     if (await this.lease.acquire(LEASE, this.config.RECONCILE_INTERVAL_MS + 5_000))
-      await this.reconcile.execute(this.config.RECONCILE_GRACE_MS);
+      await this.reconcile.execute();
     return 0;
   }
 }

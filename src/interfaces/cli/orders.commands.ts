@@ -16,11 +16,11 @@ export class ReconcileOrdersCommand extends CliCommand {
 
   protected async execute(_params: string[], options: { sale?: number; graceMs?: number; force?: boolean }): Promise<CliOutput> {
     const sales = options.sale ? [options.sale as SaleId] : undefined;
-    const report = await this.reconcile.execute(options.graceMs ?? 30_000, sales, options.force ?? false);
+    const report = await this.reconcile.execute(options.graceMs, sales, options.force ?? false);
     const rows = report.map((r) => ({
       sale: r.saleId,
       acknowledged: r.acknowledged,
-      requeued: r.pipelineBusy ? 'skipped (orders on their way)' : r.requeued,
+      requeued: r.pipelineBusy ? 'skipped (pipeline behind)' : r.requeued,
       soldOnlyInPostgres: r.soldOnlyInPostgres.length,
     }));
     return { data: report, text: table(rows) };
@@ -31,12 +31,12 @@ export class ReconcileOrdersCommand extends CliCommand {
     return positiveInt('--sale')(raw);
   }
 
-  @Option({ flags: '--force', description: 're-queue missing orders even while the outbox or queue still holds work' })
+  @Option({ flags: '--force', description: 're-queue missing orders even while the outbox or queue holds work older than the grace period' })
   parseForce(): boolean {
     return true;
   }
 
-  @Option({ flags: '--grace-ms <ms>', description: 'skip purchases younger than this, still on their way (default 30000)' })
+  @Option({ flags: '--grace-ms <ms>', description: 'skip purchases younger than this, still on their way (default RECONCILE_GRACE_MS)' })
   parseGrace(raw: string): number {
     return /^[0-9]{1,9}$/.test(raw) ? Number(raw) : positiveInt('--grace-ms')(raw);
   }
