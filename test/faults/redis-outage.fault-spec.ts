@@ -28,9 +28,12 @@ import {
  * process must stay up and say it is not ready, and it must heal by itself when Redis is back.
  */
 
+/** REDIS_COMMAND_TIMEOUT_MS's default, which the app runs with here. */
 const COMMAND_TIMEOUT_MS = 500;
-/** A generous bound on any answer while Redis is away: it proves nothing hangs, not that anything is fast. */
-const HANG_BOUND_MS = 1_500;
+/** Every answer while Redis is away comes within a second (the issue: "well under a second"). */
+const HANG_BOUND_MS = 1_000;
+/** A request on a hung Redis waits the command timeout and a little more, not the next one's too. */
+const TIMED_OUT_BOUND_MS = COMMAND_TIMEOUT_MS + 300;
 const FAULT_MS = 3_000;
 const RECOVERY_BOUND_MS = 15_000;
 const CLIENTS = 10;
@@ -62,7 +65,6 @@ beforeAll(async () => {
     PORT: String(port),
     LOG_LEVEL: 'warn',
     RECONCILE_INTERVAL_MS: '0',
-    REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
   });
   await waitUntilReady(url, api);
 }, 120_000);
@@ -276,7 +278,7 @@ it('(b) Redis hung (SIGSTOP): 503 within the command timeout instead of hanging,
   expect(alive).toBe(true);
   // Each failed request waited about the command timeout, not longer.
   const timedOut = sent.filter((r) => (r.kind === 'checkout' || r.kind === 'purchase') && r.status === 503);
-  expect(Math.max(...timedOut.map((r) => r.ms))).toBeLessThan(HANG_BOUND_MS);
+  expect(Math.max(...timedOut.map((r) => r.ms))).toBeLessThan(TIMED_OUT_BOUND_MS);
 
   const first = await firstSuccess();
   const ready = await readyAgain();
@@ -347,5 +349,27 @@ it('(c) the admin CLI with Redis down exits non-zero with a one-line reason inst
   for (const r of runs) {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^error: \S.*$/);
+  }
+});
+
+it('(d) warns when Redis may evict keys, also when it reconnects (not only at start)', async () => {
+  // The log is JSON, so the policy's quotes are escaped in it.
+  const logged = () => (api.output.stdout + api.output.stderr).match(/maxmemory-policy is \\?"allkeys-lru/g)?.length ?? 0;
+  const before = logged();
+  await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+  try {
+    // Drop the app's request connection: it reconnects by itself and checks the server again.
+    // (It may still be reconnecting after the restart in (c).)
+    const found = await waitFor(
+      async () => ((await redis.client('LIST')) as string).split('\n').find((line) => / name=flashsale:command:/.test(line)),
+      (line) => typeof line === 'string',
+      10_000,
+    );
+    expect(found.ok).toBe(true);
+    await redis.client('KILL', 'ID', found.value!.match(/\bid=(\d+)/)![1]!);
+    const seen = await waitFor(async () => logged(), (n) => n > before, 10_000, 50);
+    expect({ warned: seen.ok, log: seen.ok ? '' : tail(api.output) }).toEqual({ warned: true, log: '' });
+  } finally {
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
   }
 });

@@ -2,13 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { SystemHealth, SystemHealthReport } from '../../application/ports/system-health.port';
 import { within } from '../../application/shared/within';
+import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../prisma/prisma.service';
 import { BullmqOrderQueue } from '../queue/bullmq-order-queue';
 import { RedisConnections } from '../redis/redis-connections';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
-/** Readiness checks of what the service depends on, each bounded so a dead dependency cannot hang them. */
+/**
+ * Readiness checks of what the service depends on, each bounded so a dead dependency cannot hang them. The
+ * Redis-backed ones get the same bound as requests (REDIS_COMMAND_TIMEOUT_MS): if Redis is slower than that,
+ * requests are failing anyway, and the probe says so as fast as they do.
+ */
 @Injectable()
 export class DependencyHealth extends SystemHealth {
   constructor(
@@ -16,43 +21,47 @@ export class DependencyHealth extends SystemHealth {
     private readonly redis: RedisConnections,
     private readonly prisma: PrismaService,
     private readonly queue: BullmqOrderQueue,
+    config: AppConfig,
   ) {
     super();
+    this.redisBoundMs = Math.min(CHECK_TIMEOUT_MS, config.REDIS_COMMAND_TIMEOUT_MS);
   }
 
+  private readonly redisBoundMs: number;
+
   async report(): Promise<SystemHealthReport> {
-    const up = (p: Promise<unknown>) =>
-      within(p, CHECK_TIMEOUT_MS, 'check').then(
+    const up = (p: Promise<unknown>, boundMs: number) =>
+      within(p, boundMs, 'check').then(
         () => 'up' as const,
         () => 'down' as const,
       );
     const [redis, postgres, workers] = await Promise.all([
-      up(this.redis.command.ping()),
-      up(this.prisma.$queryRaw`SELECT 1`),
-      within(this.queue.queue.getWorkersCount(), CHECK_TIMEOUT_MS, 'workers').catch(() => 0),
+      up(this.redis.command.ping(), this.redisBoundMs),
+      up(this.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS),
+      within(this.queue.queue.getWorkersCount(), this.redisBoundMs, 'workers').catch(() => 0),
     ]);
     return { redis, postgres, worker: workers > 0 ? 'up' : 'down' };
   }
 
   redisCheck(): Promise<HealthIndicatorResult> {
-    return this.probe('redis', () => this.redis.command.ping());
+    return this.probe('redis', () => this.redis.command.ping(), this.redisBoundMs);
   }
 
   postgresCheck(): Promise<HealthIndicatorResult> {
-    return this.probe('postgres', () => this.prisma.$queryRaw`SELECT 1`);
+    return this.probe('postgres', () => this.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS);
   }
 
   queueCheck(workerRunning: boolean | null): Promise<HealthIndicatorResult> {
     return this.probe('queue', async () => {
       await this.queue.ping();
       if (workerRunning === false) throw new Error('the order worker is not running');
-    });
+    }, this.redisBoundMs);
   }
 
-  private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {
+  private async probe(key: string, check: () => Promise<unknown>, boundMs: number): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     try {
-      await within(check(), CHECK_TIMEOUT_MS, key);
+      await within(check(), boundMs, key);
       return indicator.up();
     } catch (e) {
       return indicator.down({ message: (e as Error).message });

@@ -88,7 +88,10 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
 
   async ping(): Promise<void> {
     this.created ??= this.open();
-    await this.created.connection.ping();
+    const { connection } = this.created;
+    // This connection queues commands while Redis is away; a health probe should say so at once instead.
+    if (connection.status !== 'ready' && connection.status !== 'wait') throw new Error(`Redis connection ${connection.status}`);
+    await connection.ping();
   }
 
   async onApplicationShutdown(): Promise<void> {

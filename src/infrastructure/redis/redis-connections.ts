@@ -22,20 +22,20 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       maxRetriesPerRequest: 1,
     });
     this.background = this.open('background', { maxRetriesPerRequest: null });
+    // On every (re)connection, not only at start: Redis may come up late, or come back as another server.
+    this.command.on('ready', () => void this.warnAboutDurability());
   }
 
   /** Gives Redis a few seconds at start; without it the process still starts (not ready) and heals later. */
   async onModuleInit(): Promise<void> {
-    if (this.command.status !== 'ready') {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000);
-        this.command.once('ready', () => {
-          clearTimeout(timer);
-          resolve();
-        });
+    if (this.command.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5_000);
+      this.command.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
       });
-    }
-    if (this.command.status === 'ready') await this.warnAboutDurability();
+    });
   }
 
   /**
