@@ -15,7 +15,7 @@ KEYS[6] {sale:<id>}:outbox     stream: acknowledged orders waiting for the queue
                                (o orderId, c code, u userId, l "itemId:unit,...", t purchasedAtMs)
 KEYS[7] {sale:<id>}:idem:<hash> idempotency record (see idempotency-claim.lua); unused when ARGV[4] is ""
 KEYS[8] {sale:<id>}:stats      hash: counters for the dashboard ("orders", "p:purchased", "p:<failure reason>")
-KEYS[9] {sale:<id>}:events     shard channel (SPUBLISH): "sold|<units sold in the sale>|<itemIds now sold out, csv>"
+KEYS[9] {sale:<id>}:events:db<n> shard channel (SPUBLISH): "sold|<units sold in the sale>|<itemIds now sold out, csv>"
 ARGV[1] checkout code
 ARGV[2] order id to use if something is bought (fresh)
 ARGV[3] how long (ms) after the sale's end the keys created here are kept

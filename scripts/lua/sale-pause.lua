@@ -3,7 +3,7 @@ sale-pause: pause or resume a loaded sale. Checkout and purchase read the flag i
 so a pause takes effect between two requests, never in the middle of one.
 
 KEYS[1] {sale:<id>}:meta     hash: ... paused ("1" while paused)
-KEYS[2] {sale:<id>}:events   shard channel (SPUBLISH): "paused" or "resumed"
+KEYS[2] {sale:<id>}:events:db<n> shard channel (SPUBLISH): "paused" or "resumed"
 ARGV[1] "1" to pause, "0" to resume
 
 Returns 1 when done, 0 when the sale is not loaded.

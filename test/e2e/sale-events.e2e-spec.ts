@@ -1,8 +1,12 @@
+import { Redis } from 'ioredis';
 import request from 'supertest';
+import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { Sale } from '../../src/domain/sale/sale.entity';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { saleEventsChannel } from '../../src/infrastructure/redis/sale-keys';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { wipeState } from '../support/test-env';
+import { eventually, wipeState } from '../support/test-env';
 import { SseClient } from '../support/sse';
 
 /*
@@ -74,11 +78,35 @@ describe('sale events', () => {
   it('announces pause and resume', async () => {
     const s = await open(b);
     await s.until(() => s.of('snapshot').length === 1);
-    await a.app.get((await import('../../src/application/sales/pause-sale.use-case')).PauseSaleUseCase).pause(sale.id);
+    await a.app.get(PauseSaleUseCase).pause(sale.id);
     await s.until(() => s.of('paused').length === 1);
     expect((await request(b.url).post('/checkout').query({ user_id: 'late', id: items[25] })).body.code).toBe('sale_paused');
-    await a.app.get((await import('../../src/application/sales/pause-sale.use-case')).PauseSaleUseCase).resume(sale.id);
+    await a.app.get(PauseSaleUseCase).resume(sale.id);
     await s.until(() => s.of('resumed').length === 1);
+  });
+
+  it('keeps its events to its own Redis database: a service on another index (same sale ids) hears none', async () => {
+    // Pub/sub ignores the database index, and the tests' sale ids repeat those of a service on index 0.
+    const db = a.app.get(RedisConnections).db;
+    const otherDb = db === 0 ? 1 : 0;
+    const mine = saleEventsChannel(sale.id, db);
+    const theirs = saleEventsChannel(sale.id, otherDb);
+    expect(mine).not.toBe(theirs);
+    const sub = new Redis(process.env.REDIS_URL!);
+    const heard: string[] = [];
+    sub.on('smessage', (channel: string, message: string) => heard.push(`${channel} ${message}`));
+    try {
+      await sub.ssubscribe(mine, theirs);
+      await a.app.get(PauseSaleUseCase).pause(sale.id);
+      await a.app.get(PauseSaleUseCase).resume(sale.id);
+      await eventually(
+        async () => heard.length,
+        (n) => n >= 2,
+      );
+      expect(heard).toEqual([`${mine} paused`, `${mine} resumed`]);
+    } finally {
+      sub.disconnect();
+    }
   });
 
   it('announces the sale sold out when the last unit goes', async () => {

@@ -14,6 +14,8 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   readonly command: Redis;
   readonly background: Redis;
+  /** The database index of REDIS_URL (always 0 on Redis Cluster). */
+  readonly db: number;
 
   constructor(private readonly config: AppConfig) {
     this.command = this.open('command', {
@@ -22,6 +24,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       maxRetriesPerRequest: 1,
     });
     this.background = this.open('background', { maxRetriesPerRequest: null });
+    this.db = this.command.options.db ?? 0;
     // On every (re)connection, not only at start: Redis may come up late, or come back as another server.
     this.command.on('ready', () => void this.warnAboutDurability());
   }

@@ -4,7 +4,7 @@ import { LedgerEvent, SaleEventFeed } from '../../application/ports/sale-event-f
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections, closeConnection } from './redis-connections';
-import { saleKeys } from './sale-keys';
+import { saleEventsChannel } from './sale-keys';
 
 type Listener = (event: LedgerEvent) => void;
 
@@ -24,7 +24,7 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
   }
 
   async subscribe(saleId: SaleId, listener: Listener): Promise<() => Promise<void>> {
-    const channel = saleKeys(saleId).events;
+    const channel = saleEventsChannel(saleId, this.redis.db);
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();

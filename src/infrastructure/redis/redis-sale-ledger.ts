@@ -21,7 +21,7 @@ import { UserId } from '../../domain/user/user-id.value-object';
 import { AppConfig } from '../config/app-config';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
-import { saleKeys } from './sale-keys';
+import { saleEventsChannel, saleKeys } from './sale-keys';
 
 const LOAD_CHUNK = 2_000;
 /** How long an Idempotency-Key stays claimed by a request that never finishes (its process died). */
@@ -125,7 +125,7 @@ export class RedisSaleLedger extends SaleLedger {
       runScript<string[]>(
         this.redis.command,
         'purchase',
-        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey, k.stats, k.events],
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, idemKey, k.stats, saleEventsChannel(saleId, this.redis.db)],
         [code, orderIdIfBought, this.retentionMs, token, this.idempotencyTtlMs, buyer ?? ''],
       ),
     );
@@ -177,7 +177,14 @@ export class RedisSaleLedger extends SaleLedger {
 
   async setPaused(saleId: SaleId, paused: boolean): Promise<boolean> {
     const k = saleKeys(saleId);
-    return (await runScript<number>(this.redis.command, 'sale-pause', [k.meta, k.events], [paused ? '1' : '0'])) === 1;
+    return (
+      (await runScript<number>(
+        this.redis.command,
+        'sale-pause',
+        [k.meta, saleEventsChannel(saleId, this.redis.db)],
+        [paused ? '1' : '0'],
+      )) === 1
+    );
   }
 
   async stats(saleId: SaleId): Promise<SaleStats> {

@@ -15,11 +15,18 @@ export function saleKeys(saleId: SaleId | number) {
     attempts: `${tag}:attempts`,
     outbox: `${tag}:outbox`,
     stats: `${tag}:stats`,
-    /** Shard channel (SPUBLISH/SSUBSCRIBE) of the sale's live events; same slot as its keys. */
-    events: `${tag}:events`,
     /** One Idempotency-Key's record (`hash` of the scoped key). */
     idempotency: (hash: string) => `${tag}:idem:${hash}`,
   } as const;
+}
+
+/**
+ * Shard channel (SPUBLISH/SSUBSCRIBE) of a sale's live events; same slot as its keys. Pub/sub ignores the
+ * database index, so the channel names it: tests on their own index (and a second service sharing a Redis on
+ * another one) must not push events into this one's buyer pages, where sale ids repeat.
+ */
+export function saleEventsChannel(saleId: SaleId | number, db: number): string {
+  return `{sale:${saleId}}:events:db${db}`;
 }
 
 /** Sorted set: sale id scored by its end time, with the sale's plan in a hash beside it. */
