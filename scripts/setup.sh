@@ -29,6 +29,10 @@ apt_install() {
   fi
 }
 
+# --- 0. Node.js (package.json "engines") --------------------------------------------------------------
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || die "Node.js $(node -v) is too old: Flashsale needs Node.js 20.19 or newer"
+
 # --- 1. npm dependencies (reinstalled when the lockfile changed) -------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies (npm ci)"
@@ -54,6 +58,9 @@ if ! redis_up; then
     --logfile "$ROOT/.data/redis/redis.log" --pidfile "$ROOT/.data/redis/redis.pid"
   redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
 fi
+# Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
+redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
+  || die "Redis $redis_version at $REDIS_URL is too old: Flashsale needs Redis 7.0 or newer (Debian 12 and Ubuntu 24.04 ship it; elsewhere use the packages of redis.io or docker-compose.yml)"
 
 # --- 3. PostgreSQL -----------------------------------------------------------------------------------
 pg_hostport=${DATABASE_URL#*://}; pg_hostport=${pg_hostport##*@}; pg_hostport=${pg_hostport%%/*}; pg_hostport=${pg_hostport%%\?*}
@@ -105,8 +112,8 @@ npx prisma migrate deploy >/dev/null
 # --- Browser for the browser tests (--test only) -------------------------------------------------------
 # test/browser/ drives Debian's Chromium through playwright-core. Installed when missing and we can (root with
 # apt-get); otherwise skipped here, and those tests fail saying what to install.
-if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium || true
+if [ "$MODE" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-browser ]; then
+  apt_install chromium || apt_install chromium-browser || true
 fi
 
 # --- 5. Build -----------------------------------------------------------------------------------------

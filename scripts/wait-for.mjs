@@ -2,6 +2,8 @@
 //   node scripts/wait-for.mjs redis <url> <timeoutMs>
 //   node scripts/wait-for.mjs tcp <host:port> <timeoutMs>
 //   node scripts/wait-for.mjs postgres <url> <timeoutMs>    (logs in, so it checks role, password and db)
+//   node scripts/wait-for.mjs redis-version <url> <major>   prints the server's version; exit 1 when known
+//                                                           to be older (a server hiding INFO gets the benefit of the doubt)
 import net from 'node:net';
 import { createRequire } from 'node:module';
 
@@ -24,6 +26,20 @@ async function redis(url) {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   r.on('error', () => {});
   try { await r.connect(); return (await r.ping()) === 'PONG'; } catch { return false; } finally { r.disconnect(); }
+}
+
+/** The server's version ("7.2.4"), or null when it cannot be read. */
+async function redisVersion(url) {
+  const Redis = require('ioredis');
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  r.on('error', () => {});
+  try { await r.connect(); return /redis_version:([0-9.]+)/.exec(await r.info('server'))?.[1] ?? null; } catch { return null; } finally { r.disconnect(); }
+}
+
+if (kind === 'redis-version') {
+  const version = await redisVersion(target);
+  process.stdout.write(`${version ?? 'unknown'}\n`);
+  process.exit(version === null || Number(version.split('.')[0]) >= Number(timeoutArg) ? 0 : 1);
 }
 
 async function postgres(url) {

@@ -7,7 +7,8 @@ import { Browser, Page, chromium } from 'playwright-core';
  * Browser tests drive Debian's Chromium through playwright-core (no browser download: the package ships no
  * browser). `scripts/setup.sh --test` installs the `chromium` package when it is missing and it can.
  */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 
 /** Screenshots land here (git-ignored). */
 export const OUTPUT_DIR = path.resolve(__dirname, '..', '..', 'test-output');
