@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
+import { Mailer } from '../../src/application/ports/mailer.port';
+import { parseEmail } from '../../src/domain/identity/email.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, wipeState, withPg } from '../support/test-env';
@@ -112,13 +114,16 @@ describe('accounts and sessions', () => {
     // Without SMTP the operator reads codes with the CLI.
     const { execFileSync } = await import('node:child_process');
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: path.resolve(__dirname, '..', '..') });
+    // A newer mail to someone else does not hide Ada's from `--to` (filtered before `--limit`).
+    await t.app.get(Mailer).send({ to: parseEmail('zed@example.com')!, subject: 'Something else', text: '-' });
     const outbox = JSON.parse(
-      execFileSync('node', ['dist/cli.js', 'mail:outbox', '--to', 'ada@example.com', '--json'], {
+      execFileSync('node', ['dist/cli.js', 'mail:outbox', '--to', 'ada@example.com', '--limit', '1', '--json'], {
         cwd: path.resolve(__dirname, '..', '..'),
         env: process.env,
         encoding: 'utf8',
       }),
     );
+    expect(outbox).toHaveLength(1);
     expect(outbox[0].subject).toContain(await mailedCode('ada@example.com'));
   });
 
@@ -179,6 +184,23 @@ describe('accounts and sessions', () => {
     problem(await request(t.url).post('/auth/verify-otp').set(auth).send({ code: wrong }), 403, 'verification_locked');
     problem(await request(t.url).post('/auth/verify-otp').set(auth).send({ code: right }), 403, 'verification_locked');
     problem(await request(t.url).post('/checkout').query({ id: items[5] }).set(auth), 403, 'verification_required');
+  });
+
+  it('refuses an expired code, even the right one, and lets a new sign-in mail a fresh one', async () => {
+    await request(t.url).post('/auth/register').send({ email: 'fay@example.com', password: 'correct horse battery' });
+    const { token } = await signIn('fay@example.com');
+    const auth = { authorization: `Bearer ${token}` };
+    const stale = await mailedCode('fay@example.com');
+    // Time passes: the code's expiry (OTP_TTL_SECONDS after it was mailed) is now behind us.
+    const redis = rawRedis();
+    await redis.hset(`flashsale:session:${createHash('sha256').update(token).digest('base64url')}`, 'codeExpiresAt', Date.now() - 1);
+    redis.disconnect();
+    const expired = await request(t.url).post('/auth/verify-otp').set(auth).send({ code: stale });
+    problem(expired, 403, 'verification_locked');
+    expect(expired.body.detail).toMatch(/expired/);
+    problem(await request(t.url).post('/checkout').query({ id: items[5] }).set(auth), 403, 'verification_required');
+    const again = await verified('fay@example.com');
+    expect((await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', again.cookie)).status).toBe(200);
   });
 
   it('answers 401 for no credentials, a made-up token, an expired session, and after logout', async () => {

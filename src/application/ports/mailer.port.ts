@@ -11,6 +11,9 @@ export abstract class Mailer {
   /** Where mail ends up: an inbox (SMTP), or the log and outbox (development). */
   abstract readonly delivery: 'email' | 'outbox';
   abstract send(mail: OutgoingMail): Promise<void>;
-  /** The most recent mails kept in the outbox (newest first); empty when mail goes out over SMTP. */
-  abstract outbox(limit: number): Promise<(OutgoingMail & { sentAt: string })[]>;
+  /**
+   * The most recent mails kept in the outbox (newest first), only those to `to` when given; empty when mail
+   * goes out over SMTP.
+   */
+  abstract outbox(limit: number, to?: string): Promise<(OutgoingMail & { sentAt: string })[]>;
 }

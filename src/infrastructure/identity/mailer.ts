@@ -41,9 +41,11 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
       .exec();
   }
 
-  async outbox(limit: number): Promise<(OutgoingMail & { sentAt: string })[]> {
-    const raw = await this.redis.command.lrange(OUTBOX_KEY, 0, limit - 1);
-    return raw.map((r) => JSON.parse(r) as OutgoingMail & { sentAt: string });
+  async outbox(limit: number, to?: string): Promise<(OutgoingMail & { sentAt: string })[]> {
+    // Filtered before the limit, so a busy outbox cannot push one address's mail out of sight (it is capped).
+    const raw = await this.redis.command.lrange(OUTBOX_KEY, 0, to === undefined ? limit - 1 : -1);
+    const mails = raw.map((r) => JSON.parse(r) as OutgoingMail & { sentAt: string });
+    return (to === undefined ? mails : mails.filter((m) => m.to === to.toLowerCase())).slice(0, limit);
   }
 
   onApplicationShutdown(): void {

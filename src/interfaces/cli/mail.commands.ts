@@ -12,7 +12,7 @@ export class MailOutboxCommand extends CliCommand {
   }
 
   protected async execute(_p: string[], o: { limit?: number; to?: string }): Promise<CliOutput> {
-    const mails = (await this.mailer.outbox(o.limit ?? 20)).filter((m) => !o.to || m.to === o.to.toLowerCase());
+    const mails = await this.mailer.outbox(o.limit ?? 20, o.to);
     return { data: mails, text: table(mails.map((m) => ({ sentAt: m.sentAt, to: m.to, subject: m.subject }))) };
   }
 
