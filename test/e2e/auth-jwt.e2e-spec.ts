@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { wipeState } from '../support/test-env';
+import { rawRedis, wipeState } from '../support/test-env';
 
 /*
  * AUTH_MODE=jwt: bearer tokens from an identity provider, verified with an HS256 secret or the provider's
@@ -118,5 +120,74 @@ describe("JWT with the provider's public keys (JWKS file)", () => {
       .query({ id: items[0] })
       .set('authorization', `Bearer ${await signWithOtherKey({ sub: 'rsa-user', exp })}`);
     expect([forged.status, forged.body.code]).toEqual([401, 'unauthorized']);
+  });
+});
+
+describe("JWT with the provider's public keys at a URL (JWKS endpoint)", () => {
+  let t: TestApp;
+  let items: number[];
+  let server: http.Server;
+  let jwksUrl: string;
+  let fetches = 0;
+  let providerDown = false;
+  let saleId: number;
+  let sign: (claims: Record<string, unknown>, kid?: string) => Promise<string>;
+
+  beforeAll(async () => {
+    await wipeState();
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'e1', alg: 'ES256', use: 'sig' }] });
+    sign = (claims, kid = 'e1') => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+    // The identity provider's JWKS endpoint, on 127.0.0.1.
+    server = http.createServer((req, res) => {
+      fetches++;
+      if (providerDown) return res.writeHead(503).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+    t = await startTestApp({ AUTH_MODE: 'jwt', JWT_JWKS_URL: jwksUrl });
+    const sale = await createOpenSale(t, { itemsTotal: 3 });
+    saleId = sale.id;
+    items = await itemIdsOf(t, sale);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const exp = () => Math.floor(Date.now() / 1000) + 300;
+  const checkout = async (token: string, item = items[0]) =>
+    request(t.url).post('/checkout').query({ id: item }).set('authorization', `Bearer ${token}`);
+
+  it('answers 503 (not 401, not 500) while the provider cannot hand out its keys, changes nothing, then heals', async () => {
+    providerDown = true;
+    const token = await sign({ sub: 'url-user-0', exp: exp() });
+    try {
+      const res = await checkout(token, items[1]);
+      expect([res.status, res.body.code]).toEqual([503, 'service_unavailable']);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(fetches).toBeGreaterThan(0);
+      expect((await request(t.url).get('/sales/active')).body.itemsSold).toBe(0);
+      const redis = rawRedis();
+      expect(await redis.hgetall(`{sale:${saleId}}:open`)).toEqual({});
+      redis.disconnect();
+    } finally {
+      providerDown = false;
+    }
+    const healed = await checkout(token, items[1]);
+    expect(healed.status).toBe(200);
+  });
+
+  it('then keeps the keys: more buyers, no more fetches; a key it does not know is refused with 401', async () => {
+    const before = fetches;
+    for (const user of ['url-user-1', 'url-user-2', 'url-user-3']) {
+      expect((await checkout(await sign({ sub: user, exp: exp() }))).status).toBe(200);
+    }
+    expect(fetches).toBe(before);
+    const unknownKey = await checkout(await sign({ sub: 'url-user-4', exp: exp() }, 'unknown-kid'));
+    expect([unknownKey.status, unknownKey.body.code]).toEqual([401, 'unauthorized']);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { TokenVerifier } from '../../application/ports/token-verifier.port';
+import { TokenKeysUnavailableError, TokenVerifier } from '../../application/ports/token-verifier.port';
 import { AppConfig } from '../config/app-config';
 
 /**
@@ -31,10 +31,22 @@ export class JoseTokenVerifier extends TokenVerifier {
       });
       return { ok: true, subject: payload.sub! };
     } catch (e) {
+      if (this.config.JWT_JWKS_URL && providerUnavailable(e)) {
+        throw new TokenKeysUnavailableError(`cannot fetch the keys at JWT_JWKS_URL: ${(e as Error).message}`, { cause: e });
+      }
       if (e instanceof errors.JWTExpired) return { ok: false, reason: 'it has expired' };
       if (e instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'its signature does not match' };
       if (e instanceof errors.JOSEError) return { ok: false, reason: e.message };
       throw e;
     }
   }
+}
+
+/** jose's ways of saying the JWKS endpoint failed (as opposed to the token being bad). */
+function providerUnavailable(e: unknown): boolean {
+  if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return true;
+  if (e instanceof errors.JOSEError) return /JSON Web Key Set HTTP response/.test(e.message);
+  // Network errors from the fetch itself (refused, reset, DNS) are plain errors with a code.
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

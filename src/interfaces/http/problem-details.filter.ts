@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { TokenKeysUnavailableError } from '../../application/ports/token-verifier.port';
 import { RejectionException } from './access/rejection.exception';
 import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 
@@ -54,7 +55,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
       return;
     }
-    if (UNAVAILABLE.test(messageOf(exception)) || UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))) {
+    if (
+      exception instanceof TokenKeysUnavailableError ||
+      UNAVAILABLE.test(messageOf(exception)) ||
+      UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
+    ) {
       this.logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
       sendProblem(reply, 'service_unavailable', 'A backing service is unavailable; try again shortly.', { retryAfterSeconds: 1 });
       return;
