@@ -72,6 +72,26 @@ describe('JWT with an HS256 secret', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it("scopes a purchase's Idempotency-Key to the buyer: two buyers with the same key each buy", async () => {
+    const bodies = [];
+    for (const [user, item] of [
+      ['key-user-1', items[2]],
+      ['key-user-2', items[3]],
+    ] as const) {
+      const token = await valid(user);
+      const code = (await checkout(token, { id: item })).body.code;
+      const res = await request(t.url)
+        .post('/purchase')
+        .query({ code })
+        .set('authorization', `Bearer ${token}`)
+        .set('idempotency-key', '"same-key"');
+      expect([res.status, res.headers['idempotent-replayed']]).toEqual([200, undefined]);
+      bodies.push(res.body);
+    }
+    expect(bodies.map((b) => b.purchased)).toEqual([[items[2]], [items[3]]]);
+    expect(bodies[0].orderId).not.toBe(bodies[1].orderId);
+  });
+
   it('refuses a request without a token, and a user_id that is not the subject', async () => {
     expect((await request(t.url).post('/checkout').query({ id: items[1], user_id: 'u1' })).status).toBe(401);
     const res = await checkout(await valid('u1'), { user_id: 'somebody-else' });

@@ -137,6 +137,18 @@ describe('Idempotency-Key', () => {
     expect((await saleState()).attempts).toBe(1);
   });
 
+  it('lets exactly one of many concurrent purchases with one key buy: one order, one answer', async () => {
+    const code = (await checkout('ike', items[4]!)).body.code;
+    const responses = await Promise.all(Array.from({ length: 20 }, () => purchase(code, 'race-purchase')));
+    const ok = responses.filter((r) => r.status === 200);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const r of responses) expect([200, 409]).toContain(r.status);
+    for (const r of responses.filter((r) => r.status === 409)) expect(r.body.code).toBe('idempotency_key_in_use');
+    for (const r of ok) expect(r.body).toEqual(ok[0]!.body);
+    expect(ok[0]!.body.purchased).toEqual([items[4]]);
+    expect((await saleState()).outbox).toBe(1);
+  });
+
   it('forgets keys after IDEMPOTENCY_KEY_TTL_SECONDS', async () => {
     await checkout('jon', items[0]!, 'short-lived');
     await new Promise((r) => setTimeout(r, 2_300));

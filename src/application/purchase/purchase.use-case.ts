@@ -35,7 +35,10 @@ export class PurchaseUseCase {
   ) {}
 
   async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
-    const idempotency = idempotencyKey ? { key: `purchase:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
+    // Keys are the client's: scoped to the signed-in buyer, so two buyers who pick the same key never meet.
+    // Without one (trusted mode) the code is the credential, and keys are scoped to the sale.
+    const scope = buyer === undefined || buyer === null ? 'purchase' : `purchase:${buyer}`;
+    const idempotency = idempotencyKey ? { key: `${scope}:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
     const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
