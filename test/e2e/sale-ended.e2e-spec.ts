@@ -1,0 +1,45 @@
+import request from 'supertest';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { rawRedis, wipeState } from '../support/test-env';
+
+/*
+ * The end of a sale is a hard line: a checkout opened during the sale cannot be bought after it ends
+ * (409 sale_ended, nothing sold, nothing queued), and new checkouts find no active sale.
+ */
+
+let t: TestApp;
+
+beforeAll(async () => {
+  await wipeState();
+  t = await startTestApp();
+});
+
+afterAll(async () => {
+  await t.close();
+});
+
+it('refuses a purchase after the sale ended with 409 sale_ended, selling nothing', async () => {
+  // Started a second ago, ends in two.
+  const sale = await createOpenSale(t, { itemsTotal: 2, durationMs: 3_000 });
+  const [item] = await itemIdsOf(t, sale);
+  const checkout = await request(t.url).post('/checkout').query({ user_id: 'late-buyer', id: item });
+  expect(checkout.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, sale.window.endsAt.getTime() - Date.now() + 100));
+
+  const res = await request(t.url).post('/purchase').query({ code: checkout.body.code });
+  expect([res.status, res.body.code]).toEqual([409, 'sale_ended']);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+
+  const after = await request(t.url).get(`/sales/${sale.id}`);
+  expect(after.body).toMatchObject({ status: 'ended', itemsSold: 0 });
+  const redis = rawRedis();
+  try {
+    expect(await redis.xlen(`{sale:${sale.id}}:outbox`)).toBe(0);
+    expect(await redis.hget(`{sale:${sale.id}}:stock`, String(item))).toBe('1');
+  } finally {
+    redis.disconnect();
+  }
+  // And nothing is open any more for a new checkout.
+  const again = await request(t.url).post('/checkout').query({ user_id: 'later-still', id: item });
+  expect([again.status, again.body.code]).toEqual([409, 'no_active_sale']);
+});
