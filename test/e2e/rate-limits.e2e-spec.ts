@@ -94,6 +94,32 @@ describe('rate limits', () => {
     }
   });
 
+  it('count a signed-in buyer by who the token says they are', async () => {
+    const secret = 'a-shared-secret-of-at-least-32-characters!';
+    const jwt = await startTestApp({ ...LIMITS, AUTH_MODE: 'jwt', JWT_SECRET: secret });
+    try {
+      await jwt.app.get(SaleCalendar).refresh(new Date(0));
+      const { SignJWT } = await import('jose');
+      const token = (sub: string) =>
+        new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 300 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(secret));
+      const as = async (sub: string, i: number) =>
+        request(jwt.url)
+          .post('/checkout')
+          .query({ id: items[i % items.length] })
+          .set('authorization', `Bearer ${await token(sub)}`);
+      const hasty = await Promise.all(Array.from({ length: 9 }, (_, i) => as('jwt-hasty', i)));
+      expect(hasty.filter((r) => r.status === 200)).toHaveLength(5);
+      expect(limited(hasty)).toHaveLength(4);
+      for (const r of limited(hasty)) expect(r.headers['ratelimit']).toMatch(/"buy-user";r=0;/);
+      // Another subject from the same address has its own window.
+      expect((await as('jwt-calm', 0)).status).toBe(200);
+    } finally {
+      await jwt.close();
+    }
+  });
+
   it('leave health checks and metrics alone', async () => {
     const responses = await Promise.all(Array.from({ length: 40 }, () => request(a.url).get('/health/live')));
     expect(responses.every((r) => r.status === 200 && r.headers['ratelimit'] === undefined)).toBe(true);
