@@ -247,7 +247,7 @@ export class RedisSaleLedger extends SaleLedger {
   async load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean> {
     const k = saleKeys(sale.id);
     const redis = this.redis.background;
-    // One pipelined round trip for all chunks: 10,000 items load in a few milliseconds.
+    // One pipelined round trip for all chunks, not one per item.
     const pipeline = redis.pipeline();
     for (let i = 0; i < items.length; i += LOAD_CHUNK) {
       const args = items.slice(i, i + LOAD_CHUNK).flatMap((it) => [it.id, it.unitsLeft]);
