@@ -1,10 +1,12 @@
 import request from 'supertest';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, wipeState } from '../support/test-env';
+import { SseClient } from '../support/sse';
 
 /*
- * The end of a sale is a hard line: a checkout opened during the sale cannot be bought after it ends
- * (409 sale_ended, nothing sold, nothing queued), and new checkouts find no active sale.
+ * The edges of a sale: open pages are told when it starts and ends, and the end is a hard line: a checkout
+ * opened during the sale cannot be bought after it ends (409 sale_ended, nothing sold, nothing queued), and
+ * new checkouts find no active sale.
  */
 
 let t: TestApp;
@@ -42,4 +44,23 @@ it('refuses a purchase after the sale ended with 409 sale_ended, selling nothing
   // And nothing is open any more for a new checkout.
   const again = await request(t.url).post('/checkout').query({ user_id: 'later-still', id: item });
   expect([again.status, again.body.code]).toEqual([409, 'no_active_sale']);
+});
+
+it('tells open pages when the sale starts and when it ends', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 1, startsInMs: 1_500, durationMs: 1_500 });
+  const page = await SseClient.open(`${t.url}/sales/${sale.id}/events`);
+  try {
+    await page.until(() => page.of('snapshot').length === 1);
+    expect(page.of('snapshot')[0]!.data).toMatchObject({ saleId: sale.id, status: 'scheduled' });
+    await page.until(() => page.of('ended').length === 1, 10_000);
+    const started = page.of('started')[0]!;
+    const ended = page.of('ended')[0]!;
+    expect([started.data, ended.data]).toEqual([{ saleId: sale.id }, { saleId: sale.id }]);
+    // Not before time (timers may round a millisecond or two early), and in order.
+    expect(started.at).toBeGreaterThanOrEqual(sale.window.startsAt.getTime() - 20);
+    expect(ended.at).toBeGreaterThanOrEqual(sale.window.endsAt.getTime() - 20);
+    expect(ended.at - started.at).toBeGreaterThanOrEqual(1_400);
+  } finally {
+    page.close();
+  }
 });
