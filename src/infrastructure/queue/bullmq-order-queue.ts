@@ -89,8 +89,9 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   async ping(): Promise<void> {
     this.created ??= this.open();
     const { connection } = this.created;
-    // This connection queues commands while Redis is away; a health probe should say so at once instead.
-    if (connection.status !== 'ready' && connection.status !== 'wait') throw new Error(`Redis connection ${connection.status}`);
+    // This connection queues commands while Redis is away; once it has lost Redis, a health probe should say
+    // so at once instead. (A first connection still being made is waited for, within the probe's bound.)
+    if (['reconnecting', 'close', 'end'].includes(connection.status)) throw new Error(`Redis connection ${connection.status}`);
     await connection.ping();
   }
 
