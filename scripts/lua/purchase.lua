@@ -38,6 +38,8 @@ local idem
 if idem_token ~= '' then
   local raw = redis.call('GET', KEYS[7])
   idem = raw and cjson.decode(raw)
+  -- This very request again (the Redis client resent the command after losing the reply): its own answer.
+  if idem and idem.s == 'd' and idem.t == idem_token then return idem.r end
   if not idem or idem.s ~= 'p' or idem.t ~= idem_token then return { 'idempotency_key_in_use' } end
 end
 
@@ -112,7 +114,7 @@ if idem then
   if result[1] == 'sale_paused' or result[1] == 'sale_not_started' or result[1] == 'no_active_sale' then
     redis.call('DEL', KEYS[7])
   else
-    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, r = result }), 'PX', idem_ttl)
+    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, t = idem.t, r = result }), 'PX', idem_ttl)
   end
 end
 return result
