@@ -1,3 +1,6 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { AdminHttpController } from '../../src/interfaces/http/admin/admin.http.controller';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
@@ -54,6 +57,25 @@ describe('admin API', () => {
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(res.body.code).toBe('unauthorized');
     expect((await request(t.url).get('/admin/sales').set(auth)).body.sales).toEqual([]);
+  });
+
+  it('guards every admin route, not only one: each answers 401 without the token', async () => {
+    // Every route the admin controller declares, read from its own decorators.
+    const proto = AdminHttpController.prototype as unknown as Record<string, unknown>;
+    const routes = Object.getOwnPropertyNames(proto)
+      .filter((name) => name !== 'constructor')
+      .map((name) => proto[name])
+      .filter((fn): fn is object => typeof fn === 'function' && Reflect.getMetadata(PATH_METADATA, fn) !== undefined)
+      .map((fn) => [
+        RequestMethod[Reflect.getMetadata(METHOD_METADATA, fn) as number]!,
+        `/admin/${Reflect.getMetadata(PATH_METADATA, fn)}`,
+      ]);
+    expect(routes.length).toBeGreaterThanOrEqual(12);
+    for (const [method, route] of routes) {
+      const path = route!.replace(':userId', 'someone').replace(':id', '1');
+      const res = await request(t.url)[method!.toLowerCase() as 'get' | 'post'](path).send({});
+      expect([method, path, res.status, res.body.code]).toEqual([method, path, 401, 'unauthorized']);
+    }
   });
 
   it('creates a sale that is live at once, and refuses an overlapping one', async () => {
