@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { rawRedis, wipeState } from '../support/test-env';
+import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
 
 /*
  * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) on POST /checkout and POST /purchase: a retry
@@ -33,13 +33,6 @@ const purchase = (code: string, key?: string) => {
   return key === undefined ? r : r.set('Idempotency-Key', key);
 };
 
-/** How many entries were ever added to a stream (deleting entries does not change it). */
-async function entriesAdded(redis: ReturnType<typeof rawRedis>, key: string): Promise<number> {
-  if (!(await redis.exists(key))) return 0;
-  const info = (await redis.xinfo('STREAM', key)) as unknown[];
-  return Number(info[info.indexOf('entries-added') + 1]);
-}
-
 async function saleState() {
   const redis = rawRedis();
   try {
@@ -47,8 +40,8 @@ async function saleState() {
     return {
       hashes: await Promise.all(['meta', 'stock', 'bought', 'open', 'checkouts'].map((k) => redis.hgetall(`${tag}:${k}`))),
       // Background loops drain both streams at any moment: what counts is whether anything was added.
-      attempts: await entriesAdded(redis, `${tag}:attempts`),
-      outbox: await entriesAdded(redis, `${tag}:outbox`),
+      attempts: await streamEntriesAdded(redis, `${tag}:attempts`),
+      outbox: await streamEntriesAdded(redis, `${tag}:outbox`),
     };
   } finally {
     redis.disconnect();

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { RedisSaleLedger } from '../../src/infrastructure/redis/redis-sale-ledger';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { rawRedis, wipeState } from '../support/test-env';
+import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
 
 /*
  * A Redis client may send a command again when the connection drops before the reply arrives (ioredis does
@@ -51,12 +51,10 @@ afterAll(async () => {
 async function streams(): Promise<{ outbox: number; attempts: number }> {
   const raw = rawRedis();
   try {
-    const added = async (key: string) => {
-      if (!(await raw.exists(key))) return 0;
-      const info = (await raw.xinfo('STREAM', key)) as unknown[];
-      return Number(info[info.indexOf('entries-added') + 1]);
+    return {
+      outbox: await streamEntriesAdded(raw, `{sale:${saleId}}:outbox`),
+      attempts: await streamEntriesAdded(raw, `{sale:${saleId}}:attempts`),
     };
-    return { outbox: await added(`{sale:${saleId}}:outbox`), attempts: await added(`{sale:${saleId}}:attempts`) };
   } finally {
     raw.disconnect();
   }

@@ -37,6 +37,13 @@ export function rawRedis(): Redis {
   return new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
 }
 
+/** How many entries were ever added to a stream (0 when it does not exist); trimming does not change it. */
+export async function streamEntriesAdded(redis: Redis, key: string): Promise<number> {
+  if (!(await redis.exists(key))) return 0;
+  const info = (await redis.xinfo('STREAM', key)) as unknown[];
+  return Number(info[info.indexOf('entries-added') + 1]);
+}
+
 export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T;

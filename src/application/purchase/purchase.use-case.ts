@@ -37,7 +37,7 @@ export class PurchaseUseCase {
   async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
     // Keys are the client's: scoped to the signed-in buyer, so two buyers who pick the same key never meet.
     // Without one (trusted mode) the code is the credential, and keys are scoped to the sale.
-    const scope = buyer === undefined || buyer === null ? 'purchase' : `purchase:${buyer}`;
+    const scope = buyer ? `purchase:${buyer}` : 'purchase';
     const idempotency = idempotencyKey ? { key: `${scope}:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
     const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
