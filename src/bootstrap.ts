@@ -2,8 +2,8 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './infrastructure/config/app-config';
-import { Lifecycle } from './infrastructure/system/lifecycle';
-import { createHttpApp, createWorkerContext } from './interfaces/http/http-app';
+import { Lifecycle } from './application/observability/process-lifecycle';
+import { createHttpApp, createWorkerContext } from './modules/http-app';
 
 /** Reads the configuration or stops the process with a message naming each bad variable. */
 export function configOrExit(): AppConfig {

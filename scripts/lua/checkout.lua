@@ -22,20 +22,13 @@ Returns {"ok", code, "itemId,itemId,...", endsAtMs, "added"|"unchanged"}
      or {rejection}: one of no_active_sale sale_not_started sale_paused item_not_found item_sold_out
                      sale_sold_out user_limit_reached idempotency_key_in_use
 The result is also stored in the idempotency record, in the same atomic step (refusals that can change
-by themselves, such as sale_paused, release the key instead).
+by themselves, such as sale_paused, release the key instead): see lib/idempotency.lua.
 ]]
+--@include lib/idempotency.lua
 local user, item, fresh_code, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local idem_token, idem_ttl = ARGV[5], ARGV[6]
 
--- With an idempotency key, only the holder of the claim may do the work (its claim may have expired).
-local idem
-if idem_token ~= '' then
-  local raw = redis.call('GET', KEYS[7])
-  idem = raw and cjson.decode(raw)
-  -- This very request again (the Redis client resent the command after losing the reply): its own answer.
-  if idem and idem.s == 'd' and idem.t == idem_token then return idem.r end
-  if not idem or idem.s ~= 'p' or idem.t ~= idem_token then return { 'idempotency_key_in_use' } end
-end
+local idem, early = idempotency_begin(KEYS[7], ARGV[5])
+if early then return early end
 
 local function run()
   local t = redis.call('TIME')
@@ -97,13 +90,5 @@ local function run()
 end
 
 local result = run()
-if idem then
-  -- Refusals that may change by themselves (a pause, a sale not yet open) release the key instead, so a
-  -- retry with it is processed afresh rather than answered from the record.
-  if result[1] == 'sale_paused' or result[1] == 'sale_not_started' or result[1] == 'no_active_sale' then
-    redis.call('DEL', KEYS[7])
-  else
-    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, t = idem.t, r = result }), 'PX', idem_ttl)
-  end
-end
+idempotency_end(KEYS[7], idem, result, ARGV[6])
 return result

@@ -27,21 +27,14 @@ Returns {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs
         ("again": the code was already spent and this is its stored result)
      or {rejection}: one of checkout_not_found sale_ended sale_paused idempotency_key_in_use
 The result is also stored in the idempotency record, in the same atomic step (refusals that can change
-by themselves, such as sale_paused, release the key instead).
+by themselves, such as sale_paused, release the key instead): see lib/idempotency.lua.
 ]]
+--@include lib/idempotency.lua
 local code, order_id, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local idem_token, idem_ttl = ARGV[4], ARGV[5]
 local buyer = ARGV[6]
 
--- With an idempotency key, only the holder of the claim may do the work (its claim may have expired).
-local idem
-if idem_token ~= '' then
-  local raw = redis.call('GET', KEYS[7])
-  idem = raw and cjson.decode(raw)
-  -- This very request again (the Redis client resent the command after losing the reply): its own answer.
-  if idem and idem.s == 'd' and idem.t == idem_token then return idem.r end
-  if not idem or idem.s ~= 'p' or idem.t ~= idem_token then return { 'idempotency_key_in_use' } end
-end
+local idem, early = idempotency_begin(KEYS[7], ARGV[4])
+if early then return early end
 
 local function run()
   local raw = redis.call('HGET', KEYS[5], code)
@@ -108,13 +101,5 @@ local function run()
 end
 
 local result = run()
-if idem then
-  -- Refusals that may change by themselves (a pause, a sale not yet open) release the key instead, so a
-  -- retry with it is processed afresh rather than answered from the record.
-  if result[1] == 'sale_paused' or result[1] == 'sale_not_started' or result[1] == 'no_active_sale' then
-    redis.call('DEL', KEYS[7])
-  else
-    redis.call('SET', KEYS[7], cjson.encode({ s = 'd', f = idem.f, t = idem.t, r = result }), 'PX', idem_ttl)
-  end
-end
+idempotency_end(KEYS[7], idem, result, ARGV[5])
 return result

@@ -2,25 +2,30 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RATE_LIMIT_GROUPS, RateLimitGroup, RateLimitSettings, parseRateLimit } from '../application/access/rate-limit';
 import { AuthSettings } from '../application/identity/auth-settings';
-import { AccountRepository } from '../application/ports/account.repository.port';
-import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../application/ports/checkout-attempt-log.port';
-import { Mailer } from '../application/ports/mailer.port';
-import { PasswordHasher } from '../application/ports/password-hasher.port';
-import { RateLimiter } from '../application/ports/rate-limiter.port';
-import { SessionStore } from '../application/ports/session-store.port';
-import { TokenVerifier } from '../application/ports/token-verifier.port';
-import { Clock } from '../application/ports/clock.port';
-import { IdGenerator } from '../application/ports/id-generator.port';
-import { Metrics } from '../application/ports/metrics.port';
-import { Lease } from '../application/ports/lease.port';
-import { OrderQueue } from '../application/ports/order-queue.port';
-import { OrderRepository } from '../application/ports/order.repository.port';
-import { PurchaseOutbox } from '../application/ports/purchase-outbox.port';
-import { SaleLedger } from '../application/ports/sale-ledger.port';
-import { SaleRegistry } from '../application/ports/sale-registry.port';
-import { SaleEventFeed } from '../application/ports/sale-event-feed.port';
-import { SaleRepository } from '../application/ports/sale.repository.port';
-import { SystemHealth } from '../application/ports/system-health.port';
+import { AccountRepository } from '../application/identity/account.repository.port';
+import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../application/analytics/checkout-attempt-log.port';
+import { Mailer } from '../application/identity/mailer.port';
+import { PasswordHasher } from '../application/identity/password-hasher.port';
+import { RateLimiter } from '../application/access/rate-limiter.port';
+import { SessionStore } from '../application/identity/session-store.port';
+import { TokenVerifier } from '../application/identity/token-verifier.port';
+import { Clock } from '../application/shared/clock.port';
+import { IdGenerator } from '../application/shared/id-generator.port';
+import { Metrics } from '../application/observability/metrics.port';
+import { Lease } from '../application/shared/lease.port';
+import { OrderQueue } from '../application/order-pipeline/order-queue.port';
+import { OrderRepository } from '../application/order-pipeline/order.repository.port';
+import { PurchaseOutbox } from '../application/order-pipeline/purchase-outbox.port';
+import { CheckoutLedger } from '../application/checkout/checkout-ledger.port';
+import { PurchaseLedger } from '../application/purchase/purchase-ledger.port';
+import { SaleReadModel } from '../application/sales/sale-read-model.port';
+import { SaleLedgerLoader } from '../application/sales/sale-ledger-loader.port';
+import { SalePauseSwitch } from '../application/sales/sale-pause-switch.port';
+import { AcknowledgedOrders } from '../application/orders/acknowledged-orders.port';
+import { SaleRegistry } from '../application/sales/sale-registry.port';
+import { SaleEventFeed } from '../application/events/sale-event-feed.port';
+import { SaleRepository } from '../application/sales/sale.repository.port';
+import { SystemHealth } from '../application/observability/system-health.port';
 import { ReconcileSettings } from '../application/orders/reconcile-settings';
 import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
@@ -36,16 +41,22 @@ import { PrismaCheckoutAttemptRepository } from './prisma/prisma-checkout-attemp
 import { PrismaOrderRepository } from './prisma/prisma-order.repository';
 import { PrismaSaleRepository } from './prisma/prisma-sale.repository';
 import { PrismaService } from './prisma/prisma.service';
-import { BullmqOrderQueue } from './queue/bullmq-order-queue';
+import { BullmqOrderQueue } from './order-pipeline/bullmq-order-queue';
 import { RedisCheckoutAttemptLog } from './redis/redis-checkout-attempt-log';
 import { RedisConnections } from './redis/redis-connections';
 import { RedisLease } from './redis/redis-lease';
-import { RedisPurchaseOutbox } from './redis/redis-purchase-outbox';
+import { RedisPurchaseOutbox } from './order-pipeline/redis-purchase-outbox';
 import { RedisSaleEventFeed } from './redis/redis-sale-event-feed';
-import { RedisSaleLedger } from './redis/redis-sale-ledger';
+import { LedgerSettings } from './redis/ledger-settings';
+import { RedisAcknowledgedOrders } from './redis/redis-acknowledged-orders';
+import { RedisCheckoutLedger } from './redis/redis-checkout-ledger';
+import { RedisPurchaseLedger } from './redis/redis-purchase-ledger';
+import { RedisSaleLedgerLoader } from './redis/redis-sale-ledger-loader';
+import { RedisSalePauseSwitch } from './redis/redis-sale-pause-switch';
+import { RedisSaleReadModel } from './redis/redis-sale-read-model';
 import { RedisSaleRegistry } from './redis/redis-sale-registry';
 import { CryptoIdGenerator } from './system/crypto-id-generator';
-import { Lifecycle } from './system/lifecycle';
+import { Lifecycle } from '../application/observability/process-lifecycle';
 import { SystemClock } from './system/system-clock';
 
 /** Binds every application port to its adapter. Global: feature modules just inject the ports. */
@@ -87,7 +98,13 @@ export class InfrastructureModule {
       RedisSaleEventFeed,
       { provide: SaleEventFeed, useExisting: RedisSaleEventFeed },
       Lifecycle,
-      { provide: SaleLedger, useClass: RedisSaleLedger },
+      LedgerSettings,
+      { provide: CheckoutLedger, useClass: RedisCheckoutLedger },
+      { provide: PurchaseLedger, useClass: RedisPurchaseLedger },
+      { provide: SaleReadModel, useClass: RedisSaleReadModel },
+      { provide: SaleLedgerLoader, useClass: RedisSaleLedgerLoader },
+      { provide: SalePauseSwitch, useClass: RedisSalePauseSwitch },
+      { provide: AcknowledgedOrders, useClass: RedisAcknowledgedOrders },
       { provide: SaleRegistry, useClass: RedisSaleRegistry },
       { provide: PurchaseOutbox, useClass: RedisPurchaseOutbox },
       { provide: CheckoutAttemptLog, useClass: RedisCheckoutAttemptLog },

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { RecordCheckoutAttemptsUseCase } from '../application/analytics/record-checkout-attempts.use-case';
 import { DeadLettersUseCase } from '../application/orders/dead-letters.use-case';
 import { ReconcileOrdersUseCase } from '../application/orders/reconcile-orders.use-case';
-import { RecordOrdersUseCase } from '../application/orders/record-orders.use-case';
-import { RelayPurchasesUseCase } from '../application/orders/relay-purchases.use-case';
+import { RecordOrdersUseCase } from '../application/order-pipeline/record-orders.use-case';
+import { RelayPurchasesUseCase } from '../application/order-pipeline/relay-purchases.use-case';
 import { UserPurchasesUseCase } from '../application/orders/user-purchases.use-case';
 import { SalesModule } from './sales.module';
 

@@ -5,10 +5,14 @@ import { checkoutVerdict, purchaseItemVerdict, PurchaseFailureReason } from '../
 import { SaleWindow } from '../../src/domain/sale/sale-window.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { UserId } from '../../src/domain/user/user-id.value-object';
-import { LedgerCheckoutResult, LedgerPurchaseResult } from '../../src/application/ports/sale-ledger.port';
+import { LedgerCheckoutResult } from '../../src/application/checkout/checkout-ledger.port';
+import { LedgerPurchaseResult } from '../../src/application/purchase/purchase-ledger.port';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
-import { RedisSaleLedger } from '../../src/infrastructure/redis/redis-sale-ledger';
+import { LedgerSettings } from '../../src/infrastructure/redis/ledger-settings';
+import { RedisCheckoutLedger } from '../../src/infrastructure/redis/redis-checkout-ledger';
+import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purchase-ledger';
+import { RedisSaleLedgerLoader } from '../../src/infrastructure/redis/redis-sale-ledger-loader';
 import { wipeState } from '../support/test-env';
 
 /*
@@ -98,14 +102,19 @@ class ModelLedger {
 
 describe('the Lua scripts and the domain rules', () => {
   let redis: RedisConnections;
-  let ledger: RedisSaleLedger;
+  let ledger: { checkout: RedisCheckoutLedger; purchase: RedisPurchaseLedger; loader: RedisSaleLedgerLoader };
 
   beforeAll(async () => {
     await wipeState();
     const config = loadConfig(process.env);
     redis = new RedisConnections(config);
     await redis.onModuleInit();
-    ledger = new RedisSaleLedger(redis, config);
+    const settings = new LedgerSettings(config);
+    ledger = {
+      checkout: new RedisCheckoutLedger(redis, settings),
+      purchase: new RedisPurchaseLedger(redis, settings),
+      loader: new RedisSaleLedgerLoader(redis, settings),
+    };
   });
 
   afterAll(async () => {
@@ -137,7 +146,7 @@ describe('the Lua scripts and the domain rules', () => {
       unitsPerItem: 3,
       onePurchasePerUser,
     });
-    await ledger.load(sale, items, [], 0);
+    await ledger.loader.load(sale, items, [], 0);
     const model = new ModelLedger(items, cap, limit, onePurchasePerUser);
     const users = ['u1', 'u2', 'u3', 'u4'] as UserId[];
     const codes: CheckoutCode[] = [];
@@ -147,7 +156,7 @@ describe('the Lua scripts and the domain rules', () => {
         const user = users[random(users.length)]!;
         const item = (random(8) + 1) as ItemId; // 7 and 8 are not in the sale
         const fresh = composeCheckoutCode(saleId, `seed${seed}step${step}xxxxxxxx`);
-        const { result: real } = await ledger.checkout(saleId, user, item, fresh, null);
+        const { result: real } = await ledger.checkout.checkout(saleId, user, item, fresh, null);
         const expected = model.checkout(user, item, fresh);
         if (real.kind === 'ok') codes.push(real.code);
         expect({ step, op: 'checkout', user, item, result: { ...real, expiresAt: undefined } }).toEqual({
@@ -160,7 +169,7 @@ describe('the Lua scripts and the domain rules', () => {
       } else {
         const code = codes.length && random(5) > 0 ? codes[random(codes.length)]! : composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx');
         const orderId = `order-${seed}-${step}`;
-        const { result: real } = await ledger.purchase(saleId, code, orderId, null, null);
+        const { result: real } = await ledger.purchase.purchase(saleId, code, orderId, null, null);
         expect({ step, op: 'purchase', code, result: real }).toEqual({ step, op: 'purchase', code, result: model.purchase(code, orderId) });
       }
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
-import { Mailer } from '../../src/application/ports/mailer.port';
+import { Mailer } from '../../src/application/identity/mailer.port';
 import { parseEmail } from '../../src/domain/identity/email.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';

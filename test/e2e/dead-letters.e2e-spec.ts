@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import { RecordOrdersUseCase } from '../../src/application/orders/record-orders.use-case';
-import { OrderQueue } from '../../src/application/ports/order-queue.port';
+import { RecordOrdersUseCase } from '../../src/application/order-pipeline/record-orders.use-case';
+import { OrderQueue } from '../../src/application/order-pipeline/order-queue.port';
 import { Order } from '../../src/domain/order/order.entity';
 import { ItemId } from '../../src/domain/sale/item-id.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';

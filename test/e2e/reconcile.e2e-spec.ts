@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ReconcileOrdersUseCase } from '../../src/application/orders/reconcile-orders.use-case';
-import { OrderQueue } from '../../src/application/ports/order-queue.port';
-import { BullmqOrderQueue } from '../../src/infrastructure/queue/bullmq-order-queue';
+import { OrderQueue } from '../../src/application/order-pipeline/order-queue.port';
+import { BullmqOrderQueue } from '../../src/infrastructure/order-pipeline/bullmq-order-queue';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, wipeState, withPg } from '../support/test-env';

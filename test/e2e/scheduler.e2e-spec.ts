@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SaleLedger } from '../../src/application/ports/sale-ledger.port';
+import { SaleLedgerLoader } from '../../src/application/sales/sale-ledger-loader.port';
 import { EnsureUpcomingSalesUseCase } from '../../src/application/sales/ensure-upcoming-sales.use-case';
 import { ItemId } from '../../src/domain/sale/item-id.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
@@ -180,7 +180,7 @@ describe('the scheduler run by three instances at once', () => {
     // Two instances that both saw the sale as not loaded would both load it, perhaps from a PostgreSQL that
     // does not have the order yet: the load must still not overwrite what Redis holds.
     const stale = (await itemIdsInPg(current.id)).map((id) => ({ id: id as ItemId, unitsLeft: 1 }));
-    expect(await apps[0]!.app.get(SaleLedger).load(current, stale, [], 0)).toBe(false);
+    expect(await apps[0]!.app.get(SaleLedgerLoader).load(current, stale, [], 0)).toBe(false);
 
     const state = await redisState(current.id);
     expect(state.stock[String(item)]).toBe('0');

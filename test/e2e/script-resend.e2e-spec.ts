@@ -5,7 +5,9 @@ import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
-import { RedisSaleLedger } from '../../src/infrastructure/redis/redis-sale-ledger';
+import { LedgerSettings } from '../../src/infrastructure/redis/ledger-settings';
+import { RedisCheckoutLedger } from '../../src/infrastructure/redis/redis-checkout-ledger';
+import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purchase-ledger';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
 
@@ -18,7 +20,7 @@ import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
 
 let t: TestApp;
 let redis: RedisConnections;
-let ledger: RedisSaleLedger;
+let ledger: { checkout: RedisCheckoutLedger['checkout']; purchase: RedisPurchaseLedger['purchase'] };
 let saleId: SaleId;
 let items: number[];
 
@@ -31,7 +33,10 @@ beforeAll(async () => {
   const config = loadConfig(process.env);
   redis = new RedisConnections(config);
   await redis.onModuleInit();
-  ledger = new RedisSaleLedger(redis, config);
+  const settings = new LedgerSettings(config);
+  const checkout = new RedisCheckoutLedger(redis, settings);
+  const purchase = new RedisPurchaseLedger(redis, settings);
+  ledger = { checkout: checkout.checkout.bind(checkout), purchase: purchase.purchase.bind(purchase) };
   // Every checkout and purchase script runs twice; the caller gets the second reply.
   const command = redis.command as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   for (const name of ['fs_checkout', 'fs_purchase']) {

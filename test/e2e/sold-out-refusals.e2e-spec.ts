@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SaleLedger } from '../../src/application/ports/sale-ledger.port';
+import { CheckoutLedger } from '../../src/application/checkout/checkout-ledger.port';
 import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -32,7 +32,7 @@ const checkout = (user: string, id: number, headers: Record<string, string> = {}
  * The spies call through to the real ledger on the real Redis; they only count.
  */
 async function ledgerCallsDuring(work: () => Promise<void>): Promise<{ checkout: number; refuseSoldOut: number }> {
-  const ledger = t.app.get(SaleLedger);
+  const ledger = t.app.get(CheckoutLedger);
   const checkoutSpy = jest.spyOn(ledger, 'checkout');
   const soldOutSpy = jest.spyOn(ledger, 'refuseSoldOut');
   try {

@@ -1,14 +1,14 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
-import { OrderQueue } from '../../src/application/ports/order-queue.port';
+import { OrderQueue } from '../../src/application/order-pipeline/order-queue.port';
 import { SaleLoader } from '../../src/application/sales/sale-loader.service';
-import { SaleRepository } from '../../src/application/ports/sale.repository.port';
+import { SaleRepository } from '../../src/application/sales/sale.repository.port';
 import { SaleWindow } from '../../src/domain/sale/sale-window.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { SaleTerms } from '../../src/domain/sale/sale-terms.value-object';
 import { itemNames } from '../../src/domain/sale/item-names';
 import { AppConfig, loadConfig } from '../../src/infrastructure/config/app-config';
-import { createHttpApp } from '../../src/interfaces/http/http-app';
+import { createHttpApp } from '../../src/modules/http-app';
 
 export interface TestApp {
   readonly app: NestFastifyApplication;

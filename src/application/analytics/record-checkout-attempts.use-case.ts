@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../ports/checkout-attempt-log.port';
+import { CheckoutAttemptLog, CheckoutAttemptRepository } from './checkout-attempt-log.port';
 
 /**
  * Copies logged checkout attempts into PostgreSQL in batches, then drops them from the log. Attempts are

@@ -5,15 +5,14 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
 import { err, ok } from '../../domain/shared/result';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { CheckoutAttemptLog } from '../ports/checkout-attempt-log.port';
-import { Clock } from '../ports/clock.port';
-import { IdGenerator } from '../ports/id-generator.port';
-import { Metrics } from '../ports/metrics.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
+import { CheckoutAttemptLog } from '../analytics/checkout-attempt-log.port';
+import { Clock } from '../shared/clock.port';
+import { IdGenerator } from '../shared/id-generator.port';
+import { Metrics } from '../observability/metrics.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
-import { REJECTION_DETAIL } from '../shared/rejection-detail';
+import { CheckoutLedger } from './checkout-ledger.port';
 
 export interface CheckoutCommand {
   readonly userId: UserId;
@@ -28,7 +27,7 @@ export class CheckoutUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly soldOut: SoldOutItems,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: CheckoutLedger,
     private readonly attempts: CheckoutAttemptLog,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
@@ -44,7 +43,7 @@ export class CheckoutUseCase {
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.SaleNotStarted, early.id);
       this.metrics.checkout(RejectionCode.SaleNotStarted);
       const retryAfter = early.window.secondsUntilStart(now);
-      return { result: err(reject(RejectionCode.SaleNotStarted, REJECTION_DETAIL.sale_not_started, retryAfter)), replayed: false };
+      return { result: err(reject(RejectionCode.SaleNotStarted, undefined, retryAfter)), replayed: false };
     }
     const sale = this.calendar.openAt(now);
     if (!sale) {
@@ -53,7 +52,7 @@ export class CheckoutUseCase {
       this.metrics.checkout(RejectionCode.NoActiveSale);
       const next = this.calendar.nextAfter(now);
       return {
-        result: err(reject(RejectionCode.NoActiveSale, REJECTION_DETAIL.no_active_sale, next?.window.secondsUntilStart(now))),
+        result: err(reject(RejectionCode.NoActiveSale, undefined, next?.window.secondsUntilStart(now))),
         replayed: false,
       };
     }
@@ -64,7 +63,7 @@ export class CheckoutUseCase {
     if (!idempotencyKey && this.soldOut.has(sale.id, itemId)) {
       if (await this.ledger.refuseSoldOut(sale.id, userId, itemId)) {
         this.metrics.checkout(RejectionCode.ItemSoldOut);
-        return { result: err(reject(RejectionCode.ItemSoldOut, REJECTION_DETAIL.item_sold_out)), replayed: false };
+        return { result: err(reject(RejectionCode.ItemSoldOut)), replayed: false };
       }
       this.soldOut.forget(sale.id, itemId);
     }
@@ -80,7 +79,7 @@ export class CheckoutUseCase {
           : result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse
             ? 1
             : undefined;
-      return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
+      return { result: err(reject(result.reason, undefined, retryAfter)), replayed };
     }
     return { result: ok({ code: result.code, saleId: sale.id, items: result.items, expiresAt: result.expiresAt }), replayed };
   }

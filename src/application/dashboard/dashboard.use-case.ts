@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../ports/clock.port';
-import { OrderQueue, OrderQueueCounts } from '../ports/order-queue.port';
-import { OrderRepository } from '../ports/order.repository.port';
-import { PurchaseOutbox } from '../ports/purchase-outbox.port';
-import { SaleLedger, SaleStats } from '../ports/sale-ledger.port';
-import { SystemHealth, SystemHealthReport } from '../ports/system-health.port';
+import { Clock } from '../shared/clock.port';
+import { OrderQueue, OrderQueueCounts } from '../order-pipeline/order-queue.port';
+import { OrderRepository } from '../order-pipeline/order.repository.port';
+import { PurchaseOutbox } from '../order-pipeline/purchase-outbox.port';
+import { SaleReadModel, SaleStats } from '../sales/sale-read-model.port';
+import { SystemHealth, SystemHealthReport } from '../observability/system-health.port';
 import { GetSaleUseCase } from '../sales/get-sale.use-case';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SaleView } from '../sales/sale-view';
@@ -48,7 +48,7 @@ export class DashboardUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly getSale: GetSaleUseCase,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly orders: OrderRepository,
     private readonly queue: OrderQueue,
     private readonly outbox: PurchaseOutbox,

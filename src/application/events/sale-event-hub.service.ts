@@ -3,10 +3,10 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { Clock } from '../ports/clock.port';
-import { LedgerEvent, SaleEventFeed } from '../ports/sale-event-feed.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { Clock } from '../shared/clock.port';
+import { LedgerEvent, SaleEventFeed } from './sale-event-feed.port';
+import { SaleReadModel } from '../sales/sale-read-model.port';
+import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 
 /** What buyers' pages receive about a sale (GET /sales/:id/events). */
@@ -44,7 +44,7 @@ export class SaleEventHub {
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly sales: SaleRepository,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly feed: SaleEventFeed,
     private readonly clock: Clock,
   ) {}

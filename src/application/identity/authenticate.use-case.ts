@@ -3,8 +3,8 @@ import { Caller } from '../../domain/identity/caller';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { parseUserId } from '../../domain/user/user-id.value-object';
-import { SessionStore } from '../ports/session-store.port';
-import { TokenVerifier } from '../ports/token-verifier.port';
+import { SessionStore } from './session-store.port';
+import { TokenVerifier } from './token-verifier.port';
 import { AuthSettings } from './auth-settings';
 
 export interface Credentials {

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { parseEmail } from '../../domain/identity/email.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { AccountRepository } from '../ports/account.repository.port';
-import { IdGenerator } from '../ports/id-generator.port';
-import { Mailer } from '../ports/mailer.port';
-import { PasswordHasher } from '../ports/password-hasher.port';
-import { SessionStore } from '../ports/session-store.port';
+import { AccountRepository } from './account.repository.port';
+import { IdGenerator } from '../shared/id-generator.port';
+import { Mailer } from './mailer.port';
+import { PasswordHasher } from './password-hasher.port';
+import { SessionStore } from './session-store.port';
 import { AuthSettings } from './auth-settings';
 import { oneTimeCodeDigest } from './one-time-code-digest';
 

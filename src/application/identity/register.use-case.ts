@@ -4,9 +4,9 @@ import { passwordProblem } from '../../domain/identity/password-policy';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { AccountRepository } from '../ports/account.repository.port';
-import { IdGenerator } from '../ports/id-generator.port';
-import { PasswordHasher } from '../ports/password-hasher.port';
+import { AccountRepository } from './account.repository.port';
+import { IdGenerator } from '../shared/id-generator.port';
+import { PasswordHasher } from './password-hasher.port';
 
 /** Creates a buyer account (session mode): e-mail address and password, kept only as a slow salted hash. */
 @Injectable()

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { parseOneTimeCode } from '../../domain/identity/one-time-code';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { SessionStore } from '../ports/session-store.port';
+import { SessionStore } from './session-store.port';
 import { AuthSettings } from './auth-settings';
 import { oneTimeCodeDigest } from './one-time-code-digest';
 

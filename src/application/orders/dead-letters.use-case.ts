@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DeadLetter, OrderQueue } from '../ports/order-queue.port';
+import { DeadLetter, OrderQueue } from '../order-pipeline/order-queue.port';
 
 /** Lists the order jobs that failed every attempt, and queues them again once the cause is fixed. */
 @Injectable()

@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
-import { Clock } from '../ports/clock.port';
-import { Metrics } from '../ports/metrics.port';
-import { OrderQueue } from '../ports/order-queue.port';
-import { OrderRepository } from '../ports/order.repository.port';
-import { PurchaseOutbox } from '../ports/purchase-outbox.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
-import { SaleRegistry } from '../ports/sale-registry.port';
+import { Clock } from '../shared/clock.port';
+import { Metrics } from '../observability/metrics.port';
+import { OrderQueue } from '../order-pipeline/order-queue.port';
+import { OrderRepository } from '../order-pipeline/order.repository.port';
+import { PurchaseOutbox } from '../order-pipeline/purchase-outbox.port';
+import { SaleReadModel } from '../sales/sale-read-model.port';
+import { AcknowledgedOrders } from './acknowledged-orders.port';
+import { SaleRepository } from '../sales/sale.repository.port';
+import { SaleRegistry } from '../sales/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
 import { ReconcileSettings } from './reconcile-settings';
 
@@ -42,7 +43,8 @@ export class ReconcileOrdersUseCase {
   constructor(
     private readonly registry: SaleRegistry,
     private readonly settings: SaleSettings,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
+    private readonly acknowledged: AcknowledgedOrders,
     private readonly orders: OrderRepository,
     private readonly sales: SaleRepository,
     private readonly queue: OrderQueue,
@@ -68,7 +70,7 @@ export class ReconcileOrdersUseCase {
     const pipelineBusy = !force && (await this.behindBy(saleId, graceMs));
     let acknowledged = 0;
     let requeued = 0;
-    for await (const chunk of this.ledger.acknowledgedOrders(saleId)) {
+    for await (const chunk of this.acknowledged.ofSale(saleId)) {
       acknowledged += chunk.length;
       if (pipelineBusy) continue;
       const written = await this.orders.existing(chunk.map((o) => o.id));

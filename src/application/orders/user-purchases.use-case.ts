@@ -3,9 +3,9 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { OrderRepository } from '../ports/order.repository.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { OrderRepository } from '../order-pipeline/order.repository.port';
+import { SaleReadModel } from '../sales/sale-read-model.port';
+import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 
 export interface UserPurchases {
@@ -26,7 +26,7 @@ export class UserPurchasesUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly sales: SaleRepository,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly orders: OrderRepository,
   ) {}
 

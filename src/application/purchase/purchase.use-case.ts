@@ -5,12 +5,11 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { err, ok } from '../../domain/shared/result';
-import { IdGenerator } from '../ports/id-generator.port';
-import { Metrics } from '../ports/metrics.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
+import { IdGenerator } from '../shared/id-generator.port';
+import { Metrics } from '../observability/metrics.port';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
-import { REJECTION_DETAIL } from '../shared/rejection-detail';
+import { PurchaseLedger } from './purchase-ledger.port';
 
 export interface PurchaseCommand {
   readonly saleId: SaleId;
@@ -28,7 +27,7 @@ export interface PurchaseCommand {
 @Injectable()
 export class PurchaseUseCase {
   constructor(
-    private readonly ledger: SaleLedger,
+    private readonly ledger: PurchaseLedger,
     private readonly ids: IdGenerator,
     private readonly metrics: Metrics,
     private readonly soldOut: SoldOutItems,
@@ -42,7 +41,7 @@ export class PurchaseUseCase {
     const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
-      return { result: err(reject(result.reason, REJECTION_DETAIL[result.reason], retryAfter)), replayed };
+      return { result: err(reject(result.reason, undefined, retryAfter)), replayed };
     }
     for (const f of result.failed) if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
     // A spent code answers again with the same items: they are counted once, when they were bought.

@@ -4,8 +4,8 @@ import { SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err } from '../../domain/shared/result';
-import { Clock } from '../ports/clock.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { Clock } from '../shared/clock.port';
+import { SaleRepository } from './sale.repository.port';
 import { GetSaleUseCase } from './get-sale.use-case';
 import { SaleLoader } from './sale-loader.service';
 import { SaleView } from './sale-view';

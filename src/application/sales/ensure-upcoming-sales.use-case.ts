@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { itemNames } from '../../domain/sale/item-names';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { Clock } from '../ports/clock.port';
-import { SaleRegistry } from '../ports/sale-registry.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { Clock } from '../shared/clock.port';
+import { SaleRegistry } from './sale-registry.port';
+import { SaleRepository } from './sale.repository.port';
 import { SaleLoader } from './sale-loader.service';
 import { SaleSettings } from './sale-settings';
 

@@ -3,9 +3,9 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { Clock } from '../ports/clock.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { Clock } from '../shared/clock.port';
+import { SaleReadModel } from './sale-read-model.port';
+import { SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 import { SaleView } from './sale-view';
 
@@ -14,7 +14,7 @@ import { SaleView } from './sale-view';
 export class GetSaleUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly sales: SaleRepository,
     private readonly clock: Clock,
   ) {}

@@ -3,8 +3,8 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleReadModel } from './sale-read-model.port';
+import { SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 
 export interface ItemPage {
@@ -17,7 +17,7 @@ export interface ItemPage {
 export class ListSaleItemsUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly sales: SaleRepository,
   ) {}
 

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
-import { OrderRepository } from '../ports/order.repository.port';
-import { PurchaseOutbox } from '../ports/purchase-outbox.port';
-import { SaleLedger, SaleStats } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { OrderRepository } from '../order-pipeline/order.repository.port';
+import { PurchaseOutbox } from '../order-pipeline/purchase-outbox.port';
+import { SaleReadModel, SaleStats } from './sale-read-model.port';
+import { SaleRepository } from './sale.repository.port';
 import { GetSaleUseCase } from './get-sale.use-case';
 import { SaleView } from './sale-view';
 
@@ -24,7 +24,7 @@ export class ListSalesUseCase {
   constructor(
     private readonly sales: SaleRepository,
     private readonly getSale: GetSaleUseCase,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
     private readonly orders: OrderRepository,
     private readonly outbox: PurchaseOutbox,
   ) {}

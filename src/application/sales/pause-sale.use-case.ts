@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err } from '../../domain/shared/result';
-import { Clock } from '../ports/clock.port';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { Clock } from '../shared/clock.port';
+import { SalePauseSwitch } from './sale-pause-switch.port';
+import { SaleRepository } from './sale.repository.port';
 import { GetSaleUseCase } from './get-sale.use-case';
 import { SaleCalendar } from './sale-calendar.service';
 import { SaleLoader } from './sale-loader.service';
@@ -19,7 +19,7 @@ export class PauseSaleUseCase {
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly sales: SaleRepository,
-    private readonly ledger: SaleLedger,
+    private readonly pauseSwitch: SalePauseSwitch,
     private readonly loader: SaleLoader,
     private readonly getSale: GetSaleUseCase,
     private readonly clock: Clock,
@@ -38,9 +38,9 @@ export class PauseSaleUseCase {
     if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${id}.`));
     if (sale.window.phaseAt(this.clock.now()) === 'ended') return err(reject(RejectionCode.SaleEnded, `Sale ${id} has ended.`));
     // A sale not loaded yet (far in the future) is loaded first, so it can be paused before it opens.
-    if (!(await this.ledger.setPaused(id, paused))) {
+    if (!(await this.pauseSwitch.setPaused(id, paused))) {
       await this.loader.ensureLoaded(sale);
-      await this.ledger.setPaused(id, paused);
+      await this.pauseSwitch.setPaused(id, paused);
     }
     return this.getSale.byId(id);
   }

@@ -3,7 +3,7 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { ItemSet } from '../../domain/sale/item-set.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { RegisteredSale, SaleRegistry } from '../ports/sale-registry.port';
+import { RegisteredSale, SaleRegistry } from './sale-registry.port';
 
 /**
  * This instance's in-memory copy of the shared sale registry, so the hot path finds the open sale (and

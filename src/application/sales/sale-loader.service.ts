@@ -2,9 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { ItemSet } from '../../domain/sale/item-set.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { SaleLedger } from '../ports/sale-ledger.port';
-import { SaleRegistry } from '../ports/sale-registry.port';
-import { SaleRepository } from '../ports/sale.repository.port';
+import { SaleLedgerLoader } from './sale-ledger-loader.port';
+import { SaleReadModel } from './sale-read-model.port';
+import { SaleRegistry } from './sale-registry.port';
+import { SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 
 /**
@@ -17,7 +18,8 @@ export class SaleLoader {
 
   constructor(
     private readonly sales: SaleRepository,
-    private readonly ledger: SaleLedger,
+    private readonly ledger: SaleReadModel,
+    private readonly ledgerLoader: SaleLedgerLoader,
     private readonly registry: SaleRegistry,
     private readonly calendar: SaleCalendar,
   ) {}
@@ -27,7 +29,7 @@ export class SaleLoader {
     if (!(await this.ledger.isLoaded(sale.id))) {
       const started = Date.now();
       const { items, buyers, sold } = await this.sales.stockForLoad(sale.id);
-      if (await this.ledger.load(sale, items, buyers, sold)) {
+      if (await this.ledgerLoader.load(sale, items, buyers, sold)) {
         this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
       }
       itemIds = items.map((i) => i.id);

@@ -7,7 +7,7 @@ import { SaleCalendar } from './sale-calendar.service';
  * Items this instance has been told are sold out, per sale. An item's stock only falls during a sale, so
  * once the ledger has refused an item as sold out, later checkouts of it get the same answer (see
  * checkoutVerdict): after a sell-out, when nearly every request is such a refusal, the checkout use case
- * asks the ledger for its cheap batched confirmation (SaleLedger.refuseSoldOut) instead of a full checkout.
+ * asks the ledger for its cheap batched confirmation (CheckoutLedger.refuseSoldOut) instead of a full checkout.
  * It is a hint, never the answer: it learns only from the ledger's answers, and an item the ledger no longer
  * calls sold out (stock rebuilt after Redis lost data) is forgotten.
  */

@@ -26,14 +26,17 @@ export interface CheckoutFacts {
   readonly userPurchases: number;
 }
 
-export type CheckoutRejectionCode =
-  | typeof RejectionCode.SaleNotStarted
-  | typeof RejectionCode.NoActiveSale
-  | typeof RejectionCode.SalePaused
-  | typeof RejectionCode.ItemNotFound
-  | typeof RejectionCode.ItemSoldOut
-  | typeof RejectionCode.SaleSoldOut
-  | typeof RejectionCode.UserLimitReached;
+/** Every refusal a checkout can get from the rules (and so from scripts/lua/checkout.lua). */
+export const CHECKOUT_REJECTIONS = [
+  RejectionCode.SaleNotStarted,
+  RejectionCode.NoActiveSale,
+  RejectionCode.SalePaused,
+  RejectionCode.ItemNotFound,
+  RejectionCode.ItemSoldOut,
+  RejectionCode.SaleSoldOut,
+  RejectionCode.UserLimitReached,
+] as const;
+export type CheckoutRejectionCode = (typeof CHECKOUT_REJECTIONS)[number];
 
 /** 'add': the item joins the checkout; 'unchanged': it is already there (checkout is idempotent). */
 export type CheckoutVerdict = 'add' | 'unchanged' | CheckoutRejectionCode;
@@ -70,8 +73,13 @@ export interface PurchaseItemFacts {
   readonly saleCap: number;
 }
 
-export type PurchaseFailureReason =
-  typeof RejectionCode.ItemSoldOut | typeof RejectionCode.UserLimitReached | typeof RejectionCode.SaleSoldOut;
+/** Why one item of a purchase could not be bought (the purchase goes on with the others). */
+export const PURCHASE_FAILURE_REASONS = [RejectionCode.ItemSoldOut, RejectionCode.UserLimitReached, RejectionCode.SaleSoldOut] as const;
+export type PurchaseFailureReason = (typeof PURCHASE_FAILURE_REASONS)[number];
+
+/** Refusals of a whole purchase: nothing is bought and the code is not spent. */
+export const PURCHASE_REJECTIONS = [RejectionCode.CheckoutNotFound, RejectionCode.SaleEnded, RejectionCode.SalePaused] as const;
+export type PurchaseRejectionCode = (typeof PURCHASE_REJECTIONS)[number];
 
 /**
  * One item of a checkout being bought. Items are tried in the order they were added; each successful one

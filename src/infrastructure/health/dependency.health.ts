@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { SystemHealth, SystemHealthReport } from '../../application/ports/system-health.port';
+import { SystemHealth, SystemHealthReport } from '../../application/observability/system-health.port';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../prisma/prisma.service';
-import { BullmqOrderQueue } from '../queue/bullmq-order-queue';
+import { BullmqOrderQueue } from '../order-pipeline/bullmq-order-queue';
 import { RedisConnections } from '../redis/redis-connections';
 
 const CHECK_TIMEOUT_MS = 1_000;

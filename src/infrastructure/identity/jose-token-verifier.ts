@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { TokenKeysUnavailableError, TokenVerifier } from '../../application/ports/token-verifier.port';
+import { TokenKeysUnavailableError, TokenVerifier } from '../../application/identity/token-verifier.port';
 import { AppConfig } from '../config/app-config';
 
 /**

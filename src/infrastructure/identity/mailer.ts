@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { Transporter } from 'nodemailer';
-import { Mailer, OutgoingMail } from '../../application/ports/mailer.port';
+import { Mailer, OutgoingMail } from '../../application/identity/mailer.port';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections } from '../redis/redis-connections';
 

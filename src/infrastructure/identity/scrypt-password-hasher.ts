@@ -1,6 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { PasswordHasher } from '../../application/ports/password-hasher.port';
+import { PasswordHasher } from '../../application/identity/password-hasher.port';
 
 /**
  * scrypt from Node's crypto (OpenSSL), with OWASP's parameters: N=2^17, r=8, p=1 (128 MiB, about a third of a

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Metrics } from '../../application/ports/metrics.port';
+import { Metrics } from '../../application/observability/metrics.port';
 
 /**
  * The process's Prometheus registry: Node process metrics plus the application's own. Served by

@@ -1,4 +1,4 @@
-import { OrderStoreUnavailableError, OrdersRejectedError } from '../../application/ports/order.repository.port';
+import { OrderStoreUnavailableError, OrdersRejectedError } from '../../application/order-pipeline/order.repository.port';
 
 interface PrismaLikeError {
   code?: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Account, AccountRepository } from '../../application/ports/account.repository.port';
+import { Account, AccountRepository } from '../../application/identity/account.repository.port';
 import { Email } from '../../domain/identity/email.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { PrismaService } from './prisma.service';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CheckoutAttempt, CheckoutAttemptRepository } from '../../application/ports/checkout-attempt-log.port';
+import { CheckoutAttempt, CheckoutAttemptRepository } from '../../application/analytics/checkout-attempt-log.port';
 import { PrismaService } from './prisma.service';
 
 @Injectable()

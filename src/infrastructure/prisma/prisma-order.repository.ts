@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OrderRepository } from '../../application/ports/order.repository.port';
+import { OrderRepository } from '../../application/order-pipeline/order.repository.port';
 import { Order } from '../../domain/order/order.entity';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { classifyDatabaseError } from './database-errors';

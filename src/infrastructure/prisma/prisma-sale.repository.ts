@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BuyerTally, ItemStock } from '../../application/ports/sale-ledger.port';
-import { CreateSaleResult, ItemView, SaleRepository } from '../../application/ports/sale.repository.port';
+import { BuyerTally, ItemStock } from '../../application/sales/sale-ledger-loader.port';
+import { CreateSaleResult, ItemView, SaleRepository } from '../../application/sales/sale.repository.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleTerms } from '../../domain/sale/sale-terms.value-object';

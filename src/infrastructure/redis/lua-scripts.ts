@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { TRANSIENT_REJECTIONS } from '../../domain/shared/rejection';
 
 /** Where the scripts live: the same relative place from src/ (tests) and dist/ (production). */
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
@@ -26,6 +27,30 @@ interface ScriptFile {
 }
 
 /**
+ * Values the scripts take from the TypeScript side, so that a list lives in one place: a line
+ * "--@const NAME" in a script becomes "local NAME = ..." (a Lua set of strings).
+ */
+const CONSTANTS: Record<string, readonly string[]> = {
+  /** Refusals that release an Idempotency-Key instead of being stored with it (lib/idempotency.lua). */
+  TRANSIENT: TRANSIENT_REJECTIONS,
+};
+
+/**
+ * A script's source as sent to Redis: each "--@include lib/<name>.lua" line replaced by that file (shared
+ * steps, scripts/lua/lib/), each "--@const NAME" line by the constant's definition. Redis has no includes,
+ * and the script stays one atomic unit.
+ */
+export function expandScript(source: string, dir = LUA_DIR): string {
+  return source
+    .replace(/^--@include (lib\/[a-z-]+\.lua)\s*$/gm, (_m, lib: string) => expandScript(readFileSync(path.join(dir, lib), 'utf8'), dir))
+    .replace(/^--@const ([A-Z_]+)\s*$/gm, (_m, name: string) => {
+      const values = CONSTANTS[name];
+      if (!values) throw new Error(`scripts/lua: no constant ${name}`);
+      return `local ${name} = { ${values.map((v) => `[${JSON.stringify(v)}] = true`).join(', ')} }`;
+    });
+}
+
+/**
  * Reads scripts/lua/*.lua. The number of keys each script takes is read from its header comment (the highest
  * KEYS[n] it documents) and checked on every call, so the header cannot drift from what callers pass.
  */
@@ -33,8 +58,9 @@ export function readScripts(dir = LUA_DIR): ScriptFile[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.lua'))
     .map((file) => {
-      const source = readFileSync(path.join(dir, file), 'utf8');
-      const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1];
+      const raw = readFileSync(path.join(dir, file), 'utf8');
+      const source = expandScript(raw, dir);
+      const header = /^--\[\[([\s\S]*?)\]\]/.exec(raw)?.[1];
       if (!header) throw new Error(`${file}: missing the header comment (KEYS, ARGV, return value)`);
       if (!/^ARGV/m.test(header) || !/^Returns/m.test(header)) throw new Error(`${file}: header must document ARGV and Returns`);
       const keys = [...header.matchAll(/^KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AttemptBatch, CheckoutAttempt, CheckoutAttemptLog } from '../../application/ports/checkout-attempt-log.port';
+import { AttemptBatch, CheckoutAttempt, CheckoutAttemptLog } from '../../application/analytics/checkout-attempt-log.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';

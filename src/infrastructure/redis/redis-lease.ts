@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Lease } from '../../application/ports/lease.port';
+import { Lease } from '../../application/shared/lease.port';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { LEASE_PREFIX } from './sale-keys';
+import { decodeFlag } from './script-replies';
 
 @Injectable()
 export class RedisLease extends Lease {
@@ -14,7 +15,7 @@ export class RedisLease extends Lease {
   }
 
   async acquire(name: string, ttlMs: number): Promise<boolean> {
-    return (await runScript<number>(this.redis.background, 'lease-acquire', [LEASE_PREFIX + name], [this.holder, ttlMs])) === 1;
+    return decodeFlag('lease-acquire', await runScript(this.redis.background, 'lease-acquire', [LEASE_PREFIX + name], [this.holder, ttlMs]));
   }
 
   async release(name: string): Promise<void> {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { RateLimitCheck, RateLimitVerdict, RateLimiter } from '../../application/ports/rate-limiter.port';
+import { RateLimitCheck, RateLimitVerdict, RateLimiter } from '../../application/access/rate-limiter.port';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
+import { decodeRateLimit } from './script-replies';
 
 /** Sliding-window limits in Redis (scripts/lua/rate-limit.lua): one round trip for all of a request's limits. */
 @Injectable()
@@ -16,10 +17,7 @@ export class RedisRateLimiter extends RateLimiter {
     // One hash tag for a request's keys keeps the script valid on Redis Cluster (the keys share a slot).
     const keys = checks.map((c) => `{rl}:${c.key}`);
     const args = [randomUUID(), ...checks.flatMap((c) => [c.policy.limit, c.policy.windowMs])];
-    const out = await runScript<number[]>(this.redis.command, 'rate-limit', keys, args);
-    return {
-      allowed: out[0] === 1,
-      states: checks.map((check, i) => ({ check, remaining: Number(out[1 + 2 * i]), resetMs: Number(out[2 + 2 * i]) })),
-    };
+    const { allowed, states } = decodeRateLimit(await runScript(this.redis.command, 'rate-limit', keys, args), checks.length);
+    return { allowed, states: checks.map((check, i) => ({ check, ...states[i]! })) };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { LedgerEvent, SaleEventFeed } from '../../application/ports/sale-event-feed.port';
+import { LedgerEvent, SaleEventFeed } from '../../application/events/sale-event-feed.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections, closeConnection } from './redis-connections';

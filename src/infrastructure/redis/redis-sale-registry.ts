@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegisteredSale, SaleRegistry } from '../../application/ports/sale-registry.port';
+import { RegisteredSale, SaleRegistry } from '../../application/sales/sale-registry.port';
 import { ItemSet, ItemSetJson } from '../../domain/sale/item-set.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { OtpCheck, Session, SessionStore } from '../../application/ports/session-store.port';
+import { OtpCheck, Session, SessionStore } from '../../application/identity/session-store.port';
 import { Email } from '../../domain/identity/email.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
+import { decodeOtpCheck } from './script-replies';
 
 const key = (token: string) => `flashsale:session:${createHash('sha256').update(token).digest('base64url')}`;
 
@@ -46,13 +47,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async verifyCode(token: string, codeDigest: string, maxAttempts: number): Promise<OtpCheck> {
-    const [kind, left] = await runScript<[string, number?]>(
-      this.redis.command,
-      'session-verify-code',
-      [key(token)],
-      [codeDigest, maxAttempts],
-    );
-    return kind === 'wrong' ? { kind, attemptsLeft: Number(left) } : ({ kind } as OtpCheck);
+    return decodeOtpCheck(await runScript(this.redis.command, 'session-verify-code', [key(token)], [codeDigest, maxAttempts]));
   }
 
   async delete(token: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { ItemId } from '../../domain/sale/item-id.value-object';
+
 /** A Redis stream entry's flat [field, value, ...] list as an object. */
 export function streamFields(flat: readonly string[]): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -13,4 +15,12 @@ export function streamFields(flat: readonly string[]): Record<string, string> {
 export function streamIdAfter(id: string): string {
   const [ms, seq] = id.split('-');
   return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
+
+/** An order's lines as purchase.lua writes them ("itemId:unit,itemId:unit,..."). */
+export function parseOrderLines(csv: string): { itemId: ItemId; unit: number }[] {
+  return csv.split(',').map((line) => {
+    const [item, unit] = line.split(':');
+    return { itemId: Number(item) as ItemId, unit: Number(unit) };
+  });
 }

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { IdGenerator } from '../../application/ports/id-generator.port';
+import { IdGenerator } from '../../application/shared/id-generator.port';
 
 const POOL_BYTES = 16 * 1024;
 

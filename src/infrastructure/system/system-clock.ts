@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../application/ports/clock.port';
+import { Clock } from '../../application/shared/clock.port';
 
 @Injectable()
 export class SystemClock extends Clock {

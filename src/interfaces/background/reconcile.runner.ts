@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ReconcileOrdersUseCase } from '../../application/orders/reconcile-orders.use-case';
-import { Lease } from '../../application/ports/lease.port';
+import { Lease } from '../../application/shared/lease.port';
 import { AppConfig } from '../../infrastructure/config/app-config';
 import { BackgroundLoop } from './background-loop';
 

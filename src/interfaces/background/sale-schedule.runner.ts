@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Clock } from '../../application/ports/clock.port';
+import { Clock } from '../../application/shared/clock.port';
 import { EnsureUpcomingSalesUseCase } from '../../application/sales/ensure-upcoming-sales.use-case';
 import { SaleCalendar } from '../../application/sales/sale-calendar.service';
 import { SaleSettings } from '../../application/sales/sale-settings';

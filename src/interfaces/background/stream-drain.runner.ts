@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { RecordCheckoutAttemptsUseCase } from '../../application/analytics/record-checkout-attempts.use-case';
-import { RelayPurchasesUseCase } from '../../application/orders/relay-purchases.use-case';
-import { CheckoutAttemptLog } from '../../application/ports/checkout-attempt-log.port';
-import { Lease } from '../../application/ports/lease.port';
+import { RelayPurchasesUseCase } from '../../application/order-pipeline/relay-purchases.use-case';
+import { CheckoutAttemptLog } from '../../application/analytics/checkout-attempt-log.port';
+import { Lease } from '../../application/shared/lease.port';
 import { SaleCalendar } from '../../application/sales/sale-calendar.service';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../../infrastructure/config/app-config';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'nest-commander';
-import { Mailer } from '../../application/ports/mailer.port';
+import { Mailer } from '../../application/identity/mailer.port';
 import { CliCommand, CliOutput, positiveInt, table } from './cli-command';
 
 @Command({

@@ -1,7 +1,7 @@
 import { Command, Option } from 'nest-commander';
 import { DeadLettersUseCase } from '../../application/orders/dead-letters.use-case';
 import { ReconcileOrdersUseCase } from '../../application/orders/reconcile-orders.use-case';
-import { OrderQueue } from '../../application/ports/order-queue.port';
+import { OrderQueue } from '../../application/order-pipeline/order-queue.port';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { CliCommand, CliFailure, CliOutput, positiveInt, table } from './cli-command';
 

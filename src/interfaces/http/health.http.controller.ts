@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { HealthCheckService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { DependencyHealth } from '../../infrastructure/health/dependency.health';
-import { Lifecycle } from '../../infrastructure/system/lifecycle';
+import { Lifecycle } from '../../application/observability/process-lifecycle';
 import { OrderProcessor } from '../queue/order.processor';
 import { Access } from './access/access.decorator';
 import { problemBody } from './problem-details';

@@ -1,8 +1,8 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { SaleEventHub } from '../../application/events/sale-event-hub.service';
-import { OrderQueue } from '../../application/ports/order-queue.port';
-import { PurchaseOutbox } from '../../application/ports/purchase-outbox.port';
+import { OrderQueue } from '../../application/order-pipeline/order-queue.port';
+import { PurchaseOutbox } from '../../application/order-pipeline/purchase-outbox.port';
 import { within } from '../../application/shared/within';
 import { GetSaleUseCase } from '../../application/sales/get-sale.use-case';
 import { SaleId } from '../../domain/sale/sale-id.value-object';

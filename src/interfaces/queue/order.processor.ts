@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RecordOrdersResult, RecordOrdersUseCase } from '../../application/orders/record-orders.use-case';
-import { OrderStoreUnavailableError } from '../../application/ports/order.repository.port';
+import { RecordOrdersResult, RecordOrdersUseCase } from '../../application/order-pipeline/record-orders.use-case';
+import { OrderStoreUnavailableError } from '../../application/order-pipeline/order.repository.port';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../../infrastructure/config/app-config';
-import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from '../../infrastructure/queue/order-job';
+import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from '../../infrastructure/order-pipeline/order-job.codec';
 import { RedisConnections, closeConnection } from '../../infrastructure/redis/redis-connections';
 
 /** While PostgreSQL is away, a job waits this long and tries again, without using up its attempts. */

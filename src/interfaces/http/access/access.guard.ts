@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GroupLimits, RateLimitSettings } from '../../../application/access/rate-limit';
 import { AuthSettings } from '../../../application/identity/auth-settings';
 import { AuthenticateUseCase } from '../../../application/identity/authenticate.use-case';
-import { RateLimitCheck, RateLimiter } from '../../../application/ports/rate-limiter.port';
+import { RateLimitCheck, RateLimiter } from '../../../application/access/rate-limiter.port';
 import { Caller } from '../../../domain/identity/caller';
 import { parseEmail } from '../../../domain/identity/email.value-object';
 import { Rejection, RejectionCode, reject } from '../../../domain/shared/rejection';

@@ -4,7 +4,7 @@ import { DashboardUseCase } from '../../../application/dashboard/dashboard.use-c
 import { DeadLettersUseCase } from '../../../application/orders/dead-letters.use-case';
 import { ReconcileOrdersUseCase } from '../../../application/orders/reconcile-orders.use-case';
 import { UserPurchasesUseCase } from '../../../application/orders/user-purchases.use-case';
-import { OrderQueue } from '../../../application/ports/order-queue.port';
+import { OrderQueue } from '../../../application/order-pipeline/order-queue.port';
 import { CreateSaleUseCase } from '../../../application/sales/create-sale.use-case';
 import { ListSalesUseCase } from '../../../application/sales/list-sales.use-case';
 import { PauseSaleUseCase } from '../../../application/sales/pause-sale.use-case';

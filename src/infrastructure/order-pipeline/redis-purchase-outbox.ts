@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { OutboxBatch, PurchaseOutbox } from '../../application/ports/purchase-outbox.port';
+import { OutboxBatch, PurchaseOutbox } from '../../application/order-pipeline/purchase-outbox.port';
 import { Order } from '../../domain/order/order.entity';
-import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
-import { RedisConnections } from './redis-connections';
-import { saleKeys } from './sale-keys';
-import { streamFields, streamIdAfter } from './stream-fields';
+import { RedisConnections } from '../redis/redis-connections';
+import { saleKeys } from '../redis/sale-keys';
+import { parseOrderLines, streamFields, streamIdAfter } from '../redis/stream-fields';
 
 /** Reads the outbox stream the purchase script appends to (fields documented in scripts/lua/purchase.lua). */
 @Injectable()
@@ -23,10 +22,7 @@ export class RedisPurchaseOutbox extends PurchaseOutbox {
         saleId,
         userId: f.u!,
         checkoutCode: f.c!,
-        lines: f.l!.split(',').map((line) => {
-          const [item, unit] = line.split(':');
-          return { itemId: Number(item) as ItemId, unit: Number(unit) };
-        }),
+        lines: parseOrderLines(f.l!),
         purchasedAt: new Date(Number(f.t)),
       };
     });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Order } from '../../domain/order/order.entity';
-import { OrderQueue } from '../ports/order-queue.port';
-import { OrderRepository, OrdersRejectedError } from '../ports/order.repository.port';
+import { OrderQueue } from './order-queue.port';
+import { OrderRepository, OrdersRejectedError } from './order.repository.port';
 
 export interface RecordOrdersResult {
   readonly written: number;

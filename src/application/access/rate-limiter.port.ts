@@ -1,4 +1,4 @@
-import { RateLimitPolicy } from '../access/rate-limit';
+import { RateLimitPolicy } from './rate-limit';
 
 export interface RateLimitCheck {
   /** Names the policy in the RateLimit headers, e.g. "buy-ip". */

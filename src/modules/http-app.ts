@@ -4,12 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
 import { LogController } from 'fastify';
-import { AppConfig } from '../../infrastructure/config/app-config';
-import { PinoNestLogger, createLogger } from '../../infrastructure/logging/pino-logger';
-import { PrometheusMetrics } from '../../infrastructure/metrics/prometheus-metrics';
-import { sendProblem } from './problem-details';
-import { ProblemDetailsFilter } from './problem-details.filter';
-import { endEventStreams } from './server-sent-events';
+import { AppConfig } from '../infrastructure/config/app-config';
+import { PinoNestLogger, createLogger } from '../infrastructure/logging/pino-logger';
+import { PrometheusMetrics } from '../infrastructure/metrics/prometheus-metrics';
+import { sendProblem } from '../interfaces/http/problem-details';
+import { ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
+import { endEventStreams } from '../interfaces/http/server-sent-events';
 
 const BODY_LIMIT = 64 * 1024;
 /** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */

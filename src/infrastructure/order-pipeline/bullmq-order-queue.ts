@@ -1,12 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DeadLetter, OrderQueue, OrderQueueCounts } from '../../application/ports/order-queue.port';
+import { DeadLetter, OrderQueue, OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
 import { within } from '../../application/shared/within';
 import { Order } from '../../domain/order/order.entity';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from '../redis/redis-connections';
-import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, toJob } from './order-job';
+import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, toJob } from './order-job.codec';
 
 /**
  * The order queue on BullMQ. Batches from the outbox are retried until they are written (an unavailable

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
-import { OrderQueue } from '../ports/order-queue.port';
-import { PurchaseOutbox } from '../ports/purchase-outbox.port';
+import { OrderQueue } from './order-queue.port';
+import { PurchaseOutbox } from './purchase-outbox.port';
 
 /**
  * Moves acknowledged purchases from a sale's outbox into the order queue, a batch at a time. An entry is

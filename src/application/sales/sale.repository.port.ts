@@ -3,7 +3,7 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { BuyerTally, ItemStock } from './sale-ledger.port';
+import { BuyerTally, ItemStock } from './sale-ledger-loader.port';
 
 export interface ItemView {
   readonly id: ItemId;

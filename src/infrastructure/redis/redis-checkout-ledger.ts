@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { CheckoutLedger, LedgerCheckoutResult } from '../../application/checkout/checkout-ledger.port';
+import { Answer, IdempotencyRequest } from '../../application/shared/idempotency';
+import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { UserId } from '../../domain/user/user-id.value-object';
+import { LedgerSettings } from './ledger-settings';
+import { runScript } from './lua-scripts';
+import { RedisConnections } from './redis-connections';
+import { runIdempotently } from './redis-idempotency';
+import { saleKeys } from './sale-keys';
+import { decodeCheckout, decodeSoldOutVerdicts } from './script-replies';
+
+/** Checkouts of items believed sold out, waiting for the next checkout-sold-out.lua call, for one sale. */
+interface SoldOutBatch {
+  readonly args: string[];
+  readonly waiters: { resolve: (refused: boolean) => void; reject: (e: unknown) => void }[];
+}
+
+/** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
+const MAX_SOLD_OUT_PER_CALL = 500;
+
+/** Checkout on Redis: scripts/lua/checkout.lua, and checkout-sold-out.lua for items refused as sold out. */
+@Injectable()
+export class RedisCheckoutLedger extends CheckoutLedger {
+  private readonly soldOutBatches = new Map<SaleId, SoldOutBatch>();
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly settings: LedgerSettings,
+  ) {
+    super();
+  }
+
+  async checkout(
+    saleId: SaleId,
+    userId: UserId,
+    itemId: ItemId,
+    codeIfNew: CheckoutCode,
+    idempotency: IdempotencyRequest | null,
+  ): Promise<Answer<LedgerCheckoutResult>> {
+    const k = saleKeys(saleId);
+    const { reply, replayed } = await runIdempotently(this.redis.command, saleId, idempotency, (idemKey, token) =>
+      runScript(
+        this.redis.command,
+        'checkout',
+        [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, idemKey, k.stats],
+        [userId, itemId, codeIfNew, this.settings.retentionMs, token, this.settings.idempotencyTtlMs],
+      ),
+    );
+    return { result: decodeCheckout(reply), replayed };
+  }
+
+  /**
+   * The calls made in one turn of the event loop go to Redis together after the turn's I/O (setImmediate):
+   * one checkout-sold-out.lua call per sale serves them all. Each promise settles with that call, so a
+   * request is answered only once its refusal is recorded.
+   */
+  refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      let batch = this.soldOutBatches.get(saleId);
+      if (!batch) {
+        batch = { args: [], waiters: [] };
+        this.soldOutBatches.set(saleId, batch);
+        setImmediate(() => this.flushSoldOut(saleId));
+      }
+      batch.args.push(userId, String(itemId));
+      batch.waiters.push({ resolve, reject });
+    });
+  }
+
+  private flushSoldOut(saleId: SaleId): void {
+    const batch = this.soldOutBatches.get(saleId);
+    this.soldOutBatches.delete(saleId);
+    if (!batch) return;
+    const k = saleKeys(saleId);
+    for (let i = 0; i < batch.waiters.length; i += MAX_SOLD_OUT_PER_CALL) {
+      const waiters = batch.waiters.slice(i, i + MAX_SOLD_OUT_PER_CALL);
+      const args = batch.args.slice(2 * i, 2 * (i + MAX_SOLD_OUT_PER_CALL));
+      // Through a promise even if runScript throws: this runs from setImmediate, where a throw would be fatal.
+      Promise.resolve()
+        .then(() => runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args))
+        .then((reply) => decodeSoldOutVerdicts(reply, waiters.length))
+        .then(
+          (verdicts) => waiters.forEach((w, j) => w.resolve(verdicts[j]!)),
+          (e: unknown) => waiters.forEach((w) => w.reject(e)),
+        );
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { BuyerTally, ItemStock, SaleLedgerLoader } from '../../application/sales/sale-ledger-loader.port';
+import { Sale } from '../../domain/sale/sale.entity';
+import { LedgerSettings } from './ledger-settings';
+import { runScript } from './lua-scripts';
+import { RedisConnections } from './redis-connections';
+import { saleKeys } from './sale-keys';
+import { decodeFlag } from './script-replies';
+
+const LOAD_CHUNK = 2_000;
+
+/** Loads a sale into Redis: stock and buyers' tallies in chunks, then sale-activate.lua publishes it. */
+@Injectable()
+export class RedisSaleLedgerLoader extends SaleLedgerLoader {
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly settings: LedgerSettings,
+  ) {
+    super();
+  }
+
+  async load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean> {
+    const k = saleKeys(sale.id);
+    // One pipelined round trip for all chunks, not one per item.
+    const pipeline = this.redis.background.pipeline();
+    for (let i = 0; i < items.length; i += LOAD_CHUNK) {
+      const args = items.slice(i, i + LOAD_CHUNK).flatMap((it) => [it.id, it.unitsLeft]);
+      runScript(pipeline, 'sale-load-fields', [k.stock], args);
+    }
+    // Limits keep counting what buyers bought before a rebuild (fields as in scripts/lua/purchase.lua).
+    for (let i = 0; i < buyers.length; i += LOAD_CHUNK) {
+      const args = buyers.slice(i, i + LOAD_CHUNK).flatMap((b) => [b.userId, b.units, `#${b.userId}`, b.purchases]);
+      runScript(pipeline, 'sale-load-fields', [k.bought], args);
+    }
+    runScript(
+      pipeline,
+      'sale-activate',
+      [k.meta, k.stock],
+      [
+        sale.startsAt.getTime(),
+        sale.endsAt.getTime(),
+        sale.terms.itemsTotal,
+        sale.terms.saleCap,
+        sale.terms.perUserLimit,
+        alreadySold,
+        this.settings.retentionMs,
+        sale.terms.onePurchasePerUser ? '1' : '0',
+      ],
+    );
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    return decodeFlag('sale-activate', results[results.length - 1]?.[1]);
+  }
+}

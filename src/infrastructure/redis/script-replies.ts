@@ -1,0 +1,132 @@
+import { LedgerCheckoutResult } from '../../application/checkout/checkout-ledger.port';
+import { OtpCheck } from '../../application/identity/session-store.port';
+import { LedgerPurchaseResult } from '../../application/purchase/purchase-ledger.port';
+import { IDEMPOTENCY_REJECTIONS } from '../../application/shared/idempotency';
+import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { ItemId } from '../../domain/sale/item-id.value-object';
+import { CHECKOUT_REJECTIONS, PURCHASE_FAILURE_REASONS, PURCHASE_REJECTIONS } from '../../domain/sale/sale-rules';
+import { isOneOf } from '../../domain/shared/rejection';
+
+/*
+ * The one place where a Lua script's reply becomes the application's types. Each decoder checks the reply's
+ * shape and every code in it against the domain's lists, so a script that answers something the TypeScript
+ * side does not know (a new refusal added to a script only) fails loudly here instead of flowing on as a
+ * cast string.
+ */
+
+/** A script answered something its decoder does not know: a bug (script and code out of step), never input. */
+export class UnexpectedScriptReply extends Error {
+  override readonly name = 'UnexpectedScriptReply';
+  constructor(script: string, reply: unknown) {
+    super(`${script}.lua answered ${JSON.stringify(reply)?.slice(0, 200)}, which its decoder does not know`);
+  }
+}
+
+const CHECKOUT_REFUSALS = [...CHECKOUT_REJECTIONS, ...IDEMPOTENCY_REJECTIONS];
+const PURCHASE_REFUSALS = [...PURCHASE_REJECTIONS, ...IDEMPOTENCY_REJECTIONS];
+
+function strings(script: string, reply: unknown, min: number): string[] {
+  if (!Array.isArray(reply) || reply.length < min || !reply.every((v) => typeof v === 'string')) {
+    throw new UnexpectedScriptReply(script, reply);
+  }
+  return reply as string[];
+}
+
+function itemIds(script: string, reply: unknown, csv: string): ItemId[] {
+  if (csv === '') return [];
+  return csv.split(',').map((s) => itemId(script, reply, s));
+}
+
+function itemId(script: string, reply: unknown, s: string | undefined): ItemId {
+  if (!s || !/^[1-9][0-9]{0,9}$/.test(s)) throw new UnexpectedScriptReply(script, reply);
+  return Number(s) as ItemId;
+}
+
+function epochMs(script: string, reply: unknown, s: string): Date {
+  if (!/^[0-9]{1,15}$/.test(s)) throw new UnexpectedScriptReply(script, reply);
+  return new Date(Number(s));
+}
+
+/** checkout.lua: {"ok", code, "itemId,...", endsAtMs, "added"|"unchanged"} or {refusal}. */
+export function decodeCheckout(reply: unknown): LedgerCheckoutResult {
+  const r = strings('checkout', reply, 1);
+  if (r[0] !== 'ok') {
+    if (r.length === 1 && isOneOf(CHECKOUT_REFUSALS, r[0])) return { kind: 'rejected', reason: r[0] };
+    throw new UnexpectedScriptReply('checkout', reply);
+  }
+  if (r.length !== 5 || (r[4] !== 'added' && r[4] !== 'unchanged') || !r[1]) throw new UnexpectedScriptReply('checkout', reply);
+  return {
+    kind: 'ok',
+    code: r[1] as CheckoutCode,
+    items: itemIds('checkout', reply, r[2]!),
+    expiresAt: epochMs('checkout', reply, r[3]!),
+    added: r[4] === 'added',
+  };
+}
+
+/** purchase.lua: {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"} or {refusal}. */
+export function decodePurchase(reply: unknown): LedgerPurchaseResult {
+  const r = strings('purchase', reply, 1);
+  if (r[0] !== 'done') {
+    if (r.length === 1 && isOneOf(PURCHASE_REFUSALS, r[0])) return { kind: 'rejected', reason: r[0] };
+    throw new UnexpectedScriptReply('purchase', reply);
+  }
+  if (r.length !== 6 || (r[5] !== 'new' && r[5] !== 'again')) throw new UnexpectedScriptReply('purchase', reply);
+  epochMs('purchase', reply, r[4]!);
+  const failed =
+    r[3] === ''
+      ? []
+      : r[3]!.split(',').map((f) => {
+          const [id, reason] = f.split(':');
+          if (!isOneOf(PURCHASE_FAILURE_REASONS, reason)) throw new UnexpectedScriptReply('purchase', reply);
+          return { id: itemId('purchase', reply, id), reason };
+        });
+  const purchased = itemIds('purchase', reply, r[2]!);
+  if ((r[1] === '') !== (purchased.length === 0)) throw new UnexpectedScriptReply('purchase', reply);
+  return { kind: 'done', firstTime: r[5] === 'new', orderId: r[1] === '' ? null : r[1]!, purchased, failed };
+}
+
+export type IdempotencyClaim =
+  | { readonly kind: 'claimed' | 'in_progress' | 'mismatch' }
+  /** The stored reply of the work script, to decode with that script's decoder. */
+  | { readonly kind: 'done'; readonly reply: string[] };
+
+/** idempotency-claim.lua: {"claimed"} | {"in_progress"} | {"mismatch"} | {"done", reply...}. */
+export function decodeIdempotencyClaim(reply: unknown): IdempotencyClaim {
+  const r = strings('idempotency-claim', reply, 1);
+  if (r[0] === 'done' && r.length > 1) return { kind: 'done', reply: r.slice(1) };
+  if (r.length === 1 && (r[0] === 'claimed' || r[0] === 'in_progress' || r[0] === 'mismatch')) return { kind: r[0] };
+  throw new UnexpectedScriptReply('idempotency-claim', reply);
+}
+
+/** checkout-sold-out.lua: one 1 (refused as sold out) or 0 (not so) per checkout sent. */
+export function decodeSoldOutVerdicts(reply: unknown, count: number): boolean[] {
+  if (!Array.isArray(reply) || reply.length !== count || !reply.every((v) => v === 0 || v === 1)) {
+    throw new UnexpectedScriptReply('checkout-sold-out', reply);
+  }
+  return reply.map((v) => v === 1);
+}
+
+/** Scripts that answer 1 (done) or 0 (nothing to do). */
+export function decodeFlag(script: string, reply: unknown): boolean {
+  if (reply !== 0 && reply !== 1) throw new UnexpectedScriptReply(script, reply);
+  return reply === 1;
+}
+
+/** session-verify-code.lua: {"verified"} | {"wrong", attemptsLeft} | {"locked"} | {"expired"} | {"no_session"}. */
+export function decodeOtpCheck(reply: unknown): OtpCheck {
+  if (!Array.isArray(reply) || reply.length < 1) throw new UnexpectedScriptReply('session-verify-code', reply);
+  const [kind, left] = reply as unknown[];
+  if (kind === 'wrong' && typeof left === 'number' && reply.length === 2) return { kind, attemptsLeft: left };
+  if (reply.length === 1 && (kind === 'verified' || kind === 'locked' || kind === 'expired' || kind === 'no_session')) return { kind };
+  throw new UnexpectedScriptReply('session-verify-code', reply);
+}
+
+/** rate-limit.lua: {allowed (1|0), remaining1, resetMs1, remaining2, resetMs2, ...}, one pair per window. */
+export function decodeRateLimit(reply: unknown, windows: number): { allowed: boolean; states: { remaining: number; resetMs: number }[] } {
+  if (!Array.isArray(reply) || reply.length !== 1 + 2 * windows || !reply.every((v) => typeof v === 'number') || (reply[0] !== 0 && reply[0] !== 1)) {
+    throw new UnexpectedScriptReply('rate-limit', reply);
+  }
+  const n = reply as number[];
+  return { allowed: n[0] === 1, states: Array.from({ length: windows }, (_, i) => ({ remaining: n[1 + 2 * i]!, resetMs: n[2 + 2 * i]! })) };
+}
