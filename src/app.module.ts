@@ -1,33 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './infrastructure/config/app-config';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
-import { AdminModule } from './modules/admin.module';
 import { BackgroundModule } from './modules/background.module';
-import { CheckoutModule } from './modules/checkout.module';
-import { HealthModule } from './modules/health.module';
-import { IdentityModule } from './modules/identity.module';
-import { OrdersModule } from './modules/orders.module';
-import { PagesModule } from './modules/pages.module';
-import { PurchaseModule } from './modules/purchase.module';
-import { SalesModule } from './modules/sales.module';
+import { HttpModule } from './modules/http.module';
 
+/**
+ * The service process (`node dist/main.js`): every HTTP door, and the background work (the order worker
+ * only when WORKER_ENABLED, the default). The worker process is modules/worker.module.ts; the CLI,
+ * modules/cli.module.ts.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        InfrastructureModule.forRoot(config),
-        IdentityModule,
-        SalesModule,
-        CheckoutModule,
-        PurchaseModule,
-        OrdersModule,
-        BackgroundModule,
-        HealthModule,
-        AdminModule,
-        PagesModule,
-      ],
-    };
+    return { module: AppModule, imports: [InfrastructureModule.forRoot(config), HttpModule, BackgroundModule] };
   }
 }

@@ -2,8 +2,9 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './infrastructure/config/app-config';
-import { Lifecycle } from './application/observability/process-lifecycle';
-import { createHttpApp, createWorkerContext } from './modules/http-app';
+import { ProcessLifecycle } from './application/observability/process-lifecycle';
+import { createHttpApp } from './modules/http-app';
+import { createWorkerContext } from './modules/worker.module';
 
 /** Reads the configuration or stops the process with a message naming each bad variable. */
 export function configOrExit(): AppConfig {
@@ -28,7 +29,7 @@ export async function startApi(config: AppConfig): Promise<void> {
 
 /** Only the background work: order worker, outbox relay, attempts writer, scheduler. No HTTP. */
 export async function startWorker(config: AppConfig): Promise<void> {
-  const app = await createWorkerContext(AppModule.forRoot({ ...config, WORKER_ENABLED: true }), config);
+  const app = await createWorkerContext(config);
   stopGracefullyOnSignals(app, config);
   await app.init();
   new Logger('Flashsale').log('worker running (no HTTP)');
@@ -46,7 +47,7 @@ function stopGracefullyOnSignals(app: INestApplicationContext, config: AppConfig
     if (closing) return;
     closing = true;
     logger.log(`${signal}: shutting down (grace ${config.SHUTDOWN_GRACE_MS} ms)`);
-    app.get(Lifecycle).beginShutdown();
+    app.get(ProcessLifecycle).beginShutdown();
     setTimeout(() => {
       logger.error(`still busy after SHUTDOWN_GRACE_MS=${config.SHUTDOWN_GRACE_MS}; exiting`);
       process.exit(1);

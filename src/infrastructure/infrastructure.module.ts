@@ -1,7 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { RATE_LIMIT_GROUPS, RateLimitGroup, RateLimitSettings, parseRateLimit } from '../application/access/rate-limit';
-import { AuthSettings } from '../application/identity/auth-settings';
 import { AccountRepository } from '../application/identity/account.repository.port';
 import { CheckoutAttemptLog, CheckoutAttemptRepository } from '../application/analytics/checkout-attempt-log.port';
 import { Mailer } from '../application/identity/mailer.port';
@@ -26,9 +24,10 @@ import { SaleRegistry } from '../application/sales/sale-registry.port';
 import { SaleEventFeed } from '../application/events/sale-event-feed.port';
 import { SaleRepository } from '../application/sales/sale.repository.port';
 import { SystemHealth } from '../application/observability/system-health.port';
-import { ReconcileSettings } from '../application/orders/reconcile-settings';
-import { SaleSettings } from '../application/sales/sale-settings';
 import { AppConfig } from './config/app-config';
+import { settingsProviders } from './config/settings.providers';
+import { BullmqOrderWorker } from './order-pipeline/bullmq-order-worker';
+import { OrderBatchConsumer } from '../application/order-pipeline/order-batch-consumer.port';
 import { DependencyHealth } from './health/dependency.health';
 import { JoseTokenVerifier } from './identity/jose-token-verifier';
 import { SmtpOrOutboxMailer } from './identity/mailer';
@@ -56,7 +55,7 @@ import { RedisSalePauseSwitch } from './redis/redis-sale-pause-switch';
 import { RedisSaleReadModel } from './redis/redis-sale-read-model';
 import { RedisSaleRegistry } from './redis/redis-sale-registry';
 import { CryptoIdGenerator } from './system/crypto-id-generator';
-import { Lifecycle } from '../application/observability/process-lifecycle';
+import { ProcessLifecycle } from '../application/observability/process-lifecycle';
 import { SystemClock } from './system/system-clock';
 
 /** Binds every application port to its adapter. Global: feature modules just inject the ports. */
@@ -66,38 +65,16 @@ export class InfrastructureModule {
   static forRoot(config: AppConfig): DynamicModule {
     const providers = [
       { provide: AppConfig, useValue: config },
-      {
-        provide: SaleSettings,
-        useFactory: (c: AppConfig) =>
-          new SaleSettings(
-            c.SALE_DURATION_SECONDS * 1000,
-            {
-              itemsTotal: c.SALE_ITEMS,
-              saleCap: c.SALE_CAP,
-              perUserLimit: c.SALE_PER_USER_LIMIT,
-              unitsPerItem: c.SALE_UNITS_PER_ITEM,
-              onePurchasePerUser: c.SALE_ONE_PURCHASE_PER_USER,
-            },
-            c.SALE_RETENTION_SECONDS * 1000,
-          ),
-        inject: [AppConfig],
-      },
-      {
-        provide: AuthSettings,
-        useFactory: (c: AppConfig) =>
-          new AuthSettings(c.AUTH_MODE, c.SESSION_TTL_SECONDS * 1000, c.OTP_TTL_SECONDS * 1000, c.OTP_MAX_ATTEMPTS),
-        inject: [AppConfig],
-      },
-      { provide: RateLimitSettings, useFactory: rateLimitSettings, inject: [AppConfig] },
-      { provide: ReconcileSettings, useFactory: (c: AppConfig) => new ReconcileSettings(c.RECONCILE_GRACE_MS), inject: [AppConfig] },
+      ...settingsProviders(),
       RedisConnections,
       PrismaService,
       BullmqOrderQueue,
+      { provide: OrderBatchConsumer, useClass: BullmqOrderWorker },
       DependencyHealth,
       { provide: SystemHealth, useExisting: DependencyHealth },
       RedisSaleEventFeed,
       { provide: SaleEventFeed, useExisting: RedisSaleEventFeed },
-      Lifecycle,
+      ProcessLifecycle,
       LedgerSettings,
       { provide: CheckoutLedger, useClass: RedisCheckoutLedger },
       { provide: PurchaseLedger, useClass: RedisPurchaseLedger },
@@ -132,16 +109,4 @@ export class InfrastructureModule {
       exports: [...providers.map((p) => ('provide' in p ? p.provide : p)), TerminusModule],
     };
   }
-}
-
-/** RATE_LIMIT and RATE_LIMIT_<GROUP>_<IP|USER>, already checked by the config's validation. */
-function rateLimitSettings(c: AppConfig): RateLimitSettings {
-  const policy = (name: string) => parseRateLimit(String(c[name as keyof AppConfig])) ?? null;
-  const groups = Object.fromEntries(
-    RATE_LIMIT_GROUPS.map((g) => [
-      g,
-      { ip: policy(`RATE_LIMIT_${g.toUpperCase()}_IP`), user: policy(`RATE_LIMIT_${g.toUpperCase()}_USER`) },
-    ]),
-  ) as Record<RateLimitGroup, { ip: ReturnType<typeof policy>; user: ReturnType<typeof policy> }>;
-  return new RateLimitSettings(c.RATE_LIMIT === 'on', groups);
 }

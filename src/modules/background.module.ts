@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { CheckoutAttemptsRunner } from '../interfaces/background/checkout-attempts.runner';
+import { OutboxRelayRunner } from '../interfaces/background/outbox-relay.runner';
 import { ReconcileRunner } from '../interfaces/background/reconcile.runner';
 import { SaleScheduleRunner } from '../interfaces/background/sale-schedule.runner';
-import { StreamDrainRunner } from '../interfaces/background/stream-drain.runner';
-import { OrderProcessor } from '../interfaces/queue/order.processor';
+import { OrderBatchesProcessor } from '../interfaces/queue/order-batches.processor';
 import { OrdersModule } from './orders.module';
 import { SalesModule } from './sales.module';
 
@@ -12,7 +13,6 @@ import { SalesModule } from './sales.module';
  */
 @Module({
   imports: [SalesModule, OrdersModule],
-  providers: [SaleScheduleRunner, StreamDrainRunner, ReconcileRunner, OrderProcessor],
-  exports: [OrderProcessor],
+  providers: [SaleScheduleRunner, OutboxRelayRunner, CheckoutAttemptsRunner, ReconcileRunner, OrderBatchesProcessor],
 })
 export class BackgroundModule {}

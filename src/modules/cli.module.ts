@@ -1,38 +1,38 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../infrastructure/config/app-config';
 import { InfrastructureModule } from '../infrastructure/infrastructure.module';
-import { MailOutboxCommand } from '../interfaces/cli/mail.commands';
-import { QueueFailedCommand, QueueRetryCommand, QueueStatusCommand, ReconcileOrdersCommand } from '../interfaces/cli/orders.commands';
-import {
-  CreateSaleCommand,
-  ListSalesCommand,
-  PauseSaleCommand,
-  ResumeSaleCommand,
-  ShowSaleCommand,
-  UserPurchasesCommand,
-} from '../interfaces/cli/sales.commands';
+import { CreateSaleCliCommand } from '../interfaces/admin/create-sale/create-sale.cli.command';
+import { QueueFailedCliCommand, QueueRetryCliCommand } from '../interfaces/admin/dead-letters/dead-letters.cli.command';
+import { ListSalesCliCommand } from '../interfaces/admin/list-sales/list-sales.cli.command';
+import { MailOutboxCliCommand } from '../interfaces/admin/mail-outbox/mail-outbox.cli.command';
+import { PauseSaleCliCommand, ResumeSaleCliCommand } from '../interfaces/admin/pause-sale/pause-sale.cli.command';
+import { QueueStatusCliCommand } from '../interfaces/admin/queue-status/queue-status.cli.command';
+import { ReconcileOrdersCliCommand } from '../interfaces/admin/reconcile-orders/reconcile-orders.cli.command';
+import { ShowSaleCliCommand } from '../interfaces/admin/show-sale/show-sale.cli.command';
+import { UserPurchasesCliCommand } from '../interfaces/admin/user-purchases/user-purchases.cli.command';
+import { IdentityModule } from './identity.module';
 import { OrdersModule } from './orders.module';
 import { SalesModule } from './sales.module';
 
-/** The admin CLI: the same use cases as HTTP, without the HTTP server or any background work. */
+/** The admin CLI: the same use cases as the admin API, without the HTTP server or any background work. */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule],
+      imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule, IdentityModule],
       providers: [
-        CreateSaleCommand,
-        ListSalesCommand,
-        ShowSaleCommand,
-        PauseSaleCommand,
-        ResumeSaleCommand,
-        UserPurchasesCommand,
-        ReconcileOrdersCommand,
-        QueueStatusCommand,
-        QueueFailedCommand,
-        QueueRetryCommand,
-        MailOutboxCommand,
+        CreateSaleCliCommand,
+        ListSalesCliCommand,
+        ShowSaleCliCommand,
+        PauseSaleCliCommand,
+        ResumeSaleCliCommand,
+        UserPurchasesCliCommand,
+        ReconcileOrdersCliCommand,
+        QueueStatusCliCommand,
+        QueueFailedCliCommand,
+        QueueRetryCliCommand,
+        MailOutboxCliCommand,
       ],
     };
   }

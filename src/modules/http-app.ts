@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
@@ -92,8 +92,4 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     done();
   });
   return app;
-}
-
-export async function createWorkerContext(module: DynamicModule, config: AppConfig): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(module, { logger: new PinoNestLogger(createLogger(config)), abortOnError: false });
 }

@@ -1,13 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PurchaseUseCase } from '../application/purchase/purchase.use-case';
-import { PurchaseHttpController } from '../interfaces/http/purchase.http.controller';
 import { SalesModule } from './sales.module';
 
 /** Purchase: buying a checkout, atomically, in the ledger. */
-@Module({
-  imports: [SalesModule],
-  controllers: [PurchaseHttpController],
-  providers: [PurchaseUseCase],
-  exports: [PurchaseUseCase],
-})
+@Module({ imports: [SalesModule], providers: [PurchaseUseCase], exports: [PurchaseUseCase] })
 export class PurchaseModule {}

@@ -9,8 +9,6 @@ import { PauseSaleUseCase } from '../application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../application/sales/sale-calendar.service';
 import { SaleLoader } from '../application/sales/sale-loader.service';
 import { SoldOutItems } from '../application/sales/sold-out-items.service';
-import { SaleEventsHttpController } from '../interfaces/http/sale-events.http.controller';
-import { SalesHttpController } from '../interfaces/http/sales.http.controller';
 
 const services = [
   SaleCalendar,
@@ -26,9 +24,5 @@ const services = [
 ];
 
 /** Sales: the schedule, creating and loading sales, pausing them, reading them and their live events. */
-@Module({
-  controllers: [SalesHttpController, SaleEventsHttpController],
-  providers: services,
-  exports: services,
-})
+@Module({ providers: services, exports: services })
 export class SalesModule {}

@@ -1,6 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { AdminHttpController } from '../../src/interfaces/http/admin/admin.http.controller';
+import { ADMIN_HTTP_CONTROLLERS } from '../../src/modules/http.module';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
@@ -60,16 +60,19 @@ describe('admin API', () => {
   });
 
   it('guards every admin route, not only one: each answers 401 without the token', async () => {
-    // Every route the admin controller declares, read from its own decorators.
-    const proto = AdminHttpController.prototype as unknown as Record<string, unknown>;
-    const routes = Object.getOwnPropertyNames(proto)
-      .filter((name) => name !== 'constructor')
-      .map((name) => proto[name])
-      .filter((fn): fn is object => typeof fn === 'function' && Reflect.getMetadata(PATH_METADATA, fn) !== undefined)
-      .map((fn) => [
-        RequestMethod[Reflect.getMetadata(METHOD_METADATA, fn) as number]!,
-        `/admin/${Reflect.getMetadata(PATH_METADATA, fn)}`,
-      ]);
+    // Every route the admin controllers declare, read from their own decorators.
+    const routes = ADMIN_HTTP_CONTROLLERS.flatMap((controller) => {
+      const proto = controller.prototype as unknown as Record<string, unknown>;
+      expect(Reflect.getMetadata(PATH_METADATA, controller)).toBe('admin');
+      return Object.getOwnPropertyNames(proto)
+        .filter((name) => name !== 'constructor')
+        .map((name) => proto[name])
+        .filter((fn): fn is object => typeof fn === 'function' && Reflect.getMetadata(PATH_METADATA, fn) !== undefined)
+        .map((fn) => [
+          RequestMethod[Reflect.getMetadata(METHOD_METADATA, fn) as number]!,
+          `/admin/${Reflect.getMetadata(PATH_METADATA, fn)}`,
+        ]);
+    });
     expect(routes.length).toBeGreaterThanOrEqual(12);
     for (const [method, route] of routes) {
       const path = route!.replace(':userId', 'someone').replace(':id', '1');

@@ -29,7 +29,13 @@ describe('a purchase whose process died right after the script', () => {
     const redis = new RedisConnections(config);
     await redis.onModuleInit();
     const orderId = randomUUID();
-    const { result } = await new RedisPurchaseLedger(redis, new LedgerSettings(config)).purchase(sale.id as SaleId, code, orderId, null, null);
+    const { result } = await new RedisPurchaseLedger(redis, new LedgerSettings(config)).purchase(
+      sale.id as SaleId,
+      code,
+      orderId,
+      null,
+      null,
+    );
     await redis.onApplicationShutdown();
     expect(result).toEqual({ kind: 'done', firstTime: true, orderId, purchased: [items[1]], failed: [] });
 

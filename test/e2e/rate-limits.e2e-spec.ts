@@ -25,7 +25,7 @@ beforeAll(async () => {
   await wipeState();
   [a, b] = await Promise.all([startTestApp(LIMITS), startTestApp(LIMITS)]);
   items = await itemIdsOf(a, await createOpenSale(a, { itemsTotal: 100, perUserLimit: 100 }));
-  await b.app.get(SaleCalendar).refresh(new Date(0));
+  await b.app.get(SaleCalendar).refresh();
 });
 
 afterAll(async () => {
@@ -98,7 +98,7 @@ describe('rate limits', () => {
     const secret = 'a-shared-secret-of-at-least-32-characters!';
     const jwt = await startTestApp({ ...LIMITS, AUTH_MODE: 'jwt', JWT_SECRET: secret });
     try {
-      await jwt.app.get(SaleCalendar).refresh(new Date(0));
+      await jwt.app.get(SaleCalendar).refresh();
       const { SignJWT } = await import('jose');
       const token = (sub: string) =>
         new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 300 })
@@ -128,7 +128,7 @@ describe('rate limits', () => {
   it('are off with RATE_LIMIT=off', async () => {
     const off = await startTestApp({ ...LIMITS, RATE_LIMIT: 'off' });
     try {
-      await off.app.get(SaleCalendar).refresh(new Date(0));
+      await off.app.get(SaleCalendar).refresh();
       const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => checkout(off, 'free', i)));
       expect(limited(responses)).toHaveLength(0);
       expect(responses[0]!.headers['ratelimit']).toBeUndefined();
@@ -140,7 +140,7 @@ describe('rate limits', () => {
   it('believe X-Forwarded-For only from the proxies named in TRUST_PROXY', async () => {
     const behindProxy = await startTestApp({ ...LIMITS, TRUST_PROXY: '127.0.0.1' });
     try {
-      await behindProxy.app.get(SaleCalendar).refresh(new Date(0));
+      await behindProxy.app.get(SaleCalendar).refresh();
       // 25 users from 25 different clients behind the proxy: no per-IP limit is reached.
       const viaProxy = await Promise.all(
         Array.from({ length: 25 }, (_, i) =>

@@ -367,7 +367,12 @@ it('(d) warns when Redis may evict keys, also when it reconnects (not only at st
     );
     expect(found.ok).toBe(true);
     await redis.client('KILL', 'ID', found.value!.match(/\bid=(\d+)/)![1]!);
-    const seen = await waitFor(async () => logged(), (n) => n > before, 10_000, 50);
+    const seen = await waitFor(
+      async () => logged(),
+      (n) => n > before,
+      10_000,
+      50,
+    );
     expect({ warned: seen.ok, log: seen.ok ? '' : tail(api.output) }).toEqual({ warned: true, log: '' });
   } finally {
     await redis.config('SET', 'maxmemory-policy', 'noeviction');

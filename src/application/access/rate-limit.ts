@@ -29,3 +29,22 @@ export function parseRateLimit(raw: string): RateLimitPolicy | null | undefined 
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[3] as 'ms' | 's' | 'm' | 'h'];
   return { limit: Number(m[1]), windowMs: Number(m[2]) * unit };
 }
+
+export interface RateLimitCheck {
+  /** Names the policy in the RateLimit headers, e.g. "buy-ip". */
+  readonly name: string;
+  readonly policy: RateLimitPolicy;
+  /** What is counted: the group and the client IP or user. */
+  readonly key: string;
+}
+
+export interface RateLimitState {
+  readonly check: RateLimitCheck;
+  readonly remaining: number;
+  readonly resetMs: number;
+}
+
+export interface RateLimitVerdict {
+  readonly allowed: boolean;
+  readonly states: RateLimitState[];
+}

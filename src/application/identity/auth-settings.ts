@@ -8,5 +8,7 @@ export class AuthSettings {
     readonly sessionTtlMs: number,
     readonly codeTtlMs: number,
     readonly codeMaxAttempts: number,
+    /** Mark the session cookie Secure (sent over HTTPS only): SESSION_COOKIE_SECURE. */
+    readonly cookieSecure = false,
   ) {}
 }

@@ -1,3 +1,14 @@
+import { OrderQueueCounts } from '../order-pipeline/order-queue.port';
+
+/** The state gauges of one open sale, read just before a scrape. */
+export interface SaleGauges {
+  readonly saleId: number;
+  readonly itemsSold: number;
+  readonly itemsRemaining: number;
+  readonly outboxEntries: number;
+  readonly outboxLagSeconds: number;
+}
+
 /** What the application reports for monitoring; the adapter exports it (Prometheus, infrastructure/metrics). */
 export abstract class Metrics {
   /** One checkout attempt and its result ("accepted" or the refusal code). */
@@ -8,4 +19,11 @@ export abstract class Metrics {
   abstract ordersRequeued(count: number): void;
   /** Items PostgreSQL says were sold that the ledger does not: should always be 0. */
   abstract soldOnlyInPostgres(saleId: number, items: number): void;
+
+  /** Replaces the per-sale gauges with these (sales no longer open disappear). */
+  abstract setSaleGauges(sales: readonly SaleGauges[]): void;
+  abstract setQueueGauges(counts: OrderQueueCounts): void;
+  abstract setEventStreams(open: number): void;
+  /** Everything, in the exporter's text format. */
+  abstract render(): Promise<{ contentType: string; body: string }>;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 /** Whether the process is shutting down: readiness turns false first, so balancers stop sending traffic. */
 @Injectable()
-export class Lifecycle {
+export class ProcessLifecycle {
   private stopping = false;
 
   get shuttingDown(): boolean {

@@ -7,7 +7,19 @@ export interface SystemHealthReport {
   readonly worker: DependencyState;
 }
 
-/** A quick look at what the service depends on, for operators. */
+/** One readiness check: up, or down and why. */
+export interface DependencyCheck {
+  readonly status: DependencyState;
+  readonly message?: string;
+}
+
+/** A quick look at what the service depends on, each look bounded so a dead dependency cannot hang it. */
 export abstract class SystemHealth {
+  /** For operators (the dashboard): each dependency, and whether any order worker is connected. */
   abstract report(): Promise<SystemHealthReport>;
+  /**
+   * For readiness: Redis, PostgreSQL and the queue by name. `workerRunning` is this process's own worker
+   * (null when it runs none); a worker that should run and does not makes the queue check fail.
+   */
+  abstract readiness(workerRunning: boolean | null): Promise<Record<string, DependencyCheck>>;
 }

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Order } from '../../domain/order/order.entity';
+import { OrderBatchConsumer } from './order-batch-consumer.port';
+import { OrderPipelineSettings } from './order-pipeline-settings';
 import { OrderQueue } from './order-queue.port';
 import { OrderRepository, OrdersRejectedError } from './order.repository.port';
 
@@ -21,7 +23,20 @@ export class RecordOrdersUseCase {
   constructor(
     private readonly orders: OrderRepository,
     private readonly queue: OrderQueue,
+    private readonly consumer: OrderBatchConsumer,
+    private readonly settings: OrderPipelineSettings,
   ) {}
+
+  /** The worker: takes batches off the order queue and writes them, in this process (unless it runs none). */
+  startWorker(): void {
+    if (!this.settings.workerEnabled) return;
+    this.consumer.start({ batch: (orders) => this.execute(orders), parked: (orders) => this.retryParked(orders) });
+  }
+
+  /** Takes no more jobs and lets the active ones finish. */
+  async stopWorker(): Promise<void> {
+    if (this.settings.workerEnabled) await this.consumer.stop();
+  }
 
   /** A batch relayed from the outbox. Every refused order is parked, also one that came in a batch of one. */
   async execute(batch: readonly Order[]): Promise<RecordOrdersResult> {

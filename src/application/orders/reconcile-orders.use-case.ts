@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Clock } from '../shared/clock.port';
+import { Lease } from '../shared/lease.port';
 import { Metrics } from '../observability/metrics.port';
 import { OrderQueue } from '../order-pipeline/order-queue.port';
 import { OrderRepository } from '../order-pipeline/order.repository.port';
@@ -11,6 +12,8 @@ import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleRegistry } from '../sales/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
 import { ReconcileSettings } from './reconcile-settings';
+
+const LEASE = 'reconciler';
 
 export interface SaleReconciliation {
   readonly saleId: number;
@@ -52,7 +55,17 @@ export class ReconcileOrdersUseCase {
     private readonly metrics: Metrics,
     private readonly clock: Clock,
     private readonly reconcileSettings: ReconcileSettings,
+    private readonly lease: Lease,
   ) {}
+
+  /**
+   * The scheduled run, on one instance at a time. The lease lasts a little longer than the interval, so the
+   * instance that has it keeps it from run to run; if that instance dies, another takes over within one
+   * interval.
+   */
+  async runScheduled(): Promise<void> {
+    if (await this.lease.acquire(LEASE, this.reconcileSettings.intervalMs + 5_000)) await this.execute();
+  }
 
   async execute(graceMs = this.reconcileSettings.graceMs, saleIds?: readonly SaleId[], force = false): Promise<SaleReconciliation[]> {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);

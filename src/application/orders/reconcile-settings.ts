@@ -6,5 +6,7 @@ export class ReconcileSettings {
      * outbox or the queue holds work older than this (the pipeline is behind, not losing orders).
      */
     readonly graceMs: number,
+    /** How often the reconciler runs by itself (0: only on demand): RECONCILE_INTERVAL_MS. */
+    readonly intervalMs: number,
   ) {}
 }

@@ -14,9 +14,12 @@ export interface CreateSaleCommand {
   readonly startsAt: Date;
   readonly endsAt: Date;
   readonly itemsTotal: number;
-  readonly saleCap: number;
   readonly perUserLimit: number;
+  /** Units that may be sold in all; default: every unit of every item. */
+  readonly saleCap?: number;
+  /** Default 1. */
   readonly unitsPerItem?: number;
+  /** Default false. */
   readonly onePurchasePerUser?: boolean;
 }
 
@@ -43,7 +46,7 @@ export class CreateSaleUseCase {
     try {
       terms = assertValidTerms({
         itemsTotal: cmd.itemsTotal,
-        saleCap: cmd.saleCap,
+        saleCap: cmd.saleCap ?? cmd.itemsTotal * (cmd.unitsPerItem ?? 1),
         perUserLimit: cmd.perUserLimit,
         unitsPerItem: cmd.unitsPerItem ?? 1,
         onePurchasePerUser: cmd.onePurchasePerUser ?? false,

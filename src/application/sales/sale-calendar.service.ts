@@ -3,7 +3,9 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { ItemSet } from '../../domain/sale/item-set.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
+import { Clock } from '../shared/clock.port';
 import { RegisteredSale, SaleRegistry } from './sale-registry.port';
+import { SaleSettings } from './sale-settings';
 
 /**
  * This instance's in-memory copy of the shared sale registry, so the hot path finds the open sale (and
@@ -15,11 +17,15 @@ import { RegisteredSale, SaleRegistry } from './sale-registry.port';
 export class SaleCalendar {
   private entries: readonly RegisteredSale[] = [];
 
-  constructor(private readonly registry: SaleRegistry) {}
+  constructor(
+    private readonly registry: SaleRegistry,
+    private readonly settings: SaleSettings,
+    private readonly clock: Clock,
+  ) {}
 
-  /** Reloads from the registry the sales that ended after `since`. */
-  async refresh(since: Date): Promise<void> {
-    this.entries = await this.registry.listEndingAfter(since);
+  /** Reloads from the registry the sales that are open, upcoming, or ended within the retention period. */
+  async refresh(): Promise<void> {
+    this.entries = await this.registry.listEndingAfter(new Date(this.clock.now().getTime() - this.settings.retentionMs));
   }
 
   remember(sale: Sale, items: ItemSet | null): void {

@@ -8,5 +8,9 @@ export class SaleSettings {
     readonly terms: SaleTerms,
     /** How long a sale's live state is kept after it ends (spent codes still answer, relays drain). */
     readonly retentionMs: number,
+    /** Whether this instance creates and loads the recurring sales: SALE_SCHEDULER_ENABLED. */
+    readonly schedulerEnabled = true,
+    /** How often it checks that the current and next sale exist and are loaded: SALE_SCHEDULER_INTERVAL_MS. */
+    readonly schedulerIntervalMs = 5_000,
   ) {}
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { SystemHealth, SystemHealthReport } from '../../application/observability/system-health.port';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { DependencyCheck, SystemHealth, SystemHealthReport } from '../../application/observability/system-health.port';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../prisma/prisma.service';
@@ -17,6 +17,7 @@ const CHECK_TIMEOUT_MS = 1_000;
 @Injectable()
 export class DependencyHealth extends SystemHealth {
   constructor(
+    private readonly checks: HealthCheckService,
     private readonly health: HealthIndicatorService,
     private readonly redis: RedisConnections,
     private readonly prisma: PrismaService,
@@ -43,19 +44,37 @@ export class DependencyHealth extends SystemHealth {
     return { redis, postgres, worker: workers > 0 ? 'up' : 'down' };
   }
 
-  redisCheck(): Promise<HealthIndicatorResult> {
+  async readiness(workerRunning: boolean | null): Promise<Record<string, DependencyCheck>> {
+    // Terminus runs the indicators and throws (with the same details) when one is down.
+    const result = await this.checks
+      .check([() => this.redisCheck(), () => this.postgresCheck(), () => this.queueCheck(workerRunning)])
+      .catch((e: { getResponse?: () => unknown }) => e.getResponse?.() as HealthCheckResult | undefined);
+    if (!result?.details) return { health: { status: 'down', message: 'the health check failed' } };
+    return Object.fromEntries(
+      Object.entries(result.details).map(([name, d]) => [
+        name,
+        d.status === 'up' ? { status: 'up' } : { status: 'down', ...(typeof d.message === 'string' ? { message: d.message } : {}) },
+      ]),
+    );
+  }
+
+  private redisCheck(): Promise<HealthIndicatorResult> {
     return this.probe('redis', () => this.redis.command.ping(), this.redisBoundMs);
   }
 
-  postgresCheck(): Promise<HealthIndicatorResult> {
+  private postgresCheck(): Promise<HealthIndicatorResult> {
     return this.probe('postgres', () => this.prisma.$queryRaw`SELECT 1`, CHECK_TIMEOUT_MS);
   }
 
-  queueCheck(workerRunning: boolean | null): Promise<HealthIndicatorResult> {
-    return this.probe('queue', async () => {
-      await this.queue.ping();
-      if (workerRunning === false) throw new Error('the order worker is not running');
-    }, this.redisBoundMs);
+  private queueCheck(workerRunning: boolean | null): Promise<HealthIndicatorResult> {
+    return this.probe(
+      'queue',
+      async () => {
+        await this.queue.ping();
+        if (workerRunning === false) throw new Error('the order worker is not running');
+      },
+      this.redisBoundMs,
+    );
   }
 
   private async probe(key: string, check: () => Promise<unknown>, boundMs: number): Promise<HealthIndicatorResult> {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { TokenKeysUnavailableError, TokenVerifier } from '../../application/identity/token-verifier.port';
+import { TokenKeysUnavailableError } from '../../application/identity/identity.errors';
+import { TokenVerifier } from '../../application/identity/token-verifier.port';
 import { AppConfig } from '../config/app-config';
 
 /**

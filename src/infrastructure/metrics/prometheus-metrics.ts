@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Metrics } from '../../application/observability/metrics.port';
+import { Metrics, SaleGauges } from '../../application/observability/metrics.port';
+import { OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
 
 /**
  * The process's Prometheus registry: Node process metrics plus the application's own. Served by
@@ -32,42 +33,42 @@ export class PrometheusMetrics extends Metrics {
     registers: [this.registry],
   });
 
-  readonly saleItemsSold = new Gauge({
+  private readonly saleItemsSold = new Gauge({
     name: 'flashsale_sale_items_sold',
     help: 'Units sold in each open sale',
     labelNames: ['sale'],
     registers: [this.registry],
   });
-  readonly saleItemsRemaining = new Gauge({
+  private readonly saleItemsRemaining = new Gauge({
     name: 'flashsale_sale_items_remaining',
     help: 'Units still for sale in each open sale',
     labelNames: ['sale'],
     registers: [this.registry],
   });
-  readonly queueJobs = new Gauge({
+  private readonly queueJobs = new Gauge({
     name: 'flashsale_queue_jobs',
     help: 'Order queue jobs by state',
     labelNames: ['state'],
     registers: [this.registry],
   });
-  readonly deadLetters = new Gauge({
+  private readonly deadLetters = new Gauge({
     name: 'flashsale_dead_letters',
     help: 'Order jobs that failed every attempt',
     registers: [this.registry],
   });
-  readonly outboxEntries = new Gauge({
+  private readonly outboxEntries = new Gauge({
     name: 'flashsale_outbox_entries',
     help: 'Acknowledged purchases not yet moved to the queue',
     labelNames: ['sale'],
     registers: [this.registry],
   });
-  readonly outboxLag = new Gauge({
+  private readonly outboxLag = new Gauge({
     name: 'flashsale_outbox_lag_seconds',
     help: 'Age of the oldest purchase waiting in the outbox',
     labelNames: ['sale'],
     registers: [this.registry],
   });
-  readonly eventStreams = new Gauge({
+  private readonly eventStreams = new Gauge({
     name: 'flashsale_sale_event_streams',
     help: 'Open GET /sales/:id/events streams on this instance',
     registers: [this.registry],
@@ -106,5 +107,29 @@ export class PrometheusMetrics extends Metrics {
 
   soldOnlyInPostgres(saleId: number, items: number): void {
     this.soldOnlyInPg.set({ sale: String(saleId) }, items);
+  }
+
+  setSaleGauges(sales: readonly SaleGauges[]): void {
+    for (const g of [this.saleItemsSold, this.saleItemsRemaining, this.outboxEntries, this.outboxLag]) g.reset();
+    for (const s of sales) {
+      const label = { sale: String(s.saleId) };
+      this.saleItemsSold.set(label, s.itemsSold);
+      this.saleItemsRemaining.set(label, s.itemsRemaining);
+      this.outboxEntries.set(label, s.outboxEntries);
+      this.outboxLag.set(label, s.outboxLagSeconds);
+    }
+  }
+
+  setQueueGauges(counts: OrderQueueCounts): void {
+    for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed'] as const) this.queueJobs.set({ state }, counts[state]);
+    this.deadLetters.set(counts.failed);
+  }
+
+  setEventStreams(open: number): void {
+    this.eventStreams.set(open);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -40,7 +40,16 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   }
 
   async counts(): Promise<OrderQueueCounts> {
-    const c = await this.queue.getJobCounts('waiting', 'paused', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
+    const c = await this.queue.getJobCounts(
+      'waiting',
+      'paused',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+      'prioritized',
+      'waiting-children',
+    );
     return {
       // A paused queue (BullMQ's pause, e.g. from a queue UI) keeps its waiting jobs under "paused".
       waiting: (c.waiting ?? 0) + (c.paused ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),

@@ -15,7 +15,10 @@ export class RedisLease extends Lease {
   }
 
   async acquire(name: string, ttlMs: number): Promise<boolean> {
-    return decodeFlag('lease-acquire', await runScript(this.redis.background, 'lease-acquire', [LEASE_PREFIX + name], [this.holder, ttlMs]));
+    return decodeFlag(
+      'lease-acquire',
+      await runScript(this.redis.background, 'lease-acquire', [LEASE_PREFIX + name], [this.holder, ttlMs]),
+    );
   }
 
   async release(name: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { RateLimitCheck, RateLimitVerdict, RateLimiter } from '../../application/access/rate-limiter.port';
+import { RateLimitCheck, RateLimitVerdict } from '../../application/access/rate-limit';
+import { RateLimiter } from '../../application/access/rate-limiter.port';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { decodeRateLimit } from './script-replies';

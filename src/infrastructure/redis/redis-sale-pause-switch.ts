@@ -15,7 +15,12 @@ export class RedisSalePauseSwitch extends SalePauseSwitch {
 
   async setPaused(saleId: SaleId, paused: boolean): Promise<boolean> {
     const k = saleKeys(saleId);
-    const reply = await runScript(this.redis.command, 'sale-pause', [k.meta, saleEventsChannel(saleId, this.redis.db)], [paused ? '1' : '0']);
+    const reply = await runScript(
+      this.redis.command,
+      'sale-pause',
+      [k.meta, saleEventsChannel(saleId, this.redis.db)],
+      [paused ? '1' : '0'],
+    );
     return decodeFlag('sale-pause', reply);
   }
 }

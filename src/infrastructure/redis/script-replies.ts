@@ -124,7 +124,12 @@ export function decodeOtpCheck(reply: unknown): OtpCheck {
 
 /** rate-limit.lua: {allowed (1|0), remaining1, resetMs1, remaining2, resetMs2, ...}, one pair per window. */
 export function decodeRateLimit(reply: unknown, windows: number): { allowed: boolean; states: { remaining: number; resetMs: number }[] } {
-  if (!Array.isArray(reply) || reply.length !== 1 + 2 * windows || !reply.every((v) => typeof v === 'number') || (reply[0] !== 0 && reply[0] !== 1)) {
+  if (
+    !Array.isArray(reply) ||
+    reply.length !== 1 + 2 * windows ||
+    !reply.every((v) => typeof v === 'number') ||
+    (reply[0] !== 0 && reply[0] !== 1)
+  ) {
     throw new UnexpectedScriptReply('rate-limit', reply);
   }
   const n = reply as number[];

@@ -1,10 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Clock } from '../../application/shared/clock.port';
 import { EnsureUpcomingSalesUseCase } from '../../application/sales/ensure-upcoming-sales.use-case';
 import { SaleCalendar } from '../../application/sales/sale-calendar.service';
 import { SaleSettings } from '../../application/sales/sale-settings';
 import { within } from '../../application/shared/within';
-import { AppConfig } from '../../infrastructure/config/app-config';
 import { BackgroundLoop } from './background-loop';
 
 const CALENDAR_REFRESH_MS = 1_000;
@@ -24,28 +22,22 @@ export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplica
     private readonly calendar: SaleCalendar,
     private readonly ensureUpcoming: EnsureUpcomingSalesUseCase,
     private readonly settings: SaleSettings,
-    private readonly config: AppConfig,
-    private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // Bounded: with Redis or PostgreSQL away the process still starts (not ready) and the loops heal it.
-    await within(this.refreshCalendar(), FIRST_RUN_MS, 'sale calendar').catch((e: Error) => this.logger.warn(e.message));
-    if (this.config.SALE_SCHEDULER_ENABLED) {
+    await within(this.calendar.refresh(), FIRST_RUN_MS, 'sale calendar').catch((e: Error) => this.logger.warn(e.message));
+    if (this.settings.schedulerEnabled) {
       await within(this.ensureUpcoming.execute(), FIRST_RUN_MS, 'preparing sales').catch((e: Error) => this.logger.warn(e.message));
       this.loops.push(
-        new BackgroundLoop('Scheduler', () => this.ensureUpcoming.execute().then(() => 0), this.config.SALE_SCHEDULER_INTERVAL_MS),
+        new BackgroundLoop('Scheduler', () => this.ensureUpcoming.execute().then(() => 0), this.settings.schedulerIntervalMs),
       );
     }
-    this.loops.push(new BackgroundLoop('SaleCalendar', () => this.refreshCalendar().then(() => 0), CALENDAR_REFRESH_MS));
+    this.loops.push(new BackgroundLoop('SaleCalendar', () => this.calendar.refresh().then(() => 0), CALENDAR_REFRESH_MS));
     for (const loop of this.loops) loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.loops.map((l) => l.stop()));
-  }
-
-  private refreshCalendar(): Promise<void> {
-    return this.calendar.refresh(new Date(this.clock.now().getTime() - this.settings.retentionMs));
   }
 }

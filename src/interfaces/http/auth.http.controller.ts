@@ -5,7 +5,6 @@ import { AuthenticateUseCase } from '../../application/identity/authenticate.use
 import { LoginUseCase } from '../../application/identity/login.use-case';
 import { RegisterUseCase } from '../../application/identity/register.use-case';
 import { VerifyCodeUseCase } from '../../application/identity/verify-code.use-case';
-import { AppConfig } from '../../infrastructure/config/app-config';
 import { Access } from './access/access.decorator';
 import { SESSION_COOKIE, credentialsOf } from './access/access.guard';
 import { sendProblem, sendRejection } from './problem-details';
@@ -24,7 +23,6 @@ export class AuthHttpController {
     private readonly verifyCode: VerifyCodeUseCase,
     private readonly authenticate: AuthenticateUseCase,
     private readonly auth: AuthSettings,
-    private readonly config: AppConfig,
   ) {}
 
   @Post('register')
@@ -90,7 +88,7 @@ export class AuthHttpController {
 
   /** HTTP-only (scripts cannot read it) and SameSite=Lax (not sent on cross-site POSTs). */
   private cookie(token: string, maxAgeSeconds: number): string {
-    const secure = this.config.SESSION_COOKIE_SECURE ? '; Secure' : '';
+    const secure = this.auth.cookieSecure ? '; Secure' : '';
     return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
   }
 }

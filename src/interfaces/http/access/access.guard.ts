@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GroupLimits, RateLimitSettings } from '../../../application/access/rate-limit';
+import { CheckRateLimitsUseCase } from '../../../application/access/check-rate-limits.use-case';
+import { RateLimitGroup } from '../../../application/access/rate-limit';
 import { AuthSettings } from '../../../application/identity/auth-settings';
 import { AuthenticateUseCase } from '../../../application/identity/authenticate.use-case';
-import { RateLimitCheck, RateLimiter } from '../../../application/access/rate-limiter.port';
 import { Caller } from '../../../domain/identity/caller';
 import { parseEmail } from '../../../domain/identity/email.value-object';
 import { Rejection, RejectionCode, reject } from '../../../domain/shared/rejection';
@@ -36,8 +36,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly authenticate: AuthenticateUseCase,
     private readonly auth: AuthSettings,
-    private readonly limiter: RateLimiter,
-    private readonly limits: RateLimitSettings,
+    private readonly rateLimits: CheckRateLimitsUseCase,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,8 +61,7 @@ export class AccessGuard implements CanActivate {
       }
     }
 
-    if (this.limits.enabled && rule.group)
-      await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+    if (rule.group) await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
     if (refusal) throw new RejectionException(refusal);
     request.caller = caller;
     return true;
@@ -77,18 +75,9 @@ export class AccessGuard implements CanActivate {
     return null;
   }
 
-  private async limit(
-    group: keyof RateLimitSettings['groups'],
-    request: FastifyRequest,
-    reply: FastifyReply,
-    user: string | null,
-  ): Promise<void> {
-    const limits: GroupLimits = this.limits.groups[group];
-    const checks: RateLimitCheck[] = [];
-    if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${request.ip}` });
-    if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
-    if (checks.length === 0) return;
-    const verdict = await this.limiter.hit(checks);
+  private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<void> {
+    const verdict = await this.rateLimits.execute(group, request.ip, user);
+    if (!verdict) return;
     reply.header(
       'ratelimit-policy',
       verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),

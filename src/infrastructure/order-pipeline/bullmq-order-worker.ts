@@ -1,51 +1,48 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RecordOrdersResult, RecordOrdersUseCase } from '../../application/order-pipeline/record-orders.use-case';
+import { OrderBatchConsumer, OrderBatchHandlers } from '../../application/order-pipeline/order-batch-consumer.port';
+import { OrderPipelineSettings } from '../../application/order-pipeline/order-pipeline-settings';
 import { OrderStoreUnavailableError } from '../../application/order-pipeline/order.repository.port';
 import { within } from '../../application/shared/within';
-import { AppConfig } from '../../infrastructure/config/app-config';
-import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from '../../infrastructure/order-pipeline/order-job.codec';
-import { RedisConnections, closeConnection } from '../../infrastructure/redis/redis-connections';
-
-/** While PostgreSQL is away, a job waits this long and tries again, without using up its attempts. */
-const UNAVAILABLE_RETRY_MS = 1_000;
+import { AppConfig } from '../config/app-config';
+import { RedisConnections, closeConnection } from '../redis/redis-connections';
+import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from './order-job.codec';
 
 /**
- * The queue door: a BullMQ worker that hands each job's orders to RecordOrdersUseCase. Several jobs are
- * written at once (WORKER_CONCURRENCY, matched to the PostgreSQL pool). An unavailable PostgreSQL puts the job
- * back for later without counting an attempt, so an outage of any length loses nothing and dead-letters
- * nothing; a refused order counts attempts and ends in the dead-letter list. On shutdown the worker stops
- * taking jobs and lets the active ones finish.
+ * The consuming side of the order queue on BullMQ: a Worker that hands each job to the handlers, several at
+ * once (WORKER_CONCURRENCY, matched to the PostgreSQL pool). An unavailable PostgreSQL puts the job back for
+ * later without counting an attempt, so an outage of any length loses nothing and dead-letters nothing; a
+ * refused order counts attempts and ends in the dead-letter list (BullMQ's failed set). On stop the worker
+ * takes no more jobs and lets the active ones finish.
  */
 @Injectable()
-export class OrderProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class BullmqOrderWorker extends OrderBatchConsumer {
   private readonly logger = new Logger('OrderWorker');
-  private worker?: Worker<OrderBatchJob, RecordOrdersResult>;
+  private worker?: Worker<OrderBatchJob>;
   private connection?: Redis;
   private unavailableSince = 0;
 
   constructor(
-    private readonly recordOrders: RecordOrdersUseCase,
     private readonly redis: RedisConnections,
+    private readonly settings: OrderPipelineSettings,
     private readonly config: AppConfig,
-  ) {}
-
-  get running(): boolean {
-    return this.worker?.isRunning() ?? false;
+  ) {
+    super();
   }
 
-  get enabled(): boolean {
-    return this.config.WORKER_ENABLED || this.config.WORKER_ONLY;
+  get state(): 'off' | 'running' | 'stopped' {
+    if (!this.settings.workerEnabled) return 'off';
+    return this.worker?.isRunning() ? 'running' : 'stopped';
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.enabled) return;
+  start(handlers: OrderBatchHandlers): void {
+    if (this.worker) return;
     this.connection = this.redis.open('worker', { maxRetriesPerRequest: null });
-    this.worker = new Worker<OrderBatchJob, RecordOrdersResult>(ORDER_QUEUE, (job, token) => this.process(job, token), {
+    this.worker = new Worker<OrderBatchJob>(ORDER_QUEUE, (job, token) => this.process(job, handlers, token), {
       connection: this.connection,
       prefix: QUEUE_PREFIX,
-      concurrency: this.config.WORKER_CONCURRENCY,
+      concurrency: this.settings.workerConcurrency,
       // A worker that dies holding jobs (SIGKILL, OOM) loses their locks; they are taken up again within
       // about lockDuration + stalledInterval. A batch takes well under a second, so 10 s is ample; writes
       // are idempotent, so a job may stall many times without harm (BullMQ's default fails it after one).
@@ -65,7 +62,7 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  async stop(): Promise<void> {
     // Let active jobs finish; if Redis is gone that cannot complete, so stop waiting after a while (the
     // unfinished jobs stay in the queue and are taken up again as stalled).
     await within(this.worker?.close() ?? Promise.resolve(), this.config.SHUTDOWN_GRACE_MS, 'worker close').catch(async (e: Error) => {
@@ -75,11 +72,11 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
     if (this.connection) await closeConnection(this.connection);
   }
 
-  private async process(job: Job<OrderBatchJob>, token?: string): Promise<RecordOrdersResult> {
+  private async process(job: Job<OrderBatchJob>, handlers: OrderBatchHandlers, token?: string): Promise<unknown> {
     try {
       const orders = fromJob(job.data);
       // A parked order throws when refused again, so BullMQ counts its attempts; a batch parks what is refused.
-      const result = job.name === PARKED_ORDER_JOB ? await this.recordOrders.retryParked(orders) : await this.recordOrders.execute(orders);
+      const result = job.name === PARKED_ORDER_JOB ? await handlers.parked(orders) : await handlers.batch(orders);
       if (this.unavailableSince) this.logger.log(`PostgreSQL is back after ${Date.now() - this.unavailableSince} ms; writing orders again`);
       this.unavailableSince = 0;
       return result;
@@ -87,7 +84,7 @@ export class OrderProcessor implements OnApplicationBootstrap, BeforeApplication
       if (!(e instanceof OrderStoreUnavailableError)) throw e;
       if (!this.unavailableSince) this.logger.warn(`PostgreSQL unavailable, orders wait in the queue: ${e.message.split('\n').pop()}`);
       this.unavailableSince ||= Date.now();
-      await job.moveToDelayed(Date.now() + UNAVAILABLE_RETRY_MS, token);
+      await job.moveToDelayed(Date.now() + this.settings.unavailableRetryMs, token);
       throw new DelayedError();
     }
   }

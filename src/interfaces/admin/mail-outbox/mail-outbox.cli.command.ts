@@ -1,18 +1,19 @@
 import { Command, Option } from 'nest-commander';
-import { Mailer } from '../../application/identity/mailer.port';
-import { CliCommand, CliOutput, positiveInt, table } from './cli-command';
+import { MailOutboxUseCase } from '../../../application/identity/mail-outbox.use-case';
+import { CliCommand, CliOutput, positiveInt, table } from '../admin-cli';
 
+/** `mail:outbox` (no HTTP door: it shows sign-in codes, a development aid kept off the network). */
 @Command({
   name: 'mail:outbox',
   description: 'Mail kept when no SMTP_URL is set (sign-in codes in development), newest first',
 })
-export class MailOutboxCommand extends CliCommand {
-  constructor(private readonly mailer: Mailer) {
+export class MailOutboxCliCommand extends CliCommand {
+  constructor(private readonly mailOutbox: MailOutboxUseCase) {
     super();
   }
 
   protected async execute(_p: string[], o: { limit?: number; to?: string }): Promise<CliOutput> {
-    const mails = await this.mailer.outbox(o.limit ?? 20, o.to);
+    const mails = await this.mailOutbox.execute(o.limit ?? 20, o.to);
     return { data: mails, text: table(mails.map((m) => ({ sentAt: m.sentAt, to: m.to, subject: m.subject }))) };
   }
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig } from '../../../infrastructure/config/app-config';
+import { AdminSettings } from '../../application/access/admin-settings';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -14,8 +14,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export class AdminTokenGuard implements CanActivate {
   private readonly expected: Buffer | null;
 
-  constructor(config: AppConfig) {
-    this.expected = config.ADMIN_TOKEN ? digest(config.ADMIN_TOKEN) : null;
+  constructor(settings: AdminSettings) {
+    this.expected = settings.token ? digest(settings.token) : null;
   }
 
   canActivate(context: ExecutionContext): boolean {

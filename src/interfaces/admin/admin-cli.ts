@@ -1,5 +1,11 @@
 import { CommandRunner, Option } from 'nest-commander';
 import { Rejection } from '../../domain/shared/rejection';
+import { SaleView } from '../../application/sales/sale-view';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+
+/*
+ * The admin CLI's shared parts: the base of every command, tables, argument parsers.
+ */
 
 /** What a command prints: `data` with --json, `text` otherwise. */
 export interface CliOutput {
@@ -58,3 +64,18 @@ export function positiveInt(name: string) {
     return Number(raw);
   };
 }
+
+export function saleIdArg(raw: string | undefined): SaleId {
+  if (raw === undefined) throw new CliFailure('missing the sale id');
+  return positiveInt('sale id')(raw) as SaleId;
+}
+
+/** A sale as one row of the CLI's tables. */
+export const saleRow = (s: SaleView) => ({
+  id: s.id,
+  status: s.status,
+  startsAt: s.startsAt,
+  endsAt: s.endsAt,
+  sold: `${s.itemsSold}/${Math.min(s.saleCap, s.itemsTotal)}`,
+  perUserLimit: s.perUserLimit,
+});

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
+import { RateLimiter } from './rate-limiter.port';
+
+/**
+ * Counts one request against its route group's windows, per client IP and per user, in one atomic step
+ * shared by every instance. Null when no window applies (limiting off, or the group has none).
+ */
+@Injectable()
+export class CheckRateLimitsUseCase {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly settings: RateLimitSettings,
+  ) {}
+
+  async execute(group: RateLimitGroup, ip: string, user: string | null): Promise<RateLimitVerdict | null> {
+    if (!this.settings.enabled) return null;
+    const limits = this.settings.groups[group];
+    const checks: RateLimitCheck[] = [];
+    if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${ip}` });
+    if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
+    if (checks.length === 0) return null;
+    return this.limiter.hit(checks);
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { OrderBatchConsumer } from '../order-pipeline/order-batch-consumer.port';
+import { ProcessLifecycle } from './process-lifecycle';
+import { DependencyCheck, SystemHealth } from './system-health.port';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** What is not ready, e.g. ["shutting down", "redis"]. */
+  readonly down: string[];
+  readonly checks: Record<string, DependencyCheck>;
+}
+
+/** Whether this process should get traffic: its dependencies answer, its worker runs, it is not shutting down. */
+@Injectable()
+export class CheckReadinessUseCase {
+  constructor(
+    private readonly health: SystemHealth,
+    private readonly lifecycle: ProcessLifecycle,
+    private readonly worker: OrderBatchConsumer,
+  ) {}
+
+  async execute(): Promise<Readiness> {
+    const state = this.worker.state;
+    const checks = await this.health.readiness(state === 'off' ? null : state === 'running');
+    const down = Object.entries(checks)
+      .filter(([, c]) => c.status !== 'up')
+      .map(([name]) => name);
+    if (this.lifecycle.shuttingDown) down.unshift('shutting down');
+    return { ready: down.length === 0, down, checks };
+  }
+}

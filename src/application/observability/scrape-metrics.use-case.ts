@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { SaleEventHub } from '../events/sale-event-hub.service';
+import { OrderQueue } from '../order-pipeline/order-queue.port';
+import { PurchaseOutbox } from '../order-pipeline/purchase-outbox.port';
+import { GetSaleUseCase } from '../sales/get-sale.use-case';
+import { within } from '../shared/within';
+import { Metrics } from './metrics.port';
+
+/**
+ * GET /metrics: counters and the request histogram are kept as things happen; the state gauges (sold and
+ * remaining per open sale, queue, outbox, open event streams) are read just before rendering.
+ */
+@Injectable()
+export class ScrapeMetricsUseCase {
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly getSale: GetSaleUseCase,
+    private readonly queue: OrderQueue,
+    private readonly outbox: PurchaseOutbox,
+    private readonly events: SaleEventHub,
+  ) {}
+
+  async execute(): Promise<{ contentType: string; body: string }> {
+    // A dependency that is down must not make the scrape fail: its gauges keep their last values.
+    await within(this.refreshGauges(), 2_000, 'metrics').catch(() => undefined);
+    return this.metrics.render();
+  }
+
+  private async refreshGauges(): Promise<void> {
+    this.metrics.setEventStreams(this.events.watcherCount());
+    const open = (await this.getSale.upcoming()).filter((s) => s.status !== 'scheduled');
+    const gauges = [];
+    for (const sale of open) {
+      const lag = await this.outbox.lag(sale.id as SaleId);
+      gauges.push({
+        saleId: sale.id,
+        itemsSold: sale.itemsSold,
+        itemsRemaining: sale.itemsRemaining,
+        outboxEntries: lag.length,
+        outboxLagSeconds: (lag.oldestAgeMs ?? 0) / 1000,
+      });
+    }
+    this.metrics.setSaleGauges(gauges);
+    this.metrics.setQueueGauges(await this.queue.counts());
+  }
+}

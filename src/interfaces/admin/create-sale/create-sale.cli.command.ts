@@ -1,0 +1,77 @@
+import { Command, Option } from 'nest-commander';
+import { CreateSaleUseCase } from '../../../application/sales/create-sale.use-case';
+import { CliCommand, CliFailure, CliOutput, positiveInt, saleRow, table } from '../admin-cli';
+
+/** "now", "+30m", "+2h", "+1d" or an ISO 8601 time. */
+function instant(name: string) {
+  return (raw: string): Date => {
+    const rel = /^\+(\d+)([smhd])$/.exec(raw);
+    if (raw === 'now') return new Date();
+    if (rel) return new Date(Date.now() + Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd']);
+    const d = new Date(raw);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(d.getTime()))
+      throw new CliFailure(`${name} must be an ISO time, "now" or "+<n>m|h|d", got "${raw}"`);
+    return d;
+  };
+}
+
+/** `sale:create`: the CLI door of POST /admin/sales, with the same fields and defaults. */
+@Command({ name: 'sale:create', description: 'Create a sale outside the hourly rhythm and load it (it must not overlap another)' })
+export class CreateSaleCliCommand extends CliCommand {
+  constructor(private readonly createSale: CreateSaleUseCase) {
+    super();
+  }
+
+  protected async execute(
+    _p: string[],
+    o: { start?: Date; end?: Date; items?: number; cap?: number; limit?: number; units?: number; onePurchase?: boolean },
+  ): Promise<CliOutput> {
+    if (!o.start || !o.end || !o.items || !o.limit) throw new CliFailure('--start, --end, --items and --limit are required');
+    const result = await this.createSale.execute({
+      startsAt: o.start,
+      endsAt: o.end,
+      itemsTotal: o.items,
+      perUserLimit: o.limit,
+      saleCap: o.cap,
+      unitsPerItem: o.units,
+      onePurchasePerUser: o.onePurchase,
+    });
+    if (!result.ok) throw CliFailure.of(result.error);
+    return { data: result.value, text: table([saleRow(result.value)]) };
+  }
+
+  @Option({ flags: '--start <time>', description: 'when it opens: ISO time, "now" or "+10m"', required: true })
+  parseStart(raw: string): Date {
+    return instant('--start')(raw);
+  }
+
+  @Option({ flags: '--end <time>', description: 'when it closes: ISO time or "+1h"', required: true })
+  parseEnd(raw: string): Date {
+    return instant('--end')(raw);
+  }
+
+  @Option({ flags: '--items <n>', description: 'number of items', required: true })
+  parseItems(raw: string): number {
+    return positiveInt('--items')(raw);
+  }
+
+  @Option({ flags: '--limit <n>', description: 'units one user may buy', required: true })
+  parseLimit(raw: string): number {
+    return positiveInt('--limit')(raw);
+  }
+
+  @Option({ flags: '--cap <n>', description: 'units that may be sold in all (default: all of them)' })
+  parseCap(raw: string): number {
+    return positiveInt('--cap')(raw);
+  }
+
+  @Option({ flags: '--units <n>', description: 'units of each item (default 1)' })
+  parseUnits(raw: string): number {
+    return positiveInt('--units')(raw);
+  }
+
+  @Option({ flags: '--one-purchase', description: 'one purchase per user (on top of --limit items)' })
+  parseOnePurchase(): boolean {
+    return true;
+  }
+}

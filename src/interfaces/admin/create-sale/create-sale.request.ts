@@ -1,0 +1,50 @@
+import { IsBoolean, IsISO8601, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { CreateSaleCommand, MAX_ITEMS_PER_SALE } from '../../../application/sales/create-sale.use-case';
+
+/**
+ * POST /admin/sales. The same fields as `sale:create`, with the same defaults: those the use case applies
+ * (saleCap: every unit; unitsPerItem: 1; onePurchasePerUser: false), so both doors create the same sale.
+ */
+export class CreateSaleRequest {
+  @IsISO8601({ strict: true })
+  startsAt!: string;
+
+  @IsISO8601({ strict: true })
+  endsAt!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ITEMS_PER_SALE)
+  items!: number;
+
+  @IsInt()
+  @Min(1)
+  perUserLimit!: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  saleCap?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  unitsPerItem?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  onePurchasePerUser?: boolean;
+
+  toCommand(): CreateSaleCommand {
+    return {
+      startsAt: new Date(this.startsAt),
+      endsAt: new Date(this.endsAt),
+      itemsTotal: this.items,
+      perUserLimit: this.perUserLimit,
+      saleCap: this.saleCap,
+      unitsPerItem: this.unitsPerItem,
+      onePurchasePerUser: this.onePurchasePerUser,
+    };
+  }
+}
