@@ -45,7 +45,9 @@ redis_hostport=${REDIS_URL#*://}; redis_hostport=${redis_hostport##*@}; redis_ho
 REDIS_HOST=${redis_hostport%%:*}; REDIS_PORT=${redis_hostport##*:}
 [ "$REDIS_PORT" = "$REDIS_HOST" ] && REDIS_PORT=6379
 redis_up() { node scripts/wait-for.mjs redis "$REDIS_URL" "${1:-0}" >/dev/null 2>&1; }
-if ! redis_up; then
+if [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]; then
+  log "using the configured Redis ${REDIS_CLUSTER_NODES:+Cluster at $REDIS_CLUSTER_NODES}${REDIS_SENTINELS:+Sentinel at $REDIS_SENTINELS}"
+elif ! redis_up; then
   case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $REDIS_URL is not reachable (set REDIS_URL to a running Redis)";; esac
   if ! command -v redis-server >/dev/null; then
     apt_install redis-server || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a running Redis 7."
@@ -59,7 +61,7 @@ if ! redis_up; then
   redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
 fi
 # Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
-redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
+[ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
   || die "Redis $redis_version at $REDIS_URL is too old: Flashsale needs Redis 7.0 or newer (Debian 12 and Ubuntu 24.04 ship it; elsewhere use the packages of redis.io or docker-compose.yml)"
 
 # --- 3. PostgreSQL -----------------------------------------------------------------------------------
@@ -114,6 +116,14 @@ npx prisma migrate deploy >/dev/null
 # apt-get); otherwise skipped here, and those tests fail saying what to install.
 if [ "$MODE" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-browser ]; then
   apt_install chromium || apt_install chromium-browser || true
+fi
+
+# --- The fleet (npm run fleet, and the fleet's fault tests): redis-server/redis-cli run Cluster and Sentinel
+# nodes on loopback ports, HAProxy balances the API instances. Installed when missing and we can.
+if [ "$MODE" = test ] || [ "${SETUP_FLEET:-}" = 1 ]; then
+  command -v redis-cli >/dev/null || apt_install redis-tools || true
+  command -v haproxy >/dev/null || apt_install haproxy || true
+  command -v haproxy >/dev/null || log "HAProxy is missing (Debian/Ubuntu: apt-get install haproxy): the fleet tests will fail saying so"
 fi
 
 # --- 5. Build -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   // With Redis or PostgreSQL away a command would wait for them (its connections retry): say so at once.
   const args = process.argv.slice(2);
   const helpOnly = args.length === 0 || args.some((a) => a === '--help' || a === '-h' || a === 'help');
-  const problem = helpOnly ? null : await unreachable(config.REDIS_URL, config.DATABASE_URL);
+  const problem = helpOnly ? null : await unreachable(config);
   if (problem) {
     process.stderr.write(`error: ${problem}\n`);
     process.exit(1);

@@ -4,9 +4,10 @@ Each window is a sorted set of the request times it let through; the request pas
 has room, and then counts in all of them. Refused requests count nowhere, so a client that backs off gets
 through again as soon as the window allows.
 
-KEYS[i]      {rl}:<group>:<ip|user>:<value>   sorted set: request id -> time (ms) it was let through
-             (one hash tag for all limiter keys: a request's IP and user windows must share a Cluster slot,
-             and a user's window meets many IPs, so no finer tag keeps every pair together)
+KEYS[i]      {rl:<group>:<ip|user>:<value>}   sorted set: request id -> time (ms) it was let through
+             (each window has its own hash tag, so limiter traffic spreads over a Cluster's shards; on a
+             Cluster the caller sends the windows of one slot per call and undoes a partial pass with
+             rate-limit-undo.lua)
 ARGV[1]      a unique id for this request
 ARGV[2i]     the limit of window i (requests)
 ARGV[2i+1]   the length of window i (ms)

@@ -47,6 +47,9 @@ import { RedisLease } from './redis/redis-lease';
 import { RedisPurchaseOutbox } from './order-pipeline/redis-purchase-outbox';
 import { RedisSaleEventFeed } from './redis/redis-sale-event-feed';
 import { LedgerSettings } from './redis/ledger-settings';
+import { RedisReplicaConfirmation } from './redis/redis-replica-confirmation';
+import { RedisReplicationReport } from './redis/redis-replication-report';
+import { ReplicaConfirmation } from '../application/shared/replica-confirmation.port';
 import { RedisAcknowledgedOrders } from './redis/redis-acknowledged-orders';
 import { RedisCheckoutLedger } from './redis/redis-checkout-ledger';
 import { RedisPurchaseLedger } from './redis/redis-purchase-ledger';
@@ -76,6 +79,9 @@ export class InfrastructureModule {
       { provide: SaleEventFeed, useExisting: RedisSaleEventFeed },
       ProcessLifecycle,
       LedgerSettings,
+      RedisReplicaConfirmation,
+      RedisReplicationReport,
+      { provide: ReplicaConfirmation, useExisting: RedisReplicaConfirmation },
       { provide: CheckoutLedger, useClass: RedisCheckoutLedger },
       { provide: PurchaseLedger, useClass: RedisPurchaseLedger },
       { provide: SaleReadModel, useClass: RedisSaleReadModel },

@@ -36,7 +36,7 @@ beforeEach(async () => {
   // Each test starts with empty windows.
   const { rawRedis } = await import('../support/test-env');
   const redis = rawRedis();
-  const keys = await redis.keys('{rl}:*');
+  const keys = await redis.keys('{rl:*');
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
 });

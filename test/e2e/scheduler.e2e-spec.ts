@@ -1,3 +1,4 @@
+import { REGISTRY_KEY } from '../../src/infrastructure/redis/sale-keys';
 import request from 'supertest';
 import { SaleLedgerLoader } from '../../src/application/sales/sale-ledger-loader.port';
 import { EnsureUpcomingSalesUseCase } from '../../src/application/sales/ensure-upcoming-sales.use-case';
@@ -61,7 +62,7 @@ async function redisState(saleId: number) {
     return {
       meta: await redis.hgetall(`${tag}:meta`),
       stock: await redis.hgetall(`${tag}:stock`),
-      registered: await redis.zscore('flashsale:sales', String(saleId)),
+      registered: await redis.zscore(REGISTRY_KEY, String(saleId)),
     };
   } finally {
     redis.disconnect();

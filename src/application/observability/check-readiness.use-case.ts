@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OrderBatchConsumer } from '../order-pipeline/order-batch-consumer.port';
+import { SaleCalendar } from '../sales/sale-calendar.service';
+import { Clock } from '../shared/clock.port';
 import { ProcessLifecycle } from './process-lifecycle';
 import { DependencyCheck, SystemHealth } from './system-health.port';
 
@@ -17,11 +19,14 @@ export class CheckReadinessUseCase {
     private readonly health: SystemHealth,
     private readonly lifecycle: ProcessLifecycle,
     private readonly worker: OrderBatchConsumer,
+    private readonly calendar: SaleCalendar,
+    private readonly clock: Clock,
   ) {}
 
   async execute(): Promise<Readiness> {
     const state = this.worker.state;
-    const checks = await this.health.readiness(state === 'off' ? null : state === 'running');
+    const open = this.calendar.openAt(this.clock.now());
+    const checks = await this.health.readiness(state === 'off' ? null : state === 'running', open?.id ?? null);
     const down = Object.entries(checks)
       .filter(([, c]) => c.status !== 'up')
       .map(([name]) => name);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { Lease } from '../shared/lease.port';
+import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { OrderPipelineSettings } from './order-pipeline-settings';
 import { OrderQueue } from './order-queue.port';
 import { PurchaseOutbox } from './purchase-outbox.port';
@@ -22,6 +23,7 @@ export class RelayPurchasesUseCase {
     private readonly calendar: SaleCalendar,
     private readonly lease: Lease,
     private readonly settings: OrderPipelineSettings,
+    private readonly replicas: ReplicaConfirmation,
   ) {}
 
   /** One run of the relay over every sale this instance knows of; returns how many orders moved. */
@@ -43,6 +45,9 @@ export class RelayPurchasesUseCase {
     for (let i = 0; i < maxBatches; i++) {
       const batch = await this.outbox.read(saleId, batchSize);
       if (batch.orders.length === 0) break;
+      // Only purchases a replica holds go on to PostgreSQL: after a failover the new primary must know every
+      // order PostgreSQL has, or it would sell those items again.
+      await this.replicas.confirmSale(saleId);
       await this.queue.enqueue(`${saleId}-${batch.entryIds[0]}-${batch.entryIds.length}`, batch.orders);
       await this.outbox.acknowledge(saleId, batch.entryIds);
       moved += batch.orders.length;

@@ -9,6 +9,7 @@ import { IdGenerator } from '../shared/id-generator.port';
 import { Metrics } from '../observability/metrics.port';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
+import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { PurchaseLedger } from './purchase-ledger.port';
 
 export interface PurchaseCommand {
@@ -31,6 +32,7 @@ export class PurchaseUseCase {
     private readonly ids: IdGenerator,
     private readonly metrics: Metrics,
     private readonly soldOut: SoldOutItems,
+    private readonly replicas: ReplicaConfirmation,
   ) {}
 
   async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
@@ -43,6 +45,9 @@ export class PurchaseUseCase {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
       return { result: err(reject(result.reason, undefined, retryAfter)), replayed };
     }
+    // Confirmed means kept: no 200 until a replica holds the purchase (or, answered again, its stored result),
+    // so a failover cannot undo it. Throws ReplicaNotConfirmedError (503: retry with the same code) otherwise.
+    await this.replicas.confirmSale(saleId);
     for (const f of result.failed) if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
     // A spent code answers again with the same items: they are counted once, when they were bought.
     if (result.firstTime && !replayed) this.metrics.purchaseItems(result.purchased.length, countBy(result.failed.map((f) => f.reason)));

@@ -12,6 +12,8 @@ const toFloat = () =>
 const RATE = /^(off|[1-9][0-9]{0,8}\/[1-9][0-9]{0,6}(ms|s|m|h))$/;
 const RATE_MESSAGE = { message: 'must be "<requests>/<window>" such as 30/10s (ms, s, m or h), or off' };
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+const HOST_PORT_LIST = /^\s*[A-Za-z0-9.:_\[\]-]+:[0-9]{1,5}\s*(,\s*[A-Za-z0-9.:_\[\]-]+:[0-9]{1,5}\s*)*$/;
+const HOST_PORT_LIST_MESSAGE = { message: 'must list host:port pairs, comma-separated' };
 const toBool = () => Transform(({ value }) => (typeof value === 'string' ? (BOOLEANS[value.trim().toLowerCase()] ?? value) : value));
 
 export class AppConfig {
@@ -25,8 +27,64 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9.:_-]+$/, { message: 'must be a host name or IP address' })
   HOST = '127.0.0.1';
 
+  /** Standalone Redis (or a primary with replicas): redis://[user:password@]host:port[/db], rediss:// for TLS. */
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Redis Sentinel: the sentinels, host:port,host:port,... (with REDIS_SENTINEL_MASTER). */
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, HOST_PORT_LIST_MESSAGE)
+  REDIS_SENTINELS?: string = undefined;
+
+  /** Redis Sentinel: the name of the monitored primary. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a Sentinel master name (letters, digits, . _ -)' })
+  REDIS_SENTINEL_MASTER?: string = undefined;
+
+  /** Redis Cluster: some of its nodes, host:port,host:port,... (the rest are discovered). */
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, HOST_PORT_LIST_MESSAGE)
+  REDIS_CLUSTER_NODES?: string = undefined;
+
+  /** ACL user and password for REDIS_SENTINELS / REDIS_CLUSTER_NODES (REDIS_URL carries its own). */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,256}$/, { message: 'must be 1 to 256 printable characters without spaces' })
+  REDIS_USERNAME?: string = undefined;
+
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,512}$/, { message: 'must be 1 to 512 printable characters without spaces' })
+  REDIS_PASSWORD?: string = undefined;
+
+  /** The sentinels' own password, when they have one (requirepass on the sentinels). */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,512}$/, { message: 'must be 1 to 512 printable characters without spaces' })
+  REDIS_SENTINEL_PASSWORD?: string = undefined;
+
+  /** TLS to REDIS_SENTINELS / REDIS_CLUSTER_NODES (REDIS_URL says it with rediss://). */
+  @toBool()
+  @IsBoolean()
+  REDIS_TLS = false;
+
+  /** A PEM file of the CA that signed Redis's certificate, when it is not a public one (any topology). */
+  @IsOptional()
+  @IsString()
+  REDIS_TLS_CA_FILE?: string = undefined;
+
+  /**
+   * When a purchase is confirmed. replica: only once at least one replica holds it (Redis WAIT, one per turn of
+   * the event loop for all purchases finished in it), so a failover cannot undo it; none: as soon as the
+   * primary has it. Unset: replica whenever the topology has replicas (decided when Redis is first reached).
+   */
+  @IsOptional()
+  @IsIn(['none', 'replica'])
+  PURCHASE_DURABILITY?: 'none' | 'replica' = undefined;
+
+  /** With replica durability, how long a purchase waits for a replica to confirm before answering 503. */
+  @toInt()
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  PURCHASE_REPLICA_TIMEOUT_MS = 250;
 
   @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgresql:// URL' })
   DATABASE_URL = 'postgresql://flashsale:flashsale@127.0.0.1:5432/flashsale';
@@ -298,13 +356,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const missing = crossFieldProblems(config);
+  const missing = crossFieldProblems(config, given);
   if (missing.length > 0) throw new ConfigError(`invalid configuration:\n${missing.map((m) => `  ${m}`).join('\n')}`);
   return config;
 }
 
+/** One Redis topology, fully described. */
+function redisTopologyProblems(c: AppConfig, given: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const chosen = [
+    given.REDIS_URL !== undefined && 'REDIS_URL',
+    c.REDIS_SENTINELS && 'REDIS_SENTINELS',
+    c.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES',
+  ].filter(Boolean);
+  if (chosen.length > 1) problems.push(`${chosen.join(' and ')} name different Redis topologies: set only one of them`);
+  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_MASTER) problems.push("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the primary's name)");
+  if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_MASTER needs REDIS_SENTINELS (where the sentinels are)');
+  const lists = c.REDIS_SENTINELS || c.REDIS_CLUSTER_NODES;
+  for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
+    if (!lists && given[name] !== undefined)
+      problems.push(`${name} is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL put it in the URL`);
+  }
+  if (!lists && given.REDIS_TLS !== undefined && c.REDIS_TLS)
+    problems.push('REDIS_TLS is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL use rediss://');
+  if (c.REDIS_SENTINEL_PASSWORD && !c.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS');
+  return problems;
+}
+
 /** Rules that involve several variables. */
-function crossFieldProblems(c: AppConfig): string[] {
+function crossFieldProblems(c: AppConfig, given: Record<string, string>): string[] {
   const problems: string[] = [];
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL && !c.JWT_JWKS_FILE) {
     problems.push('AUTH_MODE=jwt needs JWT_SECRET, JWT_JWKS_URL or JWT_JWKS_FILE');
@@ -312,6 +392,7 @@ function crossFieldProblems(c: AppConfig): string[] {
   if ([c.JWT_SECRET, c.JWT_JWKS_URL, c.JWT_JWKS_FILE].filter(Boolean).length > 1) {
     problems.push('set only one of JWT_SECRET, JWT_JWKS_URL and JWT_JWKS_FILE');
   }
+  problems.push(...redisTopologyProblems(c, given));
   if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
     problems.push(
       `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} is above DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: batches would wait for connections`,

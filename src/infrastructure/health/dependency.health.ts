@@ -6,6 +6,8 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../prisma/prisma.service';
 import { BullmqOrderQueue } from '../order-pipeline/bullmq-order-queue';
 import { RedisConnections } from '../redis/redis-connections';
+import { RedisReplicationReport } from '../redis/redis-replication-report';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
 
 const CHECK_TIMEOUT_MS = 1_000;
 
@@ -22,6 +24,7 @@ export class DependencyHealth extends SystemHealth {
     private readonly redis: RedisConnections,
     private readonly prisma: PrismaService,
     private readonly queue: BullmqOrderQueue,
+    private readonly replication: RedisReplicationReport,
     config: AppConfig,
   ) {
     super();
@@ -44,22 +47,21 @@ export class DependencyHealth extends SystemHealth {
     return { redis, postgres, worker: workers > 0 ? 'up' : 'down' };
   }
 
-  async readiness(workerRunning: boolean | null): Promise<Record<string, DependencyCheck>> {
+  async readiness(workerRunning: boolean | null, openSaleId: SaleId | null): Promise<Record<string, DependencyCheck>> {
     // Terminus runs the indicators and throws (with the same details) when one is down.
     const result = await this.checks
-      .check([() => this.redisCheck(), () => this.postgresCheck(), () => this.queueCheck(workerRunning)])
+      .check([() => this.redisCheck(openSaleId), () => this.postgresCheck(), () => this.queueCheck(workerRunning)])
       .catch((e: { getResponse?: () => unknown }) => e.getResponse?.() as HealthCheckResult | undefined);
     if (!result?.details) return { health: { status: 'down', message: 'the health check failed' } };
-    return Object.fromEntries(
-      Object.entries(result.details).map(([name, d]) => [
-        name,
-        d.status === 'up' ? { status: 'up' } : { status: 'down', ...(typeof d.message === 'string' ? { message: d.message } : {}) },
-      ]),
-    );
+    return result.details as Record<string, DependencyCheck>;
   }
 
-  private redisCheck(): Promise<HealthIndicatorResult> {
-    return this.probe('redis', () => this.redis.command.ping(), this.redisBoundMs);
+  /** Up when Redis answers; then also where the open sale lives and how its replicas are (not a condition). */
+  private async redisCheck(openSaleId: SaleId | null): Promise<HealthIndicatorResult> {
+    const check = await this.probe('redis', () => this.redis.command.ping(), this.redisBoundMs);
+    if (check.redis?.status !== 'up') return check;
+    const replication = await within(this.replication.forSale(openSaleId), this.redisBoundMs, 'replication').catch(() => null);
+    return replication ? this.health.check('redis').up({ replication }) : check;
   }
 
   private postgresCheck(): Promise<HealthIndicatorResult> {

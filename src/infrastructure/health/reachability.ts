@@ -1,13 +1,16 @@
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { within } from '../../application/shared/within';
+import { AppConfig } from '../config/app-config';
+import { RedisTopology } from '../redis/redis-topology';
 
 /**
  * Whether Redis and PostgreSQL answer at all, within `timeoutMs`: for short-lived processes (the CLI) that
  * should say so in one line rather than wait for connections that retry for ever. Null when both answer.
  */
-export async function unreachable(redisUrl: string, databaseUrl: string, timeoutMs = 3_000): Promise<string | null> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+export async function unreachable(config: AppConfig, timeoutMs = 3_000): Promise<string | null> {
+  const topology = new RedisTopology(config);
+  const databaseUrl = config.DATABASE_URL;
+  const redis = topology.connect({ lazyConnect: true, maxRetriesPerRequest: 0, noRetry: true });
   redis.on('error', () => undefined);
   try {
     await within(
@@ -16,7 +19,7 @@ export async function unreachable(redisUrl: string, databaseUrl: string, timeout
       'Redis',
     );
   } catch (e) {
-    return `Redis is not reachable at ${redisUrl.replace(/\/\/[^@]*@/, '//')} (${(e as Error).message})`;
+    return `Redis is not reachable: ${topology.describe()} (${(e as Error).message})`;
   } finally {
     redis.disconnect();
   }

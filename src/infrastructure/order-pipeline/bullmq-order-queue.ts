@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DeadLetter, OrderQueue, OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
 import { within } from '../../application/shared/within';
 import { Order } from '../../domain/order/order.entity';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from '../redis/redis-connections';
+import { RedisReplicaConfirmation } from '../redis/redis-replica-confirmation';
+import { RedisClient } from '../redis/redis-topology';
 import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, toJob } from './order-job.codec';
 
 /**
@@ -16,11 +17,12 @@ import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PR
 @Injectable()
 export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdown {
   private readonly logger = new Logger('OrderQueue');
-  private created?: { queue: Queue<OrderBatchJob>; connection: Redis };
+  private created?: { queue: Queue<OrderBatchJob>; connection: RedisClient };
 
   constructor(
     private readonly redis: RedisConnections,
     private readonly config: AppConfig,
+    private readonly replicas: RedisReplicaConfirmation,
   ) {
     super();
   }
@@ -33,6 +35,9 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
 
   async enqueue(batchKey: string, orders: readonly Order[]): Promise<void> {
     await this.queue.add(ORDER_BATCH_JOB, toJob(orders), { jobId: batchKey });
+    // The relay drops the batch from the outbox next: a replica must hold the job first, or a failover of
+    // the queue's primary would lose it (the reconciler would find it again, but only after its grace period).
+    await this.replicas.confirmKey(QUEUE_PREFIX);
   }
 
   async park(order: Order): Promise<void> {
@@ -113,7 +118,7 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
     await closeConnection(connection);
   }
 
-  private open(): { queue: Queue<OrderBatchJob>; connection: Redis } {
+  private open(): { queue: Queue<OrderBatchJob>; connection: RedisClient } {
     const connection = this.redis.open('queue', { maxRetriesPerRequest: null });
     const queue = new Queue<OrderBatchJob>(ORDER_QUEUE, {
       connection,

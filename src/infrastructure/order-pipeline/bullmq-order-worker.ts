@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { OrderBatchConsumer, OrderBatchHandlers } from '../../application/order-pipeline/order-batch-consumer.port';
 import { OrderPipelineSettings } from '../../application/order-pipeline/order-pipeline-settings';
 import { OrderStoreUnavailableError } from '../../application/order-pipeline/order.repository.port';
 import { within } from '../../application/shared/within';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from '../redis/redis-connections';
+import { RedisClient } from '../redis/redis-topology';
 import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } from './order-job.codec';
 
 /**
@@ -20,7 +20,7 @@ import { ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, fromJob } f
 export class BullmqOrderWorker extends OrderBatchConsumer {
   private readonly logger = new Logger('OrderWorker');
   private worker?: Worker<OrderBatchJob>;
-  private connection?: Redis;
+  private connection?: RedisClient;
   private unavailableSince = 0;
 
   constructor(

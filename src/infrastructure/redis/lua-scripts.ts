@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { TRANSIENT_REJECTIONS } from '../../domain/shared/rejection';
+import type { RedisClient } from './redis-topology';
 
 /** Where the scripts live: the same relative place from src/ (tests) and dist/ (production). */
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
@@ -17,6 +18,7 @@ export type ScriptName =
   | 'idempotency-claim'
   | 'sale-pause'
   | 'rate-limit'
+  | 'rate-limit-undo'
   | 'session-verify-code';
 
 interface ScriptFile {
@@ -76,14 +78,19 @@ const scriptFiles = () => (known ??= new Map(readScripts().map((f) => [f.name, f
  * Registers every script on a connection as a command (EVALSHA, falling back to EVAL after a restart). The
  * key count is passed on each call (see runScript), so one definition serves fixed and variadic scripts.
  */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   for (const s of scriptFiles().values()) {
     if (!(commandName(s.name) in redis)) redis.defineCommand(commandName(s.name), { lua: s.source });
   }
 }
 
 /** Runs a script defined by defineScripts on a connection or a pipeline. */
-export function runScript<T>(target: Redis, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<T>;
+export function runScript<T>(
+  target: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<T>;
 export function runScript(
   target: ChainableCommander,
   name: ScriptName,
@@ -91,7 +98,7 @@ export function runScript(
   args: readonly (string | number)[],
 ): ChainableCommander;
 export function runScript(
-  target: Redis | ChainableCommander,
+  target: RedisClient | ChainableCommander,
   name: ScriptName,
   keys: readonly string[],
   args: readonly (string | number)[],

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { IdempotencyRequest } from '../../application/shared/idempotency';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { runScript } from './lua-scripts';
+import type { RedisClient } from './redis-topology';
 import { saleKeys } from './sale-keys';
 import { decodeIdempotencyClaim } from './script-replies';
 
@@ -22,7 +22,7 @@ export interface IdempotentReply {
  * (scripts/lua/lib/idempotency.lua). `work` gets the record's key and the claim token ("" without a key).
  */
 export async function runIdempotently(
-  redis: Redis,
+  redis: RedisClient,
   saleId: SaleId,
   idempotency: IdempotencyRequest | null,
   work: (idemKey: string, token: string) => Promise<unknown>,

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { LedgerEvent, SaleEventFeed } from '../../application/events/sale-event-feed.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections, closeConnection } from './redis-connections';
+import { RedisClient } from './redis-topology';
 import { saleEventsChannel } from './sale-keys';
 
 type Listener = (event: LedgerEvent) => void;
@@ -16,7 +16,7 @@ type Listener = (event: LedgerEvent) => void;
 @Injectable()
 export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationShutdown {
   private readonly logger = new Logger('SaleEvents');
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(private readonly redis: RedisConnections) {
@@ -45,9 +45,10 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
     if (this.subscriber) await closeConnection(this.subscriber);
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (this.subscriber) return this.subscriber;
-    const sub = this.redis.open('events', { maxRetriesPerRequest: null });
+    // On a Cluster, one subscriber per shard, which follows a sale's slot when it moves or fails over.
+    const sub = this.redis.open('events', { maxRetriesPerRequest: null, shardedSubscribers: true });
     sub.on('smessage', (channel: string, message: string) => {
       const event = parse(message);
       if (!event) return this.logger.warn(`unreadable event on ${channel}: ${message.slice(0, 80)}`);

@@ -15,6 +15,8 @@ export function saleKeys(saleId: SaleId | number) {
     attempts: `${tag}:attempts`,
     outbox: `${tag}:outbox`,
     stats: `${tag}:stats`,
+    /** Written before each replica confirmation (WAIT) of the sale's shard: see redis-replica-confirmation.ts. */
+    fence: `${tag}:fence`,
     /** One Idempotency-Key's record (`hash` of the scoped key). */
     idempotency: (hash: string) => `${tag}:idem:${hash}`,
   } as const;
@@ -29,9 +31,9 @@ export function saleEventsChannel(saleId: SaleId | number, db: number): string {
   return `{sale:${saleId}}:events:db${db}`;
 }
 
-/** Sorted set: sale id scored by its end time, with the sale's plan in a hash beside it. */
-export const REGISTRY_KEY = 'flashsale:sales';
-export const REGISTRY_PLANS_KEY = 'flashsale:sale-plans';
+/** Sorted set: sale id scored by its end time, with the sale's plan in a hash beside it (one slot: one MULTI). */
+export const REGISTRY_KEY = '{flashsale:registry}:sales';
+export const REGISTRY_PLANS_KEY = '{flashsale:registry}:plans';
 /** Checkout attempts made while no sale was open. */
 export const ATTEMPTS_WITHOUT_SALE_KEY = 'flashsale:attempts';
 export const LEASE_PREFIX = 'flashsale:lease:';

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenKeysUnavailableError } from '../../application/identity/identity.errors';
+import { ReplicaNotConfirmedError } from '../../application/shared/replica-confirmation.errors';
 import { RejectionException } from './access/rejection.exception';
 import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 
@@ -8,7 +9,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 // Messages of Redis/PostgreSQL clients that mean "the dependency is away", not "the request is bad".
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber/i;
 
 const BY_STATUS: Record<number, ProblemCode> = {
   400: 'invalid_request',
@@ -53,6 +54,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (status !== undefined && status >= 400 && status < 500) {
       if (status === 401) reply.header('www-authenticate', 'Bearer realm="flashsale-admin"');
       sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
+      return;
+    }
+    if (exception instanceof ReplicaNotConfirmedError) {
+      this.logger.warn(`${request.method} ${request.url.split('?')[0]}: ${exception.message}`);
+      sendProblem(
+        reply,
+        'service_unavailable',
+        'Your purchase could not be confirmed safely yet. Retry with the same code (or Idempotency-Key): it buys nothing twice and answers what was bought.',
+        { retryAfterSeconds: 1 },
+      );
       return;
     }
     if (
