@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Client } from 'pg';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { HttpResult, ROOT, buildDist, freePort, httpRequest, killAll } from './processes';
@@ -379,7 +379,7 @@ function processAlive(pid: number): boolean {
 
 /** Creates and loads an open sale through a short-lived in-process app on the given Redis and PostgreSQL. */
 export async function prepareSaleOn(
-  urls: { REDIS_URL: string; DATABASE_URL: string },
+  urls: { DATABASE_URL: string } & Record<string, string>,
   spec: SaleSpec,
 ): Promise<{ sale: Sale; items: number[] }> {
   const t = await startTestApp({ ...urls, WORKER_ENABLED: 'false', RECONCILE_INTERVAL_MS: '0', LOG_LEVEL: 'error' });
@@ -419,7 +419,7 @@ export async function inPool<T, R>(inputs: readonly T[], width: number, fn: (inp
 }
 
 /** The order queue's job counts, read straight from Redis (BullMQ's keys under the {flashsale} prefix). */
-export async function queueState(redis: Redis): Promise<{
+export async function queueState(redis: Redis | Cluster): Promise<{
   wait: number;
   active: number;
   delayed: number;
@@ -454,7 +454,7 @@ export interface CheckoutRecord {
 }
 
 /** The sale's checkout records in Redis, by code. */
-export async function checkoutRecords(redis: Redis, saleId: number): Promise<Map<string, CheckoutRecord>> {
+export async function checkoutRecords(redis: Redis | Cluster, saleId: number): Promise<Map<string, CheckoutRecord>> {
   const raw = await redis.hgetall(`{sale:${saleId}}:checkouts`);
   return new Map(Object.entries(raw).map(([code, json]) => [code, JSON.parse(json) as CheckoutRecord]));
 }
@@ -508,7 +508,7 @@ export async function pgOrderCount(pg: Client, saleId: number): Promise<number> 
  * - each item is sold in Redis (no stock left) exactly when it is sold in PostgreSQL;
  * - the sale's `sold` counter in Redis equals the number of order lines in PostgreSQL.
  */
-export async function redisPgDisagreements(redis: Redis, pg: Client, saleId: number): Promise<string[]> {
+export async function redisPgDisagreements(redis: Redis | Cluster, pg: Client, saleId: number): Promise<string[]> {
   const problems: string[] = [];
   const inRedis = ledgerOrders(await checkoutRecords(redis, saleId));
   const inPg = await pgOrders(pg, saleId);

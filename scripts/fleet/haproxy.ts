@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Child, until } from './children';
+
+export interface Backend {
+  readonly name: string;
+  readonly port: number;
+}
+
+/**
+ * HAProxy's configuration for the API instances: round robin, each instance health-checked on
+ * /health/ready (twice a second; out after two failures, back after one success). A request whose connection
+ * fails, or whose instance dies before answering, is sent once more to another instance: checkout and
+ * purchase are safe to repeat (the same item again changes nothing; the same code answers its stored result).
+ */
+export function haproxyConfig(port: number, backends: readonly Backend[], statsPort?: number): string {
+  return [
+    'global',
+    // Two descriptors per proxied connection: stay within the usual hard limit of open files.
+    '  maxconn 8000',
+    '',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    // Event streams stay open: without this a quiet stream would be cut after `timeout server`.
+    '  timeout tunnel 1h',
+    '  option http-keep-alive',
+    // The client's address for per-IP limits (the instances run with TRUST_PROXY=127.0.0.1).
+    '  option forwardfor',
+    '  retries 2',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response',
+    '',
+    'frontend api',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend instances',
+    '',
+    'backend instances',
+    '  balance roundrobin',
+    // Which instance answered: for operators, and for the tests that prove requests spread.
+    '  http-response set-header x-served-by %s',
+    '  option httpchk GET /health/ready',
+    '  http-check expect status 200',
+    '  default-server inter 500ms fall 2 rise 1',
+    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
+    ...(statsPort ? ['', 'listen stats', `  bind 127.0.0.1:${statsPort}`, '  stats enable', '  stats uri /', '  stats refresh 2s'] : []),
+    '',
+  ].join('\n');
+}
+
+/** HAProxy (Debian's package) in the foreground with a configuration of its own. */
+export class Haproxy {
+  private constructor(
+    readonly port: number,
+    private readonly child: Child,
+    private readonly dir: string,
+  ) {}
+
+  static async start(port: number, backends: readonly Backend[], statsPort?: number): Promise<Haproxy> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flashsale-haproxy-'));
+    const file = path.join(dir, 'haproxy.cfg');
+    writeFileSync(file, haproxyConfig(port, backends, statsPort));
+    const child = new Child('haproxy', 'haproxy', ['-f', file, '-db']);
+    const proxy = new Haproxy(port, child, dir);
+    await until(
+      async () => {
+        if (!child.running) throw new Error(`haproxy exited: ${child.output.stderr}`);
+        const res = await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null);
+        return res !== null;
+      },
+      10_000,
+      'haproxy to listen',
+    );
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.child.stop('SIGTERM', 3_000);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,366 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { Child, freePort, sleep, until } from './children';
+
+/*
+ * Redis fleets on loopback ports, from Debian's redis-server and redis-cli: a Redis Cluster (primaries with
+ * replicas) and a Sentinel set (a primary, replicas and three sentinels). Every node runs as the shipped
+ * configuration asks (README "Durability"): AOF with fsync every second, no eviction, and a primary refuses
+ * writes while no replica is connected (min-replicas-to-write). Each node can be killed, frozen, thawed and
+ * restarted on its port and data, for the fault tests.
+ */
+
+const run = promisify(execFile);
+
+/** The settings every node of a fleet runs with. */
+export const DURABLE_NODE_ARGS = [
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'everysec',
+  '--save',
+  '',
+  '--maxmemory-policy',
+  'noeviction',
+  // With replicas, a primary cut off from all of them stops taking writes after 10 s instead of piling up
+  // writes a failover would lose.
+  '--min-replicas-to-write',
+  '1',
+  '--min-replicas-max-lag',
+  '10',
+];
+
+export class RedisNode {
+  private child!: Child;
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly args: readonly string[],
+    private readonly configFile?: string,
+  ) {}
+
+  /** `configFile` (a sentinel's, which Sentinel rewrites) goes first, as redis-server wants it. */
+  static async start(port: number, dir: string, args: readonly string[], configFile?: string): Promise<RedisNode> {
+    mkdirSync(dir, { recursive: true });
+    const node = new RedisNode(port, dir, args, configFile);
+    await node.launch();
+    return node;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.process.pid;
+  }
+
+  get running(): boolean {
+    return this.child.running;
+  }
+
+  /** A client of the test's own (not the app's), failing fast while the node is away. */
+  client(): Redis {
+    const c = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
+    c.on('error', () => undefined);
+    return c;
+  }
+
+  async ping(timeoutMs = 500): Promise<boolean> {
+    const c = new Redis(this.port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: timeoutMs,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return (await c.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  kill(): Promise<unknown> {
+    this.child.signal('SIGKILL');
+    return this.child.exited;
+  }
+
+  freeze(): void {
+    this.child.signal('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child.signal('SIGCONT');
+  }
+
+  /** Starts the node again on its port and data (after kill()). */
+  async restart(): Promise<void> {
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.thaw();
+    await this.child.stop('SIGTERM', 3_000);
+  }
+
+  private async launch(): Promise<void> {
+    this.child = new Child(`redis:${this.port}`, 'redis-server', [
+      ...(this.configFile ? [this.configFile] : []),
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--protected-mode',
+      'no',
+      '--logfile',
+      path.join(this.dir, 'redis.log'),
+      ...this.args,
+    ]);
+    await until(() => this.ping(), 10_000, `redis-server on ${this.port}`);
+  }
+}
+
+/** Where a fleet keeps its nodes' files: a directory of its own, removed by stop(). */
+function fleetDir(name: string, under?: string): string {
+  if (under) {
+    mkdirSync(under, { recursive: true });
+    return mkdtempSync(path.join(under, `${name}-`));
+  }
+  return mkdtempSync(path.join(os.tmpdir(), `flashsale-${name}-`));
+}
+
+export interface ClusterOptions {
+  readonly primaries?: number;
+  readonly replicasPerPrimary?: number;
+  /** How long a node may be unreachable before the cluster fails it over. */
+  readonly nodeTimeoutMs?: number;
+  /** Parent directory for the nodes' files (default: the system's temporary directory). */
+  readonly dataDir?: string;
+  /** Ports to use (default: free ones). */
+  readonly ports?: readonly number[];
+}
+
+/** A Redis Cluster of primaries with replicas, created with `redis-cli --cluster create`. */
+export class RedisClusterFleet {
+  private constructor(
+    readonly nodes: RedisNode[],
+    readonly dir: string,
+  ) {}
+
+  static async start(options: ClusterOptions = {}): Promise<RedisClusterFleet> {
+    const primaries = options.primaries ?? 3;
+    const replicas = options.replicasPerPrimary ?? 1;
+    const count = primaries * (1 + replicas);
+    const dir = fleetDir('cluster', options.dataDir);
+    const ports = options.ports ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
+    const nodes = await Promise.all(
+      ports.slice(0, count).map((port) =>
+        RedisNode.start(port, path.join(dir, String(port)), [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          String(options.nodeTimeoutMs ?? 2_000),
+          // Fail a shard over even when its replica lagged a little: the app never confirms what a replica
+          // does not hold (PURCHASE_DURABILITY=replica), so a lagging replica loses nothing confirmed.
+          '--cluster-replica-validity-factor',
+          '0',
+          ...DURABLE_NODE_ARGS,
+        ]),
+      ),
+    );
+    const fleet = new RedisClusterFleet(nodes, dir);
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      {
+        timeout: 30_000,
+      },
+    );
+    await fleet.waitHealthy(primaries, primaries * replicas);
+    return fleet;
+  }
+
+  /** REDIS_CLUSTER_NODES for the app. */
+  get nodesVariable(): string {
+    return this.nodes.map((n) => n.address).join(',');
+  }
+
+  /** Waits until every live node sees the cluster ok, with `primaries` primaries and `replicas` linked replicas. */
+  async waitHealthy(primaries: number, replicas: number, timeoutMs = 30_000): Promise<void> {
+    await until(
+      async () => {
+        const live = this.nodes.filter((n) => n.running);
+        for (const node of live) {
+          const c = node.client();
+          try {
+            const info = await c.cluster('INFO');
+            if (!/cluster_state:ok/.test(String(info))) return false;
+            const roles = await this.roles(c);
+            if (roles.primaries !== primaries || roles.linkedReplicas !== replicas) return false;
+          } finally {
+            c.disconnect();
+          }
+        }
+        return true;
+      },
+      timeoutMs,
+      `the cluster to be ok with ${primaries} primaries and ${replicas} linked replicas`,
+      200,
+    );
+  }
+
+  /** The node serving `slot` as primary, according to a live node. */
+  async primaryForSlot(slot: number): Promise<RedisNode> {
+    for (const node of this.nodes.filter((n) => n.running)) {
+      const c = node.client();
+      try {
+        const slots = (await c.cluster('SLOTS')) as unknown as [number, number, [string, number, string]][];
+        const range = slots.find(([from, to]) => slot >= from && slot <= to);
+        const port = range?.[2][1];
+        const owner = this.nodes.find((n) => n.port === port);
+        if (owner) return owner;
+      } catch {
+        // ask the next node
+      } finally {
+        c.disconnect();
+      }
+    }
+    throw new Error(`no live node knows who serves slot ${slot}`);
+  }
+
+  /** The replicas of a primary, according to a live node. */
+  async replicasOf(primary: RedisNode): Promise<RedisNode[]> {
+    const c = primary.client();
+    try {
+      const info = await c.info('replication');
+      const ports = [...info.matchAll(/^slave\d+:ip=[^,]+,port=(\d+)/gm)].map((m) => Number(m[1]));
+      return this.nodes.filter((n) => ports.includes(n.port));
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async roles(c: Redis): Promise<{ primaries: number; linkedReplicas: number }> {
+    const lines = String(await c.cluster('NODES'))
+      .trim()
+      .split('\n');
+    let primaries = 0;
+    let linkedReplicas = 0;
+    for (const line of lines) {
+      const [, , flags, , , , , link, ...slots] = line.split(' ');
+      if (flags!.includes('fail')) continue;
+      if (flags!.includes('master') && slots.length > 0) primaries++;
+      if (flags!.includes('slave') && link === 'connected') linkedReplicas++;
+    }
+    return { primaries, linkedReplicas };
+  }
+}
+
+export interface SentinelOptions {
+  readonly replicas?: number;
+  readonly sentinels?: number;
+  readonly downAfterMs?: number;
+  readonly dataDir?: string;
+  readonly masterName?: string;
+}
+
+/** One primary, its replicas and the sentinels that watch them and fail them over. */
+export class RedisSentinelFleet {
+  private constructor(
+    readonly dataNodes: RedisNode[],
+    readonly sentinels: RedisNode[],
+    readonly masterName: string,
+    readonly dir: string,
+  ) {}
+
+  static async start(options: SentinelOptions = {}): Promise<RedisSentinelFleet> {
+    const dir = fleetDir('sentinel', options.dataDir);
+    const masterName = options.masterName ?? 'flashsale';
+    const primaryPort = await freePort();
+    const primary = await RedisNode.start(primaryPort, path.join(dir, String(primaryPort)), DURABLE_NODE_ARGS);
+    const replicas = await Promise.all(
+      Array.from({ length: options.replicas ?? 2 }, async () => {
+        const port = await freePort();
+        return RedisNode.start(port, path.join(dir, String(port)), [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(primaryPort)]);
+      }),
+    );
+    await until(
+      async () => {
+        const c = primary.client();
+        try {
+          return Number(/connected_slaves:(\d+)/.exec(await c.info('replication'))?.[1]) === replicas.length;
+        } finally {
+          c.disconnect();
+        }
+      },
+      15_000,
+      'the replicas to connect',
+    );
+    const sentinels = await Promise.all(
+      Array.from({ length: options.sentinels ?? 3 }, async () => {
+        const port = await freePort();
+        const sdir = path.join(dir, `sentinel-${port}`);
+        mkdirSync(sdir, { recursive: true });
+        const conf = path.join(sdir, 'sentinel.conf');
+        writeFileSync(
+          conf,
+          [
+            `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
+            `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1_000}`,
+            `sentinel failover-timeout ${masterName} 10000`,
+            `sentinel parallel-syncs ${masterName} 1`,
+            '',
+          ].join('\n'),
+        );
+        return RedisNode.start(port, sdir, ['--sentinel'], conf);
+      }),
+    );
+    return new RedisSentinelFleet([primary, ...replicas], sentinels, masterName, dir);
+  }
+
+  get sentinelsVariable(): string {
+    return this.sentinels.map((n) => n.address).join(',');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.sentinels, ...this.dataNodes].map((n) => n.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The node the sentinels call the primary now. */
+  async primary(): Promise<RedisNode> {
+    for (const s of this.sentinels.filter((n) => n.running)) {
+      const c = s.client();
+      try {
+        const [, port] = (await c.call('SENTINEL', 'get-master-addr-by-name', this.masterName)) as [string, string];
+        const node = this.dataNodes.find((n) => n.port === Number(port));
+        if (node) return node;
+      } catch {
+        // ask the next sentinel
+      } finally {
+        c.disconnect();
+      }
+    }
+    throw new Error('no sentinel names a primary');
+  }
+}
+
+export { sleep };
