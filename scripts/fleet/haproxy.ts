@@ -14,7 +14,7 @@ export interface Backend {
  * fails, or whose instance dies before answering, is sent once more to another instance: checkout and
  * purchase are safe to repeat (the same item again changes nothing; the same code answers its stored result).
  */
-export function haproxyConfig(port: number, backends: readonly Backend[], statsPort?: number): string {
+export function haproxyConfig(port: number, backends: readonly Backend[], errorFile: string, statsPort?: number): string {
   return [
     'global',
     // Two descriptors per proxied connection: stay within the usual hard limit of open files.
@@ -33,6 +33,8 @@ export function haproxyConfig(port: number, backends: readonly Backend[], statsP
     '  retries 2',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response',
+    // When no instance is ready, answer like the instances do: problem+json 503 with Retry-After.
+    `  errorfile 503 ${errorFile}`,
     '',
     'frontend api',
     `  bind 127.0.0.1:${port}`,
@@ -51,6 +53,24 @@ export function haproxyConfig(port: number, backends: readonly Backend[], statsP
   ].join('\n');
 }
 
+/** HAProxy's own 503 (no instance ready), in the shape of every other error of the API. */
+export const NO_INSTANCE_READY = [
+  'HTTP/1.0 503 Service Unavailable',
+  'Content-Type: application/problem+json; charset=utf-8',
+  'Retry-After: 1',
+  'Cache-Control: no-cache',
+  'Connection: close',
+  '',
+  JSON.stringify({
+    type: 'urn:flashsale:problem:service_unavailable',
+    title: 'Service unavailable',
+    status: 503,
+    detail: 'No instance can serve this right now; retry shortly.',
+    code: 'service_unavailable',
+  }),
+  '',
+].join('\r\n');
+
 /** HAProxy (Debian's package) in the foreground with a configuration of its own. */
 export class Haproxy {
   private constructor(
@@ -62,7 +82,9 @@ export class Haproxy {
   static async start(port: number, backends: readonly Backend[], statsPort?: number): Promise<Haproxy> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'flashsale-haproxy-'));
     const file = path.join(dir, 'haproxy.cfg');
-    writeFileSync(file, haproxyConfig(port, backends, statsPort));
+    const errorFile = path.join(dir, '503.http');
+    writeFileSync(errorFile, NO_INSTANCE_READY);
+    writeFileSync(file, haproxyConfig(port, backends, errorFile, statsPort));
     const child = new Child('haproxy', 'haproxy', ['-f', file, '-db']);
     const proxy = new Haproxy(port, child, dir);
     await until(

@@ -32,6 +32,9 @@ export const DURABLE_NODE_ARGS = [
   '1',
   '--min-replicas-max-lag',
   '10',
+  // A new or returning replica is synced at once, not after the default 5 s wait for others to join it.
+  '--repl-diskless-sync-delay',
+  '0',
 ];
 
 export class RedisNode {
@@ -210,6 +213,10 @@ export class RedisClusterFleet {
             if (!/cluster_state:ok/.test(String(info))) return false;
             const roles = await this.roles(c);
             if (roles.primaries !== primaries || roles.linkedReplicas !== replicas) return false;
+            // A primary takes writes only once a replica has acknowledged (min-replicas-to-write).
+            const replication = await c.info('replication');
+            const good = Number(/min_slaves_good_slaves:(\d+)/.exec(replication)?.[1] ?? 0);
+            if (/role:master/.test(replication) && replicas > 0 && good < 1) return false;
           } finally {
             c.disconnect();
           }
@@ -306,7 +313,8 @@ export class RedisSentinelFleet {
       async () => {
         const c = primary.client();
         try {
-          return Number(/connected_slaves:(\d+)/.exec(await c.info('replication'))?.[1]) === replicas.length;
+          // Writes are taken only once the replicas have acknowledged (min-replicas-to-write).
+          return Number(/min_slaves_good_slaves:(\d+)/.exec(await c.info('replication'))?.[1]) === replicas.length;
         } finally {
           c.disconnect();
         }
