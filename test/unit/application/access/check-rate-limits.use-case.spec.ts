@@ -1,0 +1,104 @@
+import {
+  GroupLimits,
+  RATE_LIMIT_GROUPS,
+  RateLimitGroup,
+  RateLimitSettings,
+  parseRateLimit,
+} from '../../../../src/application/access/rate-limit';
+import { CheckRateLimitsUseCase } from '../../../../src/application/access/check-rate-limits.use-case';
+import { FixedClock } from '../../../support/doubles/fixed-clock';
+import { InMemoryRateLimiter } from '../../../support/doubles/in-memory-rate-limiter';
+
+const limits = (ip: string, user: string): GroupLimits => ({ ip: parseRateLimit(ip)!, user: parseRateLimit(user)! });
+
+/** The documented defaults (README "Rate limits"). */
+const groups: Record<RateLimitGroup, GroupLimits> = {
+  auth: limits('30/1m', '10/5m'),
+  buy: limits('1000/10s', '30/10s'),
+  read: limits('3000/10s', 'off'),
+  events: limits('60/1m', 'off'),
+  admin: limits('600/1m', 'off'),
+};
+
+describe('CheckRateLimitsUseCase', () => {
+  let clock: FixedClock;
+  let limiter: InMemoryRateLimiter;
+  let check: CheckRateLimitsUseCase;
+
+  beforeEach(() => {
+    clock = new FixedClock();
+    limiter = new InMemoryRateLimiter(clock);
+    check = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, groups));
+  });
+
+  it('counts a buyer’s request per client IP and per user, in one step', async () => {
+    const verdict = await check.execute('buy', '203.0.113.7', 'alice');
+
+    expect(limiter.hits).toEqual([
+      [
+        { name: 'buy-ip', policy: { limit: 1000, windowMs: 10_000 }, key: 'buy:ip:203.0.113.7' },
+        { name: 'buy-user', policy: { limit: 30, windowMs: 10_000 }, key: 'buy:user:alice' },
+      ],
+    ]);
+    expect(verdict).toEqual({
+      allowed: true,
+      states: [expect.objectContaining({ remaining: 999, resetMs: 10_000 }), expect.objectContaining({ remaining: 29 })],
+    });
+  });
+
+  it('counts per IP only when the caller is anonymous', async () => {
+    await check.execute('auth', '203.0.113.7', null);
+
+    expect(limiter.hits[0]!.map((c) => c.name)).toEqual(['auth-ip']);
+  });
+
+  it.each<RateLimitGroup>(['read', 'events', 'admin'])('does not count the %s group per user', async (group) => {
+    await check.execute(group, '203.0.113.7', 'alice');
+
+    expect(limiter.hits[0]!.map((c) => c.name)).toEqual([`${group}-ip`]);
+  });
+
+  it('refuses once a window is full, and then lets the request through when it slides', async () => {
+    for (let i = 0; i < 10; i++) expect((await check.execute('auth', `198.51.100.${i}`, 'alice@example.com'))!.allowed).toBe(true);
+
+    // A new IP, but the address has used its 10 sign-ins: refused, and counted nowhere.
+    const refused = await check.execute('auth', '198.51.100.99', 'alice@example.com');
+    expect(refused).toEqual({
+      allowed: false,
+      states: [expect.objectContaining({ remaining: 30 }), expect.objectContaining({ remaining: 0 })],
+    });
+
+    clock.advance(5 * 60_000);
+    expect((await check.execute('auth', '198.51.100.99', 'alice@example.com'))!.allowed).toBe(true);
+  });
+
+  it('checks nothing for a group without any limit', async () => {
+    const noLimits = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: { ip: null, user: null } }));
+
+    expect(await noLimits.execute('read', '203.0.113.7', 'alice')).toBeNull();
+    expect(limiter.hits).toEqual([]);
+  });
+
+  it('checks nothing when rate limiting is off', async () => {
+    const off = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(false, groups));
+
+    for (const group of RATE_LIMIT_GROUPS) expect(await off.execute(group, '203.0.113.7', 'alice')).toBeNull();
+    expect(limiter.hits).toEqual([]);
+  });
+});
+
+describe('parseRateLimit', () => {
+  it.each([
+    ['30/10s', { limit: 30, windowMs: 10_000 }],
+    ['5/250ms', { limit: 5, windowMs: 250 }],
+    ['10/5m', { limit: 10, windowMs: 300_000 }],
+    ['1/1h', { limit: 1, windowMs: 3_600_000 }],
+    ['off', null],
+  ])('reads %s', (raw, policy) => {
+    expect(parseRateLimit(raw)).toEqual(policy);
+  });
+
+  it.each(['', '0/10s', '10/0s', '10/10', '10 per 10s', '10/10d', 'OFF', '-1/10s'])('refuses %p', (raw) => {
+    expect(parseRateLimit(raw)).toBeUndefined();
+  });
+});
