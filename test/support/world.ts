@@ -5,6 +5,7 @@ import { SaleSettings } from '../../src/application/sales/sale-settings';
 import { SoldOutItems } from '../../src/application/sales/sold-out-items.service';
 import { ItemSet } from '../../src/domain/sale/item-set.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
+import { FakeReplicaConfirmation } from './doubles/fake-replica-confirmation';
 import { FixedClock } from './doubles/fixed-clock';
 import { InMemoryCheckoutAttemptLog } from './doubles/in-memory-checkout-attempt-log';
 import { InMemoryLease } from './doubles/in-memory-lease';
@@ -44,6 +45,7 @@ export class World {
   readonly queue: InMemoryOrderQueue;
   readonly lease: InMemoryLease;
   readonly loader: SaleLoader;
+  readonly replicas = new FakeReplicaConfirmation();
 
   constructor(options: { now?: Date; settings?: SaleSettings; acknowledgedChunk?: number } = {}) {
     this.clock = new FixedClock(options.now ?? NOW);

@@ -1,6 +1,8 @@
 import { CheckReadinessUseCase } from '../../../../src/application/observability/check-readiness.use-case';
 import { ProcessLifecycle } from '../../../../src/application/observability/process-lifecycle';
 import { FakeOrderBatchConsumer, FakeSystemHealth } from '../../../support/doubles/process-doubles';
+import { anOpenSale } from '../../../support/mothers/sale.mother';
+import { World } from '../../../support/world';
 
 describe('CheckReadinessUseCase', () => {
   let health: FakeSystemHealth;
@@ -11,7 +13,8 @@ describe('CheckReadinessUseCase', () => {
     lifecycle = new ProcessLifecycle();
   });
 
-  const readiness = (worker: FakeOrderBatchConsumer) => new CheckReadinessUseCase(health, lifecycle, worker).execute();
+  const readiness = (worker: FakeOrderBatchConsumer, world = new World()) =>
+    new CheckReadinessUseCase(health, lifecycle, worker, world.calendar, world.clock).execute();
 
   it('is ready when every dependency is up', async () => {
     expect(await readiness(new FakeOrderBatchConsumer('running'))).toEqual({ ready: true, down: [], checks: health.checks });
@@ -42,5 +45,16 @@ describe('CheckReadinessUseCase', () => {
     await readiness(new FakeOrderBatchConsumer('off'));
 
     expect(health.askedWithWorker).toEqual([true, false, null]);
+  });
+
+  it('asks about the open sale, so Redis can report the primary that holds it and its replicas', async () => {
+    const world = new World();
+    const sale = anOpenSale();
+    await world.live(sale);
+
+    await readiness(new FakeOrderBatchConsumer('running'), world);
+    await readiness(new FakeOrderBatchConsumer('running'));
+
+    expect(health.askedForSale).toEqual([sale.id, null]);
   });
 });

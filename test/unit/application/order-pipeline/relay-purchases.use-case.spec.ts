@@ -13,7 +13,7 @@ describe('RelayPurchasesUseCase', () => {
 
   beforeEach(async () => {
     world = new World();
-    relay = new RelayPurchasesUseCase(world.outbox, world.queue, world.calendar, world.lease, settings);
+    relay = new RelayPurchasesUseCase(world.outbox, world.queue, world.calendar, world.lease, settings, world.replicas);
     sale = anOpenSale();
     await world.live(sale);
   });
@@ -80,6 +80,18 @@ describe('RelayPurchasesUseCase', () => {
       world.queue.comeBack();
       expect(await relay.execute(sale.id, 2, 10)).toBe(3);
       expect(world.queue.enqueued.flatMap((b) => b.orders)).toEqual(orders);
+    });
+
+    it('relays nothing a replica does not hold: after a failover PostgreSQL must have no order Redis forgot', async () => {
+      const orders = acknowledge(sale, 3);
+      world.replicas.confirming = false;
+
+      await expect(relay.execute(sale.id, 2, 10)).rejects.toThrow('no replica confirmed');
+      expect(world.queue.enqueued).toEqual([]);
+      expect(world.outbox.orders(sale.id)).toEqual(orders);
+
+      world.replicas.confirming = true;
+      expect(await relay.execute(sale.id, 2, 10)).toBe(3);
     });
 
     it('drops a batch from the outbox only once it is queued', async () => {

@@ -3,6 +3,7 @@ import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
 import { Sale } from '../../../../src/domain/sale/sale.entity';
 import { UserId } from '../../../../src/domain/user/user-id.value-object';
 import { PurchaseUseCase } from '../../../../src/application/purchase/purchase.use-case';
+import { ReplicaNotConfirmedError } from '../../../../src/application/shared/replica-confirmation.errors';
 import { MINUTE, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
 
@@ -16,7 +17,7 @@ describe('PurchaseUseCase', () => {
 
   beforeEach(async () => {
     world = new World();
-    purchase = new PurchaseUseCase(world.ledger, world.ids, world.metrics, world.soldOut);
+    purchase = new PurchaseUseCase(world.ledger, world.ids, world.metrics, world.soldOut, world.replicas);
     sale = anOpenSale({ items: 6, perUserLimit: 3 });
     await world.live(sale);
   });
@@ -49,6 +50,43 @@ describe('PurchaseUseCase', () => {
       value: { orderId: 'order-1', saleId: sale.id, purchased: [itemOf(sale, 1), itemOf(sale, 2)], failed: [] },
     });
     expect(world.outbox.orders(sale.id)).toEqual([expect.objectContaining({ id: 'order-1', userId: 'alice', checkoutCode: code })]);
+  });
+
+  describe('confirmed means kept (replica durability)', () => {
+    it('answers only once a replica holds the purchase', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+
+      await purchase.execute({ saleId: sale.id, code });
+
+      expect(world.replicas.confirmed).toEqual([sale.id]);
+    });
+
+    it('throws when no replica confirms, and the same code later answers what was bought, buying nothing twice', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      world.replicas.confirming = false;
+
+      await expect(purchase.execute({ saleId: sale.id, code })).rejects.toThrow(ReplicaNotConfirmedError);
+
+      world.replicas.confirming = true;
+      const again = await purchase.execute({ saleId: sale.id, code });
+      expect(again.result).toEqual({ ok: true, value: expect.objectContaining({ orderId: 'order-1', purchased: [itemOf(sale, 1)] }) });
+      expect(world.outbox.orders(sale.id)).toHaveLength(1);
+    });
+
+    it('also confirms a stored result before answering it: the first answer may have been lost before it was safe', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      await purchase.execute({ saleId: sale.id, code });
+
+      await purchase.execute({ saleId: sale.id, code });
+
+      expect(world.replicas.confirmed).toEqual([sale.id, sale.id]);
+    });
+
+    it('confirms nothing for a refusal: nothing was written', async () => {
+      await purchase.execute({ saleId: sale.id, code: `${sale.id}-AAAAAAAAAAAAAAAAAAAAAA` as CheckoutCode });
+
+      expect(world.replicas.confirmed).toEqual([]);
+    });
   });
 
   it('buys what it can and says why not for the rest; nothing bought means no order', async () => {
