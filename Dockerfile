@@ -1,8 +1,13 @@
 # syntax=docker/dockerfile:1
 # Single-container deploy: the API, the order worker and the background loops in one process
 # (run a second container with `node dist/worker.js` to scale the worker out).
+#
+# NODE_IMAGE: the base of both stages, the official Node image by default. Any Debian-based image with Node
+# 20.19+ and npm in /usr/local/bin and a `node` user will do: scripts/container.sh makes one on machines
+# that cannot pull (`podman build --build-arg NODE_IMAGE=...`).
+ARG NODE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +16,7 @@ COPY prisma ./prisma
 COPY src ./src
 RUN npx prisma generate && npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
