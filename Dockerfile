@@ -14,7 +14,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
-RUN npx prisma generate && npx tsc -p tsconfig.build.json && npm prune --omit=dev
+# After the build, production dependencies only. npm keeps two of our devDependencies that production packages
+# name: typescript (an optional peer of prisma and @prisma/client, which run without it) and prettier (used by
+# nest-commander only to print shell-completion specs, which the CLI does not offer); neither is loaded at run time.
+RUN npx prisma generate && npx tsc -p tsconfig.build.json \
+  && npm prune --omit=dev && rm -rf node_modules/typescript node_modules/prettier node_modules/.bin/tsc node_modules/.bin/tsserver node_modules/.bin/prettier
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
