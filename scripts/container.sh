@@ -172,13 +172,16 @@ cmd_build() {
     tail -n 40 "$log" >&2
     die "podman build failed (whole log: $log)"
   fi
+  local steps cached
+  steps=$(grep -cE '^\[[0-9]+/[0-9]+\] STEP' "$log" || true)
+  cached=$(grep -c '^--> Using cache' "$log" || true)
   # The build stage's result is the cache for the runtime stage: keep it tagged so pruning keeps it.
   pm build "${args[@]}" --target build -t "$tag-build" . >>"$log" 2>&1 \
     || die "podman build --target build failed (whole log: $log)"
   # Drop what earlier builds left untagged (older images of this tag and their layers).
   pm image prune -f >/dev/null 2>&1 || true
   local id; id=$(pm image inspect --format '{{.Id}}' "$tag")
-  log "built $tag in $(elapsed "$t0")$([ "$old" = "$id" ] && echo ' (unchanged)')"
+  log "built $tag in $(elapsed "$t0") (cached $cached of $steps steps)$([ "$old" = "$id" ] && echo ', unchanged')"
   echo "$tag"
 }
 
