@@ -14,11 +14,14 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
-# After the build, production dependencies only. npm keeps two of our devDependencies that production packages
-# name: typescript (an optional peer of prisma and @prisma/client, which run without it) and prettier (used by
-# nest-commander only to print shell-completion specs, which the CLI does not offer); neither is loaded at run time.
+# After the build, production dependencies only. npm keeps some of our devDependencies because production
+# packages name them, none loaded at run time: typescript (an optional peer of prisma and @prisma/client),
+# prettier (nest-commander uses it only to print shell-completion specs, which our CLI does not offer) and
+# @types/* (declarations for the compiler). The container test fails if any devDependency is in the image.
 RUN npx prisma generate && npx tsc -p tsconfig.build.json \
-  && npm prune --omit=dev && rm -rf node_modules/typescript node_modules/prettier node_modules/.bin/tsc node_modules/.bin/tsserver node_modules/.bin/prettier
+  && npm prune --omit=dev \
+  && rm -rf node_modules/typescript node_modules/prettier node_modules/@types \
+    node_modules/.bin/tsc node_modules/.bin/tsserver node_modules/.bin/prettier
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
