@@ -62,7 +62,9 @@ describe('docker-compose.yml', () => {
   it('starts the app only once both dependencies pass their health checks', () => {
     expect(app.depends_on).toEqual({ redis: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
     expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
-    expect(postgres.healthcheck?.test.join(' ')).toContain(`pg_isready -U ${postgres.environment!.POSTGRES_USER} -d ${postgres.environment!.POSTGRES_DB}`);
+    expect(postgres.healthcheck?.test.join(' ')).toContain(
+      `pg_isready -U ${postgres.environment!.POSTGRES_USER} -d ${postgres.environment!.POSTGRES_DB}`,
+    );
   });
 
   it('uses exactly the named volumes it declares', () => {

@@ -88,6 +88,13 @@ async function cli<T>(...args: string[]): Promise<T> {
   return JSON.parse(out) as T;
 }
 
+/** Which of these paths (relative to /app) exist in the running container. */
+async function existingIn(paths: string[]): Promise<string[]> {
+  const probe = `const fs = require('fs'); const paths = fs.readFileSync(0, 'utf8').split('\\n').filter(Boolean);
+    console.log(JSON.stringify(paths.filter((p) => fs.existsSync('/app/' + p))));`;
+  return JSON.parse(await podmanOk(['exec', '-i', NAME, 'node', '-e', probe], { input: paths.join('\n') }));
+}
+
 /** The container's last log lines, without Nest's start-up listing of modules and routes. */
 async function containerLogs(lines = 40): Promise<string> {
   const r = await podman(['logs', NAME]);
@@ -229,7 +236,10 @@ describeIfPodman('the single-container deploy (podman)', () => {
     agent.destroy();
     if (Object.keys(report).length > 0) {
       mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
-      writeFileSync(path.join(ROOT, 'test-output', 'container.json'), `${JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2)}\n`);
+      writeFileSync(
+        path.join(ROOT, 'test-output', 'container.json'),
+        `${JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2)}\n`,
+      );
       process.stderr.write(`[container] ${JSON.stringify(report)}\n`);
     }
     await podman(['rm', '-f', '--time', '0', NAME]);
@@ -266,19 +276,21 @@ describeIfPodman('the single-container deploy (podman)', () => {
           .filter(([, v]) => v.dev)
           .map(([k]) => k),
       ];
-      expect(devPaths).toEqual(expect.arrayContaining(['node_modules/jest', 'node_modules/typescript', 'node_modules/ts-jest', 'node_modules/prettier']));
-      const present = await podmanOk(
-        ['exec', '-i', NAME, 'node', '-e', `const fs=require('fs');const l=require('fs').readFileSync(0,'utf8').split('\\n').filter(Boolean);console.log(JSON.stringify(l.filter(p=>fs.existsSync('/app/'+p))))`],
-        { input: devPaths.join('\n') },
+      expect(devPaths).toEqual(
+        expect.arrayContaining(['node_modules/jest', 'node_modules/typescript', 'node_modules/ts-jest', 'node_modules/prettier']),
       );
-      expect(JSON.parse(present)).toEqual([]);
-      // The production tree is there (a check that the probe above can see packages at all).
-      expect(JSON.parse(await podmanOk(['exec', '-i', NAME, 'node', '-e', `console.log(JSON.stringify(['node_modules/ioredis','node_modules/prisma'].filter(p=>require('fs').existsSync('/app/'+p))))`]))).toHaveLength(2); // prettier-ignore
+      expect(await existingIn(devPaths)).toEqual([]);
+      // The production tree is there (the probe does see packages).
+      expect(await existingIn(['node_modules/ioredis', 'node_modules/prisma'])).toHaveLength(2);
 
-      const files = (await podmanOk(['exec', NAME, 'find', '/app', '-path', '/app/node_modules', '-prune', '-o', '-type', 'f', '-print'])).split('\n').filter(Boolean);
+      const files = (await podmanOk(['exec', NAME, 'find', '/app', '-path', '/app/node_modules', '-prune', '-o', '-type', 'f', '-print']))
+        .split('\n')
+        .filter(Boolean);
       expect(files).toContain('/app/dist/main.js');
       expect(files).toContain('/app/dist/cli.js');
-      const testish = files.filter((f) => /(^|\/)(test|tests|__tests__)\/|\.(spec|e2e-spec|fault-spec|browser-spec|container-spec|contract)\.|(^|\/)jest\.config/.test(f));
+      const testish = files.filter((f) =>
+        /(^|\/)(test|tests|__tests__)\/|\.(spec|e2e-spec|fault-spec|browser-spec|container-spec|contract)\.|(^|\/)jest\.config/.test(f),
+      );
       expect(testish).toEqual([]);
       expect(files.filter((f) => f.startsWith('/app/src/') || f.startsWith('/app/test'))).toEqual([]);
       // Source maps only of the compiled app, each beside its .js.
@@ -421,9 +433,9 @@ describeIfPodman('the single-container deploy (podman)', () => {
       };
 
       const written = async () =>
-        withContainerPg((pg) => pg.query<{ id: string; checkout_code: string }>('SELECT id, checkout_code FROM orders WHERE sale_id = $1', [saleId])).then(
-          (r) => new Map(r.rows.map((x) => [x.id, x.checkout_code])),
-        );
+        withContainerPg((pg) =>
+          pg.query<{ id: string; checkout_code: string }>('SELECT id, checkout_code FROM orders WHERE sale_id = $1', [saleId]),
+        ).then((r) => new Map(r.rows.map((x) => [x.id, x.checkout_code])));
       const writtenAtStop = await written();
       report.ordersWrittenAtStop = `${[...acknowledged.keys()].filter((id) => writtenAtStop.has(id)).length} of ${acknowledged.size}`;
 
@@ -435,7 +447,12 @@ describeIfPodman('the single-container deploy (podman)', () => {
       const shownAfter = () =>
         cli<{ stats: { purchasesAcknowledged: number } | null; ordersWritten: number; outboxLength: number }>('sale:show', String(saleId));
       // Redis's view: every purchase it acknowledged is written, and nothing waits in the outbox.
-      const shown = await eventually(shownAfter, (v) => v.outboxLength === 0 && v.ordersWritten === v.stats?.purchasesAcknowledged, 30_000, 500);
+      const shown = await eventually(
+        shownAfter,
+        (v) => v.outboxLength === 0 && v.ordersWritten === v.stats?.purchasesAcknowledged,
+        30_000,
+        500,
+      );
       const after = await written();
       expect(shown).toMatchObject({ ordersWritten: after.size, outboxLength: 0, stats: { purchasesAcknowledged: after.size } });
       // Every purchase answered 200 is an order, and every order is one of ours: answered 200, or cut off unanswered.
@@ -455,7 +472,17 @@ describeIfPodman('the single-container deploy (podman)', () => {
       const fake = path.join(dir, 'podman');
       writeFileSync(fake, '#!/bin/sh\n[ "$1" = --version ] && echo "podman version 4.3.1"\nexit 0\n');
       chmodSync(fake, 0o755);
-      const r = await run('podman-compose', ['--podman-path', fake, '--dry-run', '-p', 'flashsale-compose-check', '-f', 'docker-compose.yml', 'up', '-d']);
+      const r = await run('podman-compose', [
+        '--podman-path',
+        fake,
+        '--dry-run',
+        '-p',
+        'flashsale-compose-check',
+        '-f',
+        'docker-compose.yml',
+        'up',
+        '-d',
+      ]);
       expect({ code: r.code, traceback: /Traceback|Error/.test(r.stderr) ? r.stderr : '' }).toEqual({ code: 0, traceback: '' });
       expect(r.stdout).toContain('build -t flashsale-compose-check_app -f ./Dockerfile .');
       for (const service of ['redis', 'postgres', 'app']) expect(r.stdout).toContain(`run --name=flashsale-compose-check_${service}_1`);
