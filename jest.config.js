@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
   roots: ['<rootDir>/test'],
-  testRegex: '.*\\.(spec|e2e-spec|fault-spec|browser-spec)\\.ts$',
+  testRegex: '.*\\.(spec|e2e-spec|fault-spec|browser-spec|container-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Type checking is its own step (npm run typecheck), so tests only transpile: much faster.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
