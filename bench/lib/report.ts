@@ -70,9 +70,8 @@ function mainRow(r: Row): string {
   if (!m) return `| ${r.label} | - | - | - | - | - | ${targetCell(r)} | **BROKEN** |`;
   const rps = broken(r) ? `~~${fmt(m.requestsPerSecond)}~~` : fmt(m.requestsPerSecond);
   const ratio = broken(r) ? 'broken' : fmt(r.ratio, 2);
-  const cost = r.costFraction !== undefined ? ` (cost ${fmt(r.costFraction * 100, 1)}%)` : '';
   return (
-    `| ${r.label} | ${rps}${cost} | ${ratio} | ${fmt(m.latencyMs.p50, 1)} / ${fmt(m.latencyMs.p99, 1)} | ` +
+    `| ${r.label} | ${rps} | ${ratio} | ${fmt(m.latencyMs.p50, 1)} / ${fmt(m.latencyMs.p99, 1)} | ` +
     `${fmt(m.cpuMicrosPerRequest.app)} | ${fmt(m.cpuMicrosPerRequest.redis)} | ${targetCell(r)} | ${broken(r) ? '**BROKEN**' : 'ok'} |`
   );
 }
