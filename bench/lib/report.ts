@@ -100,7 +100,13 @@ function detailsRow(r: Row): string {
   );
 }
 
-function header(machine: Record<string, unknown>, seconds: number): string[] {
+/** The mean CPU % of one core the rest of the machine (PostgreSQL, other work) used during the measured runs. */
+function restOfMachine(rows: Row[]): number {
+  const runs = rows.filter((r) => r.run).map((r) => r.run!.cpuPercent.rest);
+  return runs.reduce((a, b) => a + b, 0) / runs.length;
+}
+
+function header(machine: Record<string, unknown>, seconds: number, rows: Row[]): string[] {
   return [
     `## Flash-sale bench, ${new Date().toISOString()}`,
     '',
@@ -108,6 +114,7 @@ function header(machine: Record<string, unknown>, seconds: number): string[] {
     `- Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}, ${machine.wrk}`,
     `- wrk -t${S.threads} -c${S.connections}, ${S.duration} s per scenario after a ${S.warmup} s warm-up, all on 127.0.0.1; ` +
       `"vs bare" is against the mean of the bare route's first and last runs; the bench took ${fmt(seconds)} s`,
+    `- The rest of the machine (PostgreSQL, the bench itself, anything else running) used ${fmt(restOfMachine(rows))}% of one core on average during the measured runs`,
     '- App and Redis CPU µs per request are read from /proc/<pid>/stat and INFO CPU before and after each run: steadier than req/s on a shared machine',
     '- "Answers": every response is checked by the wrk script (status and a piece of the body); one unexpected answer or socket error marks the row BROKEN (see Problems)',
     '- Costs: a row against its baseline row of the same run, by req/s and by app + Redis CPU per request (1 − without ÷ with)',
@@ -124,7 +131,7 @@ export function problems(results: Results): string[] {
 export function report(results: Results, yardstick: number, machine: Record<string, unknown>, seconds: number): string {
   const all = problems(results);
   return [
-    ...header(machine, seconds),
+    ...header(machine, seconds, results.rows),
     ...mainTable(results.rows, yardstick),
     ...costsTable(results.rows),
     ...results.tasks.flatMap((t) => ['', ...t.section]),

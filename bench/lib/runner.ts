@@ -18,6 +18,9 @@ export interface Results {
   readonly tasks: TaskResult[];
 }
 
+/** CPU % of one core that the rest of the machine may use during a run before the row says so. */
+const BUSY_PERCENT = 25;
+
 function emptyRow(s: LoadScenario): Omit<Row, 'run' | 'warmupUnexpected'> {
   return {
     name: s.name,
@@ -45,6 +48,8 @@ function checkRun(row: Row): void {
     );
   }
   if (row.warmupUnexpected) row.notes.push(`${row.warmupUnexpected} unexpected answers in the warm-up`);
+  // PostgreSQL takes a little; more is other people's work on a shared machine, which req/s feels and CPU µs/req hardly does.
+  if (r.cpuPercent.rest > BUSY_PERCENT) row.notes.push(`the rest of the machine used ${r.cpuPercent.rest.toFixed(0)}% of a core meanwhile`);
 }
 
 async function runLoad(s: LoadScenario, ctx: Ctx): Promise<Row> {
