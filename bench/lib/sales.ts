@@ -32,9 +32,9 @@ export function writeList(name: string, values: readonly (string | number)[]): s
 /** Every item id of a sale, from GET /sales/:id/items a page of 1,000 at a time. */
 export async function itemIds(port: number, saleId: number): Promise<number[]> {
   const ids: number[] = [];
-  let cursor: number | null = null;
+  let cursor: string | null = null;
   do {
-    const page: { items: { id: number }[]; nextCursor: number | null } = await callJson(
+    const page: { items: { id: number }[]; nextCursor: string | null } = await callJson(
       port,
       'GET',
       `/sales/${saleId}/items?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`,
@@ -57,7 +57,7 @@ export async function purchase(port: number, code: string): Promise<void> {
   if (!r.orderId) throw new Error(`purchase of ${code} bought nothing`);
 }
 
-/** Buys one unit of each item listed (a new user each), `concurrency` at a time. */
+/** Buys one unit of each item listed (an item may be listed again: a new user each), S.connections at a time. */
 export async function buyEach(port: number, items: readonly number[], userPrefix: string): Promise<void> {
   await inParallel(items.length, S.connections, async (i) => purchase(port, await checkout(port, `${userPrefix}${i}`, items[i]!)));
 }
