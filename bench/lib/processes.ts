@@ -1,15 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
 /*
- * The plumbing of the bench: child processes that are always stopped, a small keep-alive HTTP client for
- * the untimed preparation steps, and polling helpers. Every address used here is 127.0.0.1.
+ * The plumbing of the bench: child processes that are always stopped, polling helpers, and what /proc says
+ * about them. Every address used here is 127.0.0.1.
  */
 
-export const ROOT = path.resolve(__dirname, '..');
+export const ROOT = path.resolve(__dirname, '..', '..');
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const LOG_DIR = path.join(RESULTS_DIR, 'logs');
 
@@ -30,6 +29,14 @@ export interface Child {
 }
 
 const children = new Set<Child>();
+/** Other processes the bench started (wrk runs): killed with the children. */
+const guarded = new Set<ChildProcess>();
+
+/** Kills `proc` with the bench's children if the bench exits before it does. */
+export function guard(proc: ChildProcess): void {
+  guarded.add(proc);
+  proc.once('exit', () => guarded.delete(proc));
+}
 
 /**
  * Every child is killed when the bench exits, however it exits: normal end, error, Ctrl-C or SIGTERM.
@@ -38,6 +45,7 @@ const children = new Set<Child>();
  */
 function killAllNow(): void {
   for (const c of children) if (!c.exited) c.process.kill('SIGKILL');
+  for (const p of guarded) p.kill('SIGKILL');
 }
 process.on('exit', killAllNow);
 for (const [signal, code] of [
@@ -119,43 +127,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-// --- A small HTTP client for the preparation steps (not timed) -------------------------------------------
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-export interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: http.IncomingHttpHeaders;
-}
-
-export function call(port: number, method: 'GET' | 'POST', pathAndQuery: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: pathAndQuery, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${pathAndQuery}: no answer in 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Runs task(0..count-1) with at most `concurrency` in flight. */
-export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) await task(next++);
-  });
-  await Promise.all(lanes);
-}
-
-export function closeHttpClient(): void {
-  agent.destroy();
 }
 
 // --- Talking to a child started with `ipc` ------------------------------------------------------------

@@ -1,0 +1,82 @@
+import { startApp } from './app';
+import { call } from './http';
+import { startNode, waitFor } from './processes';
+import { ADMIN_TOKEN, REDIS_URL, S } from './settings';
+import type { Instance, Server, WorldName } from './scenario';
+
+/*
+ * The servers scenarios run on. Worlds run in this order, each on freshly wiped data:
+ *   ceilings       the bare route (first run), the minimal Nest route, bare Fastify + one EVALSHA
+ *   edges          no recurring sales: the bench creates sales through the admin API to reach the states
+ *                  refusals need (a sale that ended, one not started, one whose cap is reached)
+ *   memory         no recurring sales: the app idle, then with a sale, then with open event streams
+ *   main           the recurring sale (scheduler on): the worker drain, then every app instance below
+ *   ceilings-last  the bare route again
+ */
+export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory', 'main', 'ceilings-last'];
+
+/** Environment of every app instance in a world, on top of lib/app.ts's appEnv. */
+export const WORLD_ENV: Record<'edges' | 'memory' | 'main', Record<string, string>> = {
+  edges: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
+  memory: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
+  main: {},
+};
+
+const describe = (env: Record<string, string>) =>
+  Object.entries(env)
+    .filter(([k]) => k !== 'ADMIN_TOKEN')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+
+function appInstance(name: string, world: 'edges' | 'main', env: Record<string, string> = {}): Instance {
+  const all = { ...WORLD_ENV[world], ...env };
+  return {
+    name,
+    world,
+    settings: describe({ AUTH_MODE: 'trusted', RATE_LIMIT: 'off', LOG_REQUEST_SAMPLE_RATE: 'default', ...all }),
+    start: (port) => startApp(name, all, port),
+  };
+}
+
+/** A ceiling server: a child running one of bench/children/, ready once `method path` answers 200. */
+async function startCeiling(name: string, file: string, port: number, method: 'GET' | 'POST', path: string): Promise<Server> {
+  const child = startNode(name, ['-r', 'ts-node/register/transpile-only', file], { PORT: String(port), REDIS_URL });
+  await waitFor(name, async () => ((await call(port, method, path)).status === 200 ? true : undefined), 60_000, child);
+  return { name, child, port, pid: child.process.pid ?? 0 };
+}
+
+function bareInstance(world: WorldName): Instance {
+  return {
+    name: 'bare',
+    world,
+    settings: 'bench/children/bare-server.ts',
+    start: (port) => startCeiling('bare', 'bench/children/bare-server.ts', port, 'GET', '/bare'),
+  };
+}
+
+export const BARE_FIRST = bareInstance('ceilings');
+export const BARE_LAST = bareInstance('ceilings-last');
+export const NEST: Instance = {
+  name: 'nest',
+  world: 'ceilings',
+  settings: 'bench/children/nest-server.ts',
+  start: (port) => startCeiling('nest', 'bench/children/nest-server.ts', port, 'POST', '/nest'),
+};
+
+/** The issue's set-up: trusted callers, no rate limiting, the default log sample, the recurring sale. */
+export const MAIN = appInstance('app-main', 'main');
+/** Rate limiting on. Every request comes from 127.0.0.1, so the per-IP buy limit is raised out of reach; the
+ *  per-user limits stay at their defaults (each buyer sends one or two requests). */
+export const RATE_LIMITED = appInstance('app-ratelimit', 'main', { RATE_LIMIT: 'on', RATE_LIMIT_BUY_IP: '100000000/1s' });
+/** Session auth: buyers sign in through the API first (lib/sessions.ts). */
+export const SESSION = appInstance('app-session', 'main', { AUTH_MODE: 'session' });
+/** Every request logged (the default logs a 1% sample). */
+export const LOG_ALL = appInstance('app-logall', 'main', { LOG_REQUEST_SAMPLE_RATE: '1' });
+/** Sales made through the admin API at the states the refusals need. */
+export const EDGES = appInstance('app-edges', 'edges');
+
+/** Checked where it matters: the session scenario needs a free user for every connection. */
+export function assertSessionUsers(): void {
+  if (S.sessionUsers <= S.connections)
+    throw new Error(`BENCH_SESSION_USERS=${S.sessionUsers} must exceed BENCH_CONNECTIONS=${S.connections}: each connection holds a user`);
+}
