@@ -80,10 +80,19 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true; throws `what` after `timeoutMs`. */
+/** Thrown by a probe of until() to stop waiting at once (the awaited process died, say). */
+export class GiveUp extends Error {}
+
 export async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await probe().catch(() => false)) return;
+    if (
+      await probe().catch((e: unknown) => {
+        if (e instanceof GiveUp) throw e;
+        return false;
+      })
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }

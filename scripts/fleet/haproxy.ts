@@ -10,7 +10,7 @@ export interface Backend {
 
 /**
  * HAProxy's configuration for the API instances: round robin, each instance health-checked on
- * /health/ready (twice a second; out after two failures, back after one success). A request whose connection
+ * /health/ready (every second, 2 s to answer; out after two failures, back after one success). A request whose connection
  * fails, or whose instance dies before answering, is sent once more to another instance: checkout and
  * purchase are safe to repeat (the same item again changes nothing; the same code answers its stored result).
  */
@@ -46,7 +46,10 @@ export function haproxyConfig(port: number, backends: readonly Backend[], errorF
     '  http-response set-header x-served-by %s',
     '  option httpchk GET /health/ready',
     '  http-check expect status 200',
-    '  default-server inter 500ms fall 2 rise 1',
+    // A check may take a while on a busy box: give it 2 s, but check every second. A dead instance is noticed
+    // sooner anyway: its refused connections are retried on another instance at once.
+    '  timeout check 2s',
+    '  default-server inter 1s fall 2 rise 1',
     ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
     ...(statsPort ? ['', 'listen stats', `  bind 127.0.0.1:${statsPort}`, '  stats enable', '  stats uri /', '  stats refresh 2s'] : []),
     '',

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { Child, freePort, sleep, until } from './children';
+import { Child, GiveUp, freePort, sleep, until } from './children';
 
 /*
  * Redis fleets on loopback ports, from Debian's redis-server and redis-cli: a Redis Cluster (primaries with
@@ -53,6 +53,27 @@ export class RedisNode {
     const node = new RedisNode(port, dir, args, configFile);
     await node.launch();
     return node;
+  }
+
+  /**
+   * On a free port, trying another if someone took the port between choosing it and binding it (other test
+   * runs share the machine). `dirFor` names the node's directory after its port.
+   */
+  static async startOnFreePort(
+    dirFor: (port: number) => string,
+    args: readonly string[],
+    configFile?: (port: number, dir: string) => string,
+  ): Promise<RedisNode> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const dir = dirFor(port);
+      mkdirSync(dir, { recursive: true });
+      try {
+        return await RedisNode.start(port, dir, args, configFile?.(port, dir));
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
+    }
   }
 
   get address(): string {
@@ -130,7 +151,18 @@ export class RedisNode {
       path.join(this.dir, 'redis.log'),
       ...this.args,
     ]);
-    await until(() => this.ping(), 10_000, `redis-server on ${this.port}`);
+    const child = this.child;
+    await until(
+      async () => {
+        if (!child.running) throw new GiveUp(`redis-server on ${this.port} exited: ${child.output.stdout.slice(-300)}`);
+        return this.ping();
+      },
+      10_000,
+      `redis-server on ${this.port}`,
+    ).catch(async (e: Error) => {
+      child.signal('SIGKILL');
+      throw e;
+    });
   }
 }
 
@@ -166,10 +198,9 @@ export class RedisClusterFleet {
     const replicas = options.replicasPerPrimary ?? 1;
     const count = primaries * (1 + replicas);
     const dir = fleetDir('cluster', options.dataDir);
-    const ports = options.ports ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
     const nodes = await Promise.all(
-      ports.slice(0, count).map((port) =>
-        RedisNode.start(port, path.join(dir, String(port)), [
+      Array.from({ length: count }, (_, i) => {
+        const args = [
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',
@@ -181,8 +212,12 @@ export class RedisClusterFleet {
           '--cluster-replica-validity-factor',
           '0',
           ...DURABLE_NODE_ARGS,
-        ]),
-      ),
+        ];
+        const port = options.ports?.[i];
+        return port === undefined
+          ? RedisNode.startOnFreePort((p) => path.join(dir, String(p)), args)
+          : RedisNode.start(port, path.join(dir, String(port)), args);
+      }),
     );
     const fleet = new RedisClusterFleet(nodes, dir);
     await run(
@@ -301,12 +336,14 @@ export class RedisSentinelFleet {
   static async start(options: SentinelOptions = {}): Promise<RedisSentinelFleet> {
     const dir = fleetDir('sentinel', options.dataDir);
     const masterName = options.masterName ?? 'flashsale';
-    const primaryPort = await freePort();
-    const primary = await RedisNode.start(primaryPort, path.join(dir, String(primaryPort)), DURABLE_NODE_ARGS);
+    const primary = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS);
+    const primaryPort = primary.port;
     const replicas = await Promise.all(
       Array.from({ length: options.replicas ?? 2 }, async () => {
-        const port = await freePort();
-        return RedisNode.start(port, path.join(dir, String(port)), [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(primaryPort)]);
+        return RedisNode.startOnFreePort(
+          (p) => path.join(dir, String(p)),
+          [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(primaryPort)],
+        );
       }),
     );
     await until(
@@ -323,23 +360,27 @@ export class RedisSentinelFleet {
       'the replicas to connect',
     );
     const sentinels = await Promise.all(
-      Array.from({ length: options.sentinels ?? 3 }, async () => {
-        const port = await freePort();
-        const sdir = path.join(dir, `sentinel-${port}`);
-        mkdirSync(sdir, { recursive: true });
-        const conf = path.join(sdir, 'sentinel.conf');
-        writeFileSync(
-          conf,
-          [
-            `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
-            `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1_000}`,
-            `sentinel failover-timeout ${masterName} 10000`,
-            `sentinel parallel-syncs ${masterName} 1`,
-            '',
-          ].join('\n'),
-        );
-        return RedisNode.start(port, sdir, ['--sentinel'], conf);
-      }),
+      Array.from({ length: options.sentinels ?? 3 }, () =>
+        RedisNode.startOnFreePort(
+          (port) => path.join(dir, `sentinel-${port}`),
+          ['--sentinel'],
+          (_port, sdir) => {
+            const conf = path.join(sdir, 'sentinel.conf');
+            writeFileSync(
+              conf,
+              [
+                `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
+                `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1_000}`,
+                // A failed election is tried again after twice this: keep it short, a fleet on one box elects in ms.
+                `sentinel failover-timeout ${masterName} 3000`,
+                `sentinel parallel-syncs ${masterName} 1`,
+                '',
+              ].join('\n'),
+            );
+            return conf;
+          },
+        ),
+      ),
     );
     return new RedisSentinelFleet([primary, ...replicas], sentinels, masterName, dir);
   }

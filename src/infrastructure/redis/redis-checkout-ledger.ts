@@ -41,7 +41,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
     idempotency: IdempotencyRequest | null,
   ): Promise<Answer<LedgerCheckoutResult>> {
     const k = saleKeys(saleId);
-    const { reply, replayed } = await runIdempotently(this.redis.command, saleId, idempotency, (idemKey, token) =>
+    const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
       runScript(
         this.redis.command,
         'checkout',
@@ -80,7 +80,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
       const args = batch.args.slice(2 * i, 2 * (i + MAX_SOLD_OUT_PER_CALL));
       // Through a promise even if runScript throws: this runs from setImmediate, where a throw would be fatal.
       Promise.resolve()
-        .then(() => runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args))
+        .then(() => this.redis.bounded(runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args)))
         .then((reply) => decodeSoldOutVerdicts(reply, waiters.length))
         .then(
           (verdicts) => waiters.forEach((w, j) => w.resolve(verdicts[j]!)),

@@ -36,6 +36,17 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return this.topology.kind;
   }
 
+  /**
+   * A request's Redis call, bounded by REDIS_COMMAND_TIMEOUT_MS whatever the connection does meanwhile (a
+   * Cluster retrying a redirection during a failover, a reconnect that resends the command): the request is
+   * answered 503 in time, never left hanging. The command may still run later, as after any timeout.
+   */
+  bounded<T>(call: Promise<T>): Promise<T> {
+    return within(call, this.config.REDIS_COMMAND_TIMEOUT_MS, 'Redis').catch((e: Error) => {
+      throw /no answer within/.test(e.message) ? new Error('Command timed out') : e;
+    });
+  }
+
   /** Gives Redis a few seconds at start; without it the process still starts (not ready) and heals later. */
   async onModuleInit(): Promise<void> {
     if (this.command.status === 'ready') return;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyRequest } from '../../application/shared/idempotency';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { runScript } from './lua-scripts';
-import type { RedisClient } from './redis-topology';
+import type { RedisConnections } from './redis-connections';
 import { saleKeys } from './sale-keys';
 import { decodeIdempotencyClaim } from './script-replies';
 
@@ -22,20 +22,21 @@ export interface IdempotentReply {
  * (scripts/lua/lib/idempotency.lua). `work` gets the record's key and the claim token ("" without a key).
  */
 export async function runIdempotently(
-  redis: RedisClient,
+  connections: RedisConnections,
   saleId: SaleId,
   idempotency: IdempotencyRequest | null,
   work: (idemKey: string, token: string) => Promise<unknown>,
 ): Promise<IdempotentReply> {
-  if (!idempotency) return { reply: await work(saleKeys(saleId).idempotency('-'), ''), replayed: false };
+  const redis = connections.command;
+  if (!idempotency) return { reply: await connections.bounded(work(saleKeys(saleId).idempotency('-'), '')), replayed: false };
   const idemKey = saleKeys(saleId).idempotency(createHash('sha256').update(idempotency.key).digest('base64url'));
   const token = randomUUID();
   const claim = decodeIdempotencyClaim(
-    await runScript(redis, 'idempotency-claim', [idemKey], [idempotency.fingerprint, token, IDEMPOTENCY_CLAIM_MS]),
+    await connections.bounded(runScript(redis, 'idempotency-claim', [idemKey], [idempotency.fingerprint, token, IDEMPOTENCY_CLAIM_MS])),
   );
   switch (claim.kind) {
     case 'claimed':
-      return { reply: await work(idemKey, token), replayed: false };
+      return { reply: await connections.bounded(work(idemKey, token)), replayed: false };
     case 'done':
       return { reply: claim.reply, replayed: true };
     case 'mismatch':

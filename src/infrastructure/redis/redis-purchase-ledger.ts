@@ -29,7 +29,7 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>> {
     const k = saleKeys(saleId);
-    const { reply, replayed } = await runIdempotently(this.redis.command, saleId, idempotency, (idemKey, token) =>
+    const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
       runScript(
         this.redis.command,
         'purchase',

@@ -1,12 +1,13 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { ReplicaNotConfirmedError } from '../../application/shared/replica-confirmation.errors';
 import { ReplicaConfirmation } from '../../application/shared/replica-confirmation.port';
+import { within } from '../../application/shared/within';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from './redis-connections';
-import { RedisClient } from './redis-topology';
+import { RedisClient, primariesOf, readyNode } from './redis-topology';
 import { saleKeys } from './sale-keys';
 
 interface Waiter {
@@ -34,13 +35,15 @@ interface NodeGroup {
  * The WAITs run on a connection of their own, so they never hold up the hot path's scripts.
  */
 @Injectable()
-export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnApplicationShutdown {
+export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Durability');
   private readonly connection: RedisClient;
   private readonly groups = new Map<string, NodeGroup>();
   private decided: 'none' | 'replica' | null;
   private deciding?: Promise<'none' | 'replica'>;
   private readonly timeoutMs: number;
+  private readonly boundMs: number;
+  private stopped = false;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -48,6 +51,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   ) {
     super();
     this.timeoutMs = config.PURCHASE_REPLICA_TIMEOUT_MS;
+    this.boundMs = config.PURCHASE_REPLICA_TIMEOUT_MS + config.REDIS_COMMAND_TIMEOUT_MS;
     this.decided = config.PURCHASE_DURABILITY ?? null;
     // Fail fast like the request connection; the command bound leaves WAIT its own timeout plus a margin.
     this.connection = redis.open('durability', {
@@ -75,10 +79,24 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     this.groups.set(node.id, group);
     const done = new Promise<void>((resolve, reject) => group.waiting.push({ resolve, reject }));
     if (!group.inFlight) this.flush(node.client, group);
-    return done;
+    // Whatever happens on the connection (a primary dying with a WAIT in flight, a reconnect that resends it),
+    // nobody waits longer than this: a purchase is answered 503 within its bound, never left hanging.
+    return within(done, this.boundMs, 'replica confirmation').catch((e: Error) => {
+      throw e instanceof ReplicaNotConfirmedError ? e : new ReplicaNotConfirmedError(e.message);
+    });
+  }
+
+  /** Decides as soon as Redis answers (readiness reports it), not at the first purchase; retries while Redis is away. */
+  onApplicationBootstrap(): void {
+    const attempt = () => {
+      if (this.decided || this.stopped) return;
+      this.decide().catch(() => setTimeout(attempt, 500).unref());
+    };
+    attempt();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     await closeConnection(this.connection);
   }
 
@@ -91,11 +109,8 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
       group.inFlight = false;
       if (group.waiting.length > 0) this.flush(client, group);
     };
-    client
-      .pipeline()
-      .incr(group.fenceKey)
-      .call('WAIT', 1, this.timeoutMs)
-      .exec()
+    readyNode(client)
+      .then((node) => node.pipeline().incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec())
       .then(
         (results) => {
           const [fence, wait] = results ?? [];
@@ -130,15 +145,17 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     return this.deciding;
   }
 
+  /** Whether the primaries have replicas: Sentinel always watches some; otherwise ask each primary. */
   private async replicasExist(): Promise<boolean> {
     const c = this.redis.command;
     if (this.redis.kind === 'sentinel') return true;
-    if (c instanceof Cluster) {
-      // Before the cluster map is known there is nothing to decide from: ask again on the next purchase.
-      if (c.status !== 'ready') throw new ReplicaNotConfirmedError('Redis Cluster is not ready yet');
-      return c.nodes('slave').length > 0;
-    }
-    const info = await c.info('replication');
-    return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) > 0;
+    // Before a Cluster's map is known there is nothing to decide from: ask again later.
+    if (c instanceof Cluster && c.status !== 'ready') throw new ReplicaNotConfirmedError('Redis Cluster is not ready yet');
+    const primaries = primariesOf(c);
+    if (primaries.length === 0) throw new ReplicaNotConfirmedError('no Redis primary known yet');
+    const counts = await Promise.all(
+      primaries.map(async (p) => Number(/connected_slaves:(\d+)/.exec(await (await readyNode(p)).info('replication'))?.[1] ?? 0)),
+    );
+    return counts.some((n) => n > 0);
   }
 }

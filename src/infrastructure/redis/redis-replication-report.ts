@@ -4,6 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections } from './redis-connections';
 import { RedisReplicaConfirmation } from './redis-replica-confirmation';
+import { readyNode } from './redis-topology';
 import { saleKeys } from './sale-keys';
 
 export interface ReplicaState {
@@ -34,7 +35,7 @@ export class RedisReplicationReport {
   ) {}
 
   async forSale(saleId: SaleId | null): Promise<ReplicationReport> {
-    const node = this.primaryOf(saleId);
+    const node = await readyNode(this.primaryOf(saleId));
     const info = await node.info('replication');
     const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
     const offset = Number(field('master_repl_offset') ?? 0);

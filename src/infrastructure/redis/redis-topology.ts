@@ -124,3 +124,12 @@ export class RedisTopology {
 export function primariesOf(client: RedisClient): Redis[] {
   return client instanceof Cluster ? client.nodes('master') : [client];
 }
+
+/**
+ * A Cluster's node connections are made on first use by the Cluster's own routing; a command sent to a node
+ * directly (INFO, WAIT) must connect it first, since a connection that fails fast would refuse it outright.
+ */
+export async function readyNode(node: Redis): Promise<Redis> {
+  if (node.status === 'wait') await node.connect().catch(() => undefined);
+  return node;
+}

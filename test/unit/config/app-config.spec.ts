@@ -24,6 +24,11 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://example'],
     ['RATE_LIMIT_BUY_IP', '10 per second'],
     ['AUTH_MODE', 'magic'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1'],
+    ['REDIS_SENTINELS', 'sentinel-a:26379,sentinel-b'],
+    ['PURCHASE_DURABILITY', 'always'],
+    ['PURCHASE_REPLICA_TIMEOUT_MS', '5'],
+    ['REDIS_TLS', 'perhaps'],
   ])('names %s when it is %j', (name, value) => {
     expect(problem({ [name]: value })).toMatch(new RegExp(`^  ${name}=`, 'm'));
   });
@@ -34,6 +39,24 @@ describe('loadConfig', () => {
     expect(message).toMatch(/DATABASE_URL="mysql:\/\/user:\*\*\*@db\/x"/);
     expect(message).not.toContain('short secret');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('takes one Redis topology, fully described, and names the variables of a bad combination', () => {
+    expect(problem({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' })).toContain(
+      'REDIS_URL and REDIS_CLUSTER_NODES name different Redis topologies',
+    );
+    expect(problem({ REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'b:7000' })).toContain('REDIS_SENTINELS and REDIS_CLUSTER_NODES');
+    expect(problem({ REDIS_SENTINELS: 's:26379' })).toContain('REDIS_SENTINELS needs REDIS_SENTINEL_MASTER');
+    expect(problem({ REDIS_SENTINEL_MASTER: 'main' })).toContain('REDIS_SENTINEL_MASTER needs REDIS_SENTINELS');
+    expect(problem({ REDIS_PASSWORD: 'secret-password' })).toContain('REDIS_PASSWORD is for REDIS_SENTINELS / REDIS_CLUSTER_NODES');
+    expect(problem({ REDIS_TLS: 'true' })).toContain('with REDIS_URL use rediss://');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, b:7001', REDIS_USERNAME: 'app', REDIS_PASSWORD: 'pw', REDIS_TLS: 'true' })).toMatchObject({
+      REDIS_CLUSTER_NODES: 'a:7000, b:7001',
+      REDIS_TLS: true,
+    });
+    expect(loadConfig({ REDIS_SENTINELS: '[::1]:26379', REDIS_SENTINEL_MASTER: 'main', PURCHASE_DURABILITY: 'none' })).toMatchObject({
+      PURCHASE_DURABILITY: 'none',
+    });
   });
 
   it('checks rules that involve several variables', () => {
