@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,20 @@ export const DURABLE_NODE_ARGS = [
   '0',
 ];
 
+/** TLS files of a fleet: a CA and a certificate for 127.0.0.1 it signed (see makeCertificates). */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** How a fleet's nodes are protected: an ACL user and password, and TLS. Sentinels themselves take neither. */
+export interface NodeSecurity {
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: TlsFiles;
+}
+
 export class RedisNode {
   private child!: Child;
 
@@ -45,12 +59,13 @@ export class RedisNode {
     readonly dir: string,
     private readonly args: readonly string[],
     private readonly configFile?: string,
+    readonly security: NodeSecurity = {},
   ) {}
 
   /** `configFile` (a sentinel's, which Sentinel rewrites) goes first, as redis-server wants it. */
-  static async start(port: number, dir: string, args: readonly string[], configFile?: string): Promise<RedisNode> {
+  static async start(port: number, dir: string, args: readonly string[], configFile?: string, security?: NodeSecurity): Promise<RedisNode> {
     mkdirSync(dir, { recursive: true });
-    const node = new RedisNode(port, dir, args, configFile);
+    const node = new RedisNode(port, dir, args, configFile, security);
     await node.launch();
     return node;
   }
@@ -63,13 +78,14 @@ export class RedisNode {
     dirFor: (port: number) => string,
     args: readonly string[],
     configFile?: (port: number, dir: string) => string,
+    security?: NodeSecurity,
   ): Promise<RedisNode> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const dir = dirFor(port);
       mkdirSync(dir, { recursive: true });
       try {
-        return await RedisNode.start(port, dir, args, configFile?.(port, dir));
+        return await RedisNode.start(port, dir, args, configFile?.(port, dir), security);
       } catch (e) {
         if (attempt >= 3) throw e;
       }
@@ -90,13 +106,14 @@ export class RedisNode {
 
   /** A client of the test's own (not the app's), failing fast while the node is away. */
   client(): Redis {
-    const c = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => 200, lazyConnect: false });
+    const c = new Redis(this.port, '127.0.0.1', { ...this.clientOptions(), maxRetriesPerRequest: 1, retryStrategy: () => 200 });
     c.on('error', () => undefined);
     return c;
   }
 
   async ping(timeoutMs = 500): Promise<boolean> {
     const c = new Redis(this.port, '127.0.0.1', {
+      ...this.clientOptions(),
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -111,6 +128,12 @@ export class RedisNode {
     } finally {
       c.disconnect();
     }
+  }
+
+  /** What a client needs to reach this node: its user, password and the CA of its certificate. */
+  clientOptions(): { username?: string; password?: string; tls?: { ca: Buffer } } {
+    const { username, password, tls } = this.security;
+    return { username, password, ...(tls ? { tls: { ca: readFileSync(tls.ca) } } : {}) };
   }
 
   kill(): Promise<unknown> {
@@ -139,8 +162,7 @@ export class RedisNode {
   private async launch(): Promise<void> {
     this.child = new Child(`redis:${this.port}`, 'redis-server', [
       ...(this.configFile ? [this.configFile] : []),
-      '--port',
-      String(this.port),
+      ...serverSecurityArgs(this.port, this.security, this.args.includes('--sentinel')),
       '--bind',
       '127.0.0.1',
       '--dir',
@@ -166,6 +188,73 @@ export class RedisNode {
   }
 }
 
+/** redis-server's port, user, password and TLS options for a node. */
+function serverSecurityArgs(port: number, security: NodeSecurity, sentinel: boolean): string[] {
+  const { username, password, tls } = security;
+  const ports = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca]
+    : ['--port', String(port)];
+  const tlsPeers = tls ? ['--tls-auth-clients', 'no', '--tls-replication', 'yes', ...(sentinel ? [] : ['--tls-cluster', 'yes'])] : [];
+  if (sentinel || !password) return [...ports, ...tlsPeers];
+  const users = username ? ['--user', username, 'on', `>${password}`, '~*', '&*', '+@all', '--masteruser', username] : [];
+  return [...ports, ...tlsPeers, '--requirepass', password, '--masterauth', password, ...users];
+}
+
+/** redis-cli's options for a node's user, password and TLS. */
+function cliSecurityArgs(security: NodeSecurity): string[] {
+  const { username, password, tls } = security;
+  return [
+    ...(username ? ['--user', username] : []),
+    ...(password ? ['--pass', password] : []),
+    ...(tls ? ['--tls', '--cacert', tls.ca] : []),
+  ];
+}
+
+/**
+ * A CA and a certificate for 127.0.0.1 signed by it, made with openssl in `dir`, for fleets with TLS (the
+ * app gets the CA as REDIS_TLS_CA_FILE).
+ */
+export async function makeCertificates(dir: string): Promise<TlsFiles> {
+  mkdirSync(dir, { recursive: true });
+  const f = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => run('openssl', args, { cwd: dir, timeout: 30_000 });
+  await ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=flashsale-test-ca',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  );
+  await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('redis.key'), '-out', f('redis.csr'));
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('redis.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('redis.crt'),
+  );
+  return { ca: f('ca.crt'), cert: f('redis.crt'), key: f('redis.key') };
+}
+
 /** Where a fleet keeps its nodes' files: a directory of its own, removed by stop(). */
 function fleetDir(name: string, under?: string): string {
   if (under) {
@@ -184,6 +273,8 @@ export interface ClusterOptions {
   readonly dataDir?: string;
   /** Ports to use (default: free ones). */
   readonly ports?: readonly number[];
+  /** An ACL user and password, and TLS, on every node. */
+  readonly security?: NodeSecurity;
 }
 
 /** A Redis Cluster of primaries with replicas, created with `redis-cli --cluster create`. */
@@ -215,14 +306,22 @@ export class RedisClusterFleet {
         ];
         const port = options.ports?.[i];
         return port === undefined
-          ? RedisNode.startOnFreePort((p) => path.join(dir, String(p)), args)
-          : RedisNode.start(port, path.join(dir, String(port)), args);
+          ? RedisNode.startOnFreePort((p) => path.join(dir, String(p)), args, undefined, options.security)
+          : RedisNode.start(port, path.join(dir, String(port)), args, undefined, options.security);
       }),
     );
     const fleet = new RedisClusterFleet(nodes, dir);
     await run(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => n.address),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+        ...cliSecurityArgs(options.security ?? {}),
+      ],
       {
         timeout: 30_000,
       },
@@ -322,6 +421,8 @@ export interface SentinelOptions {
   readonly downAfterMs?: number;
   readonly dataDir?: string;
   readonly masterName?: string;
+  /** An ACL user and password on the data nodes (the sentinels log in with them), and TLS everywhere. */
+  readonly security?: NodeSecurity;
 }
 
 /** One primary, its replicas and the sentinels that watch them and fail them over. */
@@ -336,13 +437,16 @@ export class RedisSentinelFleet {
   static async start(options: SentinelOptions = {}): Promise<RedisSentinelFleet> {
     const dir = fleetDir('sentinel', options.dataDir);
     const masterName = options.masterName ?? 'flashsale';
-    const primary = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS);
+    const security = options.security ?? {};
+    const primary = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS, undefined, security);
     const primaryPort = primary.port;
     const replicas = await Promise.all(
       Array.from({ length: options.replicas ?? 2 }, async () => {
         return RedisNode.startOnFreePort(
           (p) => path.join(dir, String(p)),
           [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(primaryPort)],
+          undefined,
+          security,
         );
       }),
     );
@@ -374,11 +478,15 @@ export class RedisSentinelFleet {
                 // A failed election is tried again after twice this: keep it short, a fleet on one box elects in ms.
                 `sentinel failover-timeout ${masterName} 3000`,
                 `sentinel parallel-syncs ${masterName} 1`,
+                ...(security.username ? [`sentinel auth-user ${masterName} ${security.username}`] : []),
+                ...(security.password ? [`sentinel auth-pass ${masterName} ${security.password}`] : []),
                 '',
               ].join('\n'),
             );
             return conf;
           },
+          // Sentinels take no password themselves, but speak TLS like the rest.
+          { tls: security.tls },
         ),
       ),
     );

@@ -94,7 +94,9 @@ export class RedisTopology {
         name: c.REDIS_SENTINEL_MASTER!,
         role: 'master',
         sentinelPassword: c.REDIS_SENTINEL_PASSWORD,
+        // TLS to the primary (enableTLSForSentinelMode with tls) and to the sentinels (sentinelTLS).
         enableTLSForSentinelMode: Boolean(tls),
+        ...(tls ? { sentinelTLS: tls } : {}),
         // Learn of a failover from the sentinels at once, not only when the old primary stops answering.
         failoverDetector: true,
         // A demoted primary answers writes with READONLY: reconnect, and Sentinel names the new one.
