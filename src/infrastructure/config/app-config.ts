@@ -361,6 +361,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return config;
 }
 
+/** A rule that involves several variables, broken: each variable shown with its value, then why. */
+function broken(given: Record<string, string>, vars: string[], why: string): string {
+  return `${vars.map((v) => `${v}=${shown(v, given[v])}`).join(' ')}: ${why}`;
+}
+
 /** One Redis topology, fully described. */
 function redisTopologyProblems(c: AppConfig, given: Record<string, string>): string[] {
   const problems: string[] = [];
@@ -368,18 +373,21 @@ function redisTopologyProblems(c: AppConfig, given: Record<string, string>): str
     given.REDIS_URL !== undefined && 'REDIS_URL',
     c.REDIS_SENTINELS && 'REDIS_SENTINELS',
     c.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES',
-  ].filter(Boolean);
-  if (chosen.length > 1) problems.push(`${chosen.join(' and ')} name different Redis topologies: set only one of them`);
-  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_MASTER) problems.push("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the primary's name)");
-  if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_MASTER needs REDIS_SENTINELS (where the sentinels are)');
+  ].filter((v): v is string => Boolean(v));
+  if (chosen.length > 1) problems.push(broken(given, chosen, 'name different Redis topologies: set only one of them'));
+  if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_MASTER)
+    problems.push(broken(given, ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER'], "Sentinel needs the primary's name too"));
+  if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINELS)
+    problems.push(broken(given, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], 'the primary\'s name needs the sentinels too'));
   const lists = c.REDIS_SENTINELS || c.REDIS_CLUSTER_NODES;
   for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
     if (!lists && given[name] !== undefined)
-      problems.push(`${name} is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL put it in the URL`);
+      problems.push(broken(given, [name], 'is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL put it in the URL'));
   }
   if (!lists && given.REDIS_TLS !== undefined && c.REDIS_TLS)
-    problems.push('REDIS_TLS is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL use rediss://');
-  if (c.REDIS_SENTINEL_PASSWORD && !c.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_PASSWORD needs REDIS_SENTINELS');
+    problems.push(broken(given, ['REDIS_TLS'], 'is for REDIS_SENTINELS / REDIS_CLUSTER_NODES; with REDIS_URL use rediss://'));
+  if (c.REDIS_SENTINEL_PASSWORD && !c.REDIS_SENTINELS)
+    problems.push(broken(given, ['REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINELS'], 'a sentinel password needs sentinels'));
   return problems;
 }
 
@@ -387,15 +395,14 @@ function redisTopologyProblems(c: AppConfig, given: Record<string, string>): str
 function crossFieldProblems(c: AppConfig, given: Record<string, string>): string[] {
   const problems: string[] = [];
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL && !c.JWT_JWKS_FILE) {
-    problems.push('AUTH_MODE=jwt needs JWT_SECRET, JWT_JWKS_URL or JWT_JWKS_FILE');
+    problems.push(broken(given, ['AUTH_MODE', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'], 'jwt needs one of the three key sources'));
   }
-  if ([c.JWT_SECRET, c.JWT_JWKS_URL, c.JWT_JWKS_FILE].filter(Boolean).length > 1) {
-    problems.push('set only one of JWT_SECRET, JWT_JWKS_URL and JWT_JWKS_FILE');
-  }
+  const keySources = ['JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'].filter((v) => given[v] !== undefined);
+  if (keySources.length > 1) problems.push(broken(given, keySources, 'set only one JWT key source'));
   problems.push(...redisTopologyProblems(c, given));
   if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
     problems.push(
-      `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} is above DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: batches would wait for connections`,
+      `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: concurrency above the pool size would make batches wait for connections`,
     );
   }
   return problems;
