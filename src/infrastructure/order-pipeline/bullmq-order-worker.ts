@@ -63,6 +63,9 @@ export class BullmqOrderWorker extends OrderBatchConsumer {
   }
 
   async stop(): Promise<void> {
+    // Closing while BullMQ is still connecting makes its connection report an error after it has dropped its
+    // listeners (an unhandled 'error' event): let it finish connecting first, within a bound (Redis may be gone).
+    if (this.worker) await within(this.worker.waitUntilReady(), 2_000, 'worker ready').catch(() => undefined);
     // Let active jobs finish; if Redis is gone that cannot complete, so stop waiting after a while (the
     // unfinished jobs stay in the queue and are taken up again as stalled).
     await within(this.worker?.close() ?? Promise.resolve(), this.config.SHUTDOWN_GRACE_MS, 'worker close').catch(async (e: Error) => {
