@@ -11,4 +11,7 @@ module.exports = {
   testTimeout: 60_000,
   // e2e tests share one Redis db and one PostgreSQL database: run files one at a time.
   maxWorkers: 1,
+  // A leaked socket or timer in one file must never hold CI past the run: once every test has finished, exit.
+  // (Each file still closes what it opens; --detectOpenHandles finds the one that did not.)
+  forceExit: true,
 };
