@@ -110,6 +110,10 @@ export class Haproxy {
     return proxy;
   }
 
+  get pid(): number {
+    return this.child.process.pid ?? 0;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
