@@ -123,3 +123,20 @@ export class Haproxy {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `node -r ts-node/register/transpile-only scripts/fleet/haproxy.ts`: writes docker-compose.yml's fleet
+ * configuration (ops/haproxy/) from haproxyConfig, after a change to it (test/container/compose.spec.ts
+ * fails until then).
+ */
+if (require.main === module) {
+  const ops = path.resolve(__dirname, '..', '..', 'ops', 'haproxy');
+  const header = [
+    "# docker-compose.yml's fleet profile: HAProxy in front of api-1..3. Made by scripts/fleet/haproxy.ts's",
+    '# haproxyConfig (test/container/compose.spec.ts checks they agree): edit that, not this.',
+    '',
+  ].join('\n');
+  const apis = [1, 2, 3].map((i) => ({ name: `api${i}`, host: `api-${i}`, port: 3000 }));
+  writeFileSync(path.join(ops, 'fleet.cfg'), header + haproxyConfig(3100, apis, '/usr/local/etc/haproxy/503.http', 3101, '0.0.0.0'));
+  writeFileSync(path.join(ops, '503.http'), NO_INSTANCE_READY);
+}
