@@ -11,6 +11,7 @@ import { BUY } from './scenarios/buy';
 import { CEILINGS, LAST } from './scenarios/ceilings';
 import { COSTS } from './scenarios/costs';
 import { DRAIN } from './scenarios/drain';
+import { FLEET } from './scenarios/fleet';
 import { LOGGING } from './scenarios/logging';
 import { MEMORY } from './scenarios/memory';
 import { READS } from './scenarios/reads';
@@ -25,7 +26,7 @@ import { STREAMS } from './scenarios/streams';
  */
 
 const LOADS: readonly LoadScenario[] = [...CEILINGS, ...REFUSALS, ...READS, ...BUY, ...STREAMS, ...COSTS, ...LOGGING, ...LAST];
-const TASKS: readonly TaskScenario[] = [DRAIN, MEMORY];
+const TASKS: readonly TaskScenario[] = [DRAIN, MEMORY, FLEET];
 
 function checkNames(): void {
   const known = new Set([...LOADS, ...TASKS].flatMap((s) => [s.name, s.group]));

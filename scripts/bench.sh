@@ -13,7 +13,9 @@
 #
 # Knobs (environment):
 #   BENCH_ONLY=a,b          run only these scenarios or groups (names: README "Benchmark", or a wrong one
-#                           lists them); the bare route always runs (every ratio needs it)
+#                           lists them); the bare route always runs (every ratio needs it). Arguments do the
+#                           same: `npm run bench -- fleet` is BENCH_ONLY=fleet. The fleet group runs only when
+#                           named (about four minutes more)
 #   BENCH_DURATION=10       seconds of each measured wrk run (3 is enough to try a change)
 #   BENCH_WARMUP=2          seconds of the warm-up run before each (thrown away but for unexpected answers)
 #   BENCH_CONNECTIONS=64    wrk -c
@@ -63,6 +65,9 @@ if [ "$soft_files" != unlimited ] && [ "$soft_files" -lt "$want_files" ]; then
     printf '\033[1m[bench]\033[0m open-file limit is %s (hard): %s streams may not all open\n' "$hard_files" "${BENCH_STREAMS:-2000}" >&2
   fi
 fi
+
+# `npm run bench -- fleet refusals`: the groups or scenarios to run, like BENCH_ONLY.
+if [ $# -gt 0 ]; then BENCH_ONLY=$(IFS=,; echo "$*"); export BENCH_ONLY; fi
 
 # exec: Ctrl-C and SIGTERM reach the bench process itself, which stops every child it started.
 exec node -r ts-node/register/transpile-only bench/run.ts

@@ -10,6 +10,7 @@ case "${1:-service}" in
     ;;
   *)
     export DATABASE_URL="${DATABASE_URL:-postgresql://flashsale:flashsale@127.0.0.1:5432/flashsale}"
-    export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+    # A Sentinel set or a Cluster replaces REDIS_URL (the app refuses two topologies at once).
+    [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
     ;;
 esac

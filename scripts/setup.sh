@@ -5,6 +5,8 @@
 #
 #   scripts/setup.sh           set up for the service (DATABASE_URL / REDIS_URL or their defaults)
 #   scripts/setup.sh --test    set up for the test suite (its own database and Redis db index)
+#   scripts/setup.sh --fleet   set up for `npm run fleet`: Redis, redis-tools and HAProxy installed, but no
+#                              Redis started (the fleet runs its own nodes)
 #
 # It never uses Docker: docker-compose.yml is for users; this must work where no engine runs.
 set -euo pipefail
@@ -12,12 +14,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 MODE=service
 [ "${1:-}" = "--test" ] && MODE=test
+[ "${1:-}" = "--fleet" ] && MODE=fleet
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
 
 # shellcheck source=scripts/env-defaults.sh
-source scripts/env-defaults.sh "$MODE"
+source scripts/env-defaults.sh "$([ "$MODE" = test ] && echo test || echo service)"
 
 as_root() { [ "$(id -u)" = 0 ]; }
 apt_install() {
@@ -41,11 +44,16 @@ fi
 
 # --- 2. Redis ----------------------------------------------------------------------------------------
 # Parse host/port out of REDIS_URL (redis://[user:pass@]host:port[/db]).
-redis_hostport=${REDIS_URL#*://}; redis_hostport=${redis_hostport##*@}; redis_hostport=${redis_hostport%%/*}
+redis_hostport=${REDIS_URL:-}; redis_hostport=${redis_hostport#*://}; redis_hostport=${redis_hostport##*@}; redis_hostport=${redis_hostport%%/*}
 REDIS_HOST=${redis_hostport%%:*}; REDIS_PORT=${redis_hostport##*:}
 [ "$REDIS_PORT" = "$REDIS_HOST" ] && REDIS_PORT=6379
 redis_up() { node scripts/wait-for.mjs redis "$REDIS_URL" "${1:-0}" >/dev/null 2>&1; }
-if [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]; then
+if [ "$MODE" = fleet ]; then
+  command -v redis-server >/dev/null || apt_install redis-server \
+    || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server redis-tools)."
+  redis_major=$(redis-server --version | sed -E 's/.* v=([0-9]+).*/\1/')
+  [ "${redis_major:-0}" -ge 7 ] || die "redis-server $(redis-server --version | sed -E 's/.* v=([^ ]+).*/\1/') is too old: Flashsale needs Redis 7.0 or newer"
+elif [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]; then
   log "using the configured Redis ${REDIS_CLUSTER_NODES:+Cluster at $REDIS_CLUSTER_NODES}${REDIS_SENTINELS:+Sentinel at $REDIS_SENTINELS}"
 elif ! redis_up; then
   case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $REDIS_URL is not reachable (set REDIS_URL to a running Redis)";; esac
@@ -61,7 +69,7 @@ elif ! redis_up; then
   redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
 fi
 # Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
-[ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
+[ "$MODE" = fleet ] || [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
   || die "Redis $redis_version at $REDIS_URL is too old: Flashsale needs Redis 7.0 or newer (Debian 12 and Ubuntu 24.04 ship it; elsewhere use the packages of redis.io or docker-compose.yml)"
 
 # --- 3. PostgreSQL -----------------------------------------------------------------------------------
@@ -120,10 +128,13 @@ fi
 
 # --- The fleet (npm run fleet, and the fleet's fault tests): redis-server/redis-cli run Cluster and Sentinel
 # nodes on loopback ports, HAProxy balances the API instances. Installed when missing and we can.
-if [ "$MODE" = test ] || [ "${SETUP_FLEET:-}" = 1 ]; then
+if [ "$MODE" = test ]; then
   command -v redis-cli >/dev/null || apt_install redis-tools || true
   command -v haproxy >/dev/null || apt_install haproxy || true
   command -v haproxy >/dev/null || log "HAProxy is missing (Debian/Ubuntu: apt-get install haproxy): the fleet tests will fail saying so"
+elif [ "$MODE" = fleet ]; then
+  command -v redis-cli >/dev/null || apt_install redis-tools || die "redis-cli is missing (Debian/Ubuntu: sudo apt-get install redis-tools)"
+  command -v haproxy >/dev/null || apt_install haproxy || die "HAProxy is missing (Debian/Ubuntu: sudo apt-get install haproxy)"
 fi
 
 # --- 5. Build -----------------------------------------------------------------------------------------

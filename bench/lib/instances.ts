@@ -11,9 +11,11 @@ import type { Instance, Server, WorldName } from './scenario';
  *                  refusals need (a sale that ended, one not started, one whose cap is reached)
  *   memory         no recurring sales: the app idle, then with a sale, then with open event streams
  *   main           the recurring sale (scheduler on): the worker drain, then every app instance below
+ *   fleet          only when asked for (npm run bench -- fleet): its own Redis Cluster, primary and replica,
+ *                  API instances and HAProxy (scenarios/fleet.ts)
  *   ceilings-last  the bare route again
  */
-export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory', 'main', 'ceilings-last'];
+export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory', 'main', 'fleet', 'ceilings-last'];
 
 /** Environment of every app instance in a world, on top of lib/app.ts's appEnv. */
 export const WORLD_ENV: Record<'edges' | 'memory' | 'main', Record<string, string>> = {

@@ -1,7 +1,7 @@
 import { settle } from './app';
 import { WORLD_ORDER } from './instances';
 import { freePort, log, stopChild } from './processes';
-import { selected } from './settings';
+import { S, selected } from './settings';
 import { measure } from './wrk';
 import { World } from './scenario';
 import type { Ctx, Instance, LoadScenario, Row, Server, TaskResult, TaskScenario, WorldName } from './scenario';
@@ -115,7 +115,7 @@ async function runWorld(name: WorldName, loads: LoadScenario[], tasks: TaskScena
 
 export async function runAll(loads: readonly LoadScenario[], tasks: readonly TaskScenario[], data: Data): Promise<Results> {
   const chosen = loads.filter((s) => s.always || selected(s.name, s.group));
-  const chosenTasks = tasks.filter((t) => selected(t.name, t.group));
+  const chosenTasks = tasks.filter((t) => (t.optIn ? S.only.includes(t.name) || S.only.includes(t.group) : selected(t.name, t.group)));
   const all: Results = { rows: [], tasks: [] };
   for (const name of WORLD_ORDER) {
     const l = chosen.filter((s) => s.on.world === name);

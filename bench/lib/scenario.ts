@@ -11,7 +11,7 @@ import type { Measurement, WrkLoad } from './wrk';
  */
 
 /** A world is a state of the bench's data: wiped before it, then shared by the servers started in it. */
-export type WorldName = 'ceilings' | 'edges' | 'memory' | 'main' | 'ceilings-last';
+export type WorldName = 'ceilings' | 'edges' | 'memory' | 'main' | 'fleet' | 'ceilings-last';
 
 /** A process wrk talks to: the app, or a ceiling server. */
 export interface Server {
@@ -110,5 +110,7 @@ export interface TaskScenario {
   readonly name: string;
   readonly group: string;
   readonly world: WorldName;
+  /** Runs only when BENCH_ONLY names it or its group (the fleet: it would lengthen every run by minutes). */
+  readonly optIn?: boolean;
   run(data: Data, world: World): Promise<TaskResult>;
 }

@@ -17,6 +17,13 @@ export interface Exit {
 }
 
 export class Child {
+  /**
+   * Start children in process groups of their own: `npm run fleet` sets it, so a Ctrl-C at the terminal
+   * reaches the runner alone, which then stops the fleet in order (proxy, instances, worker, Redis) instead of
+   * every process dying at once.
+   */
+  static ownProcessGroups = false;
+
   readonly process: ChildProcess;
   readonly output = { stdout: '', stderr: '' };
   readonly exited: Promise<Exit>;
@@ -28,7 +35,7 @@ export class Child {
     env: NodeJS.ProcessEnv = process.env,
     cwd?: string,
   ) {
-    this.process = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: Child.ownProcessGroups });
     this.process.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output.stdout = keepTail(this.output.stdout + d)));
     this.process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output.stderr = keepTail(this.output.stderr + d)));
     this.exited = new Promise<Exit>((resolve) => {

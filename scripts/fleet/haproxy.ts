@@ -5,6 +5,8 @@ import { Child, until } from './children';
 
 export interface Backend {
   readonly name: string;
+  /** 127.0.0.1 unless given (docker-compose's fleet names its services). */
+  readonly host?: string;
   readonly port: number;
 }
 
@@ -14,7 +16,13 @@ export interface Backend {
  * fails, or whose instance dies before answering, is sent once more to another instance: checkout and
  * purchase are safe to repeat (the same item again changes nothing; the same code answers its stored result).
  */
-export function haproxyConfig(port: number, backends: readonly Backend[], errorFile: string, statsPort?: number): string {
+export function haproxyConfig(
+  port: number,
+  backends: readonly Backend[],
+  errorFile: string,
+  statsPort?: number,
+  bindHost = '127.0.0.1',
+): string {
   return [
     'global',
     // Two descriptors per proxied connection: stay within the usual hard limit of open files.
@@ -37,7 +45,7 @@ export function haproxyConfig(port: number, backends: readonly Backend[], errorF
     `  errorfile 503 ${errorFile}`,
     '',
     'frontend api',
-    `  bind 127.0.0.1:${port}`,
+    `  bind ${bindHost}:${port}`,
     '  default_backend instances',
     '',
     'backend instances',
@@ -50,8 +58,8 @@ export function haproxyConfig(port: number, backends: readonly Backend[], errorF
     // sooner anyway: its refused connections are retried on another instance at once.
     '  timeout check 2s',
     '  default-server inter 1s fall 2 rise 1',
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check`),
-    ...(statsPort ? ['', 'listen stats', `  bind 127.0.0.1:${statsPort}`, '  stats enable', '  stats uri /', '  stats refresh 2s'] : []),
+    ...backends.map((b) => `  server ${b.name} ${b.host ?? '127.0.0.1'}:${b.port} check`),
+    ...(statsPort ? ['', 'listen stats', `  bind ${bindHost}:${statsPort}`, '  stats enable', '  stats uri /', '  stats refresh 2s'] : []),
     '',
   ].join('\n');
 }
@@ -102,6 +110,10 @@ export class Haproxy {
     return proxy;
   }
 
+  get pid(): number {
+    return this.child.process.pid ?? 0;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -110,4 +122,21 @@ export class Haproxy {
     await this.child.stop('SIGTERM', 3_000);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `node -r ts-node/register/transpile-only scripts/fleet/haproxy.ts`: writes docker-compose.yml's fleet
+ * configuration (ops/haproxy/) from haproxyConfig, after a change to it (test/container/compose.spec.ts
+ * fails until then).
+ */
+if (require.main === module) {
+  const ops = path.resolve(__dirname, '..', '..', 'ops', 'haproxy');
+  const header = [
+    "# docker-compose.yml's fleet profile: HAProxy in front of api-1..3. Made by scripts/fleet/haproxy.ts's",
+    '# haproxyConfig (test/container/compose.spec.ts checks they agree): edit that, not this.',
+    '',
+  ].join('\n');
+  const apis = [1, 2, 3].map((i) => ({ name: `api${i}`, host: `api-${i}`, port: 3000 }));
+  writeFileSync(path.join(ops, 'fleet.cfg'), header + haproxyConfig(3100, apis, '/usr/local/etc/haproxy/503.http', 3101, '0.0.0.0'));
+  writeFileSync(path.join(ops, '503.http'), NO_INSTANCE_READY);
 }

@@ -421,6 +421,8 @@ export interface SentinelOptions {
   readonly downAfterMs?: number;
   readonly dataDir?: string;
   readonly masterName?: string;
+  /** Ports to use, in order: the primary, the replicas, the sentinels (default: free ones). */
+  readonly ports?: readonly number[];
   /** An ACL user and password on the data nodes (the sentinels log in with them), and TLS everywhere. */
   readonly security?: NodeSecurity;
 }
@@ -438,11 +440,27 @@ export class RedisSentinelFleet {
     const dir = fleetDir('sentinel', options.dataDir);
     const masterName = options.masterName ?? 'flashsale';
     const security = options.security ?? {};
-    const primary = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS, undefined, security);
+    const replicaCount = options.replicas ?? 2;
+    // A node on the port asked for, or on a free one.
+    const startNode = (
+      i: number,
+      dirFor: (port: number) => string,
+      args: readonly string[],
+      conf?: (port: number, dir: string) => string,
+      sec?: NodeSecurity,
+    ) => {
+      const port = options.ports?.[i];
+      if (port === undefined) return RedisNode.startOnFreePort(dirFor, args, conf, sec);
+      const nodeDir = dirFor(port);
+      mkdirSync(nodeDir, { recursive: true });
+      return RedisNode.start(port, nodeDir, args, conf?.(port, nodeDir), sec);
+    };
+    const primary = await startNode(0, (p) => path.join(dir, String(p)), DURABLE_NODE_ARGS, undefined, security);
     const primaryPort = primary.port;
     const replicas = await Promise.all(
-      Array.from({ length: options.replicas ?? 2 }, async () => {
-        return RedisNode.startOnFreePort(
+      Array.from({ length: replicaCount }, async (_, i) => {
+        return startNode(
+          1 + i,
           (p) => path.join(dir, String(p)),
           [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(primaryPort)],
           undefined,
@@ -464,8 +482,9 @@ export class RedisSentinelFleet {
       'the replicas to connect',
     );
     const sentinels = await Promise.all(
-      Array.from({ length: options.sentinels ?? 3 }, () =>
-        RedisNode.startOnFreePort(
+      Array.from({ length: options.sentinels ?? 3 }, (_, i) =>
+        startNode(
+          1 + replicaCount + i,
           (port) => path.join(dir, `sentinel-${port}`),
           ['--sentinel'],
           (_port, sdir) => {
