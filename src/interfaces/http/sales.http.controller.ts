@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { GetSaleUseCase } from '../../application/sales/get-sale.use-case';
+import { GetSaleUseCase, PUBLIC_READ_MAX_AGE_MS } from '../../application/sales/get-sale.use-case';
 import { ListSaleItemsUseCase } from '../../application/sales/list-sale-items.use-case';
 import { ItemId, parseItemId } from '../../domain/sale/item-id.value-object';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
@@ -19,7 +19,7 @@ export class SalesHttpController {
 
   @Get('active')
   async active(@Res() reply: FastifyReply): Promise<FastifyReply> {
-    const result = await this.getSale.active();
+    const result = await this.getSale.active(PUBLIC_READ_MAX_AGE_MS);
     // Here "no active sale" means the resource asked for does not exist: 404 (checkout answers it with 409).
     return result.ok ? reply.send(result.value) : sendRejection(reply, result.error, 404);
   }
@@ -33,7 +33,7 @@ export class SalesHttpController {
   async byId(@Param() params: Record<string, unknown>, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
     if (id instanceof InvalidParam) return id.send(reply);
-    const result = await this.getSale.byId(id);
+    const result = await this.getSale.byId(id, PUBLIC_READ_MAX_AGE_MS);
     return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
   }
 
@@ -49,7 +49,7 @@ export class SalesHttpController {
     if (limit instanceof InvalidParam) return limit.send(reply);
     const cursor = optionalParam<ItemId | null>(query, 'cursor', parseItemId, 'the nextCursor of a previous page', null);
     if (cursor instanceof InvalidParam) return cursor.send(reply);
-    const result = await this.listItems.execute(id, cursor, limit);
+    const result = await this.listItems.execute(id, cursor, limit, PUBLIC_READ_MAX_AGE_MS);
     return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
   }
 }
