@@ -2,6 +2,8 @@ import { RecentAnswers } from '../../application/shared/recent-answers';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RedisConnections } from './redis-connections';
 
+const MAX_KEYS_PER_SALE = 2_000;
+
 /**
  * Recent answers of plain reads of a sale's keys, for public pages that accept a bounded age. What this
  * instance changes itself (a purchase, a pause, a load) drops the sale's answers at once, so it reads its own
@@ -14,7 +16,9 @@ export class SaleReadCache {
   read<T>(saleId: SaleId, key: string, maxAgeMs: number, load: () => Promise<T>): Promise<T> {
     if (maxAgeMs <= 0) return load();
     let keys = this.keysBySale.get(saleId);
-    if (!keys) this.keysBySale.set(saleId, (keys = new Set()));
+    // Bounded like the answers themselves: pages asked with odd cursors and sizes cannot grow it for ever.
+    if (keys && keys.size >= MAX_KEYS_PER_SALE) this.forget(saleId);
+    if (!keys || !this.keysBySale.has(saleId)) this.keysBySale.set(saleId, (keys = new Set()));
     keys.add(key);
     return this.answers.get(key, maxAgeMs, load) as Promise<T>;
   }
