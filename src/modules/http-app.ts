@@ -8,9 +8,12 @@ import type { Bindings, Logger } from 'pino';
 import { AppConfig } from '../infrastructure/config/app-config';
 import { LazyChildLogger, PinoNestLogger, createLogger } from '../infrastructure/logging/pino-logger';
 import { PrometheusMetrics } from '../infrastructure/metrics/prometheus-metrics';
+import { AccessGuard } from '../interfaces/http/access/access.guard';
+import { FastifyDoor, registerFastifyRoutes } from '../interfaces/http/fastify-route';
 import { sendProblem } from '../interfaces/http/problem-details';
 import { ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
 import { endEventStreams } from '../interfaces/http/server-sent-events';
+import { FASTIFY_DOORS } from './http.module';
 
 const BODY_LIMIT = 64 * 1024;
 /** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */
@@ -45,7 +48,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     // The request's child logger is made only if the request logs (a sample, and errors).
-    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings) => new LazyChildLogger(parent as unknown as Logger, bindings) as unknown as FastifyBaseLogger,
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings) =>
+      new LazyChildLogger(parent as unknown as Logger, bindings) as unknown as FastifyBaseLogger,
     // The client's address comes from the socket unless TRUST_PROXY names proxies whose X-Forwarded-For counts.
     trustProxy: config.TRUST_PROXY ? config.TRUST_PROXY.split(',').map((p) => p.trim()) : false,
     bodyLimit: BODY_LIMIT,
@@ -91,6 +95,11 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     bodyParser: false,
   });
   app.useGlobalFilters(new ProblemDetailsFilter());
+  registerFastifyRoutes(
+    fastify,
+    app.get(AccessGuard, { strict: false }),
+    FASTIFY_DOORS.map((door) => app.get<object, FastifyDoor>(door, { strict: false })),
+  );
 
   // Per request: the duration histogram, and one log line (every server error, and a sample of the rest;
   // query strings stay out of the log, they carry user ids and checkout codes).

@@ -43,10 +43,16 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const rule = this.ruleOf(context);
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const http = context.switchToHttp();
+    await this.check(this.ruleOf(context), http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
 
+  /**
+   * The check itself, for a route's rule: sets request.caller, or throws a RejectionException (401, 403,
+   * 429). The guard runs it for Nest's routes; the hot routes registered on Fastify directly call it too.
+   */
+  async check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     let caller: Caller | null = null;
     let refusal: Rejection | null = null;
     const credentials = rule.caller !== 'none' && this.auth.mode !== 'trusted' ? credentialsOf(request) : null;
@@ -66,7 +72,6 @@ export class AccessGuard implements CanActivate {
     if (rule.group) await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
     if (refusal) throw new RejectionException(refusal);
     request.caller = caller;
-    return true;
   }
 
   /** The route's rule, looked up once per handler (metadata never changes at run time). */
