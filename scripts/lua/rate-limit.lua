@@ -15,13 +15,30 @@ ARGV[2i+1]   the length of window i (ms)
 Returns {allowed (1|0), remaining_1, resetMs_1, remaining_2, resetMs_2, ...}
         resetMs: how long until the window frees a place (its oldest request leaves it)
 ]]
---@include lib/rate-limit.lua
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local limits, windows = {}, {}
+local allowed = 1
+local counts = {}
 for i = 1, #KEYS do
-  limits[i] = tonumber(ARGV[2 * i])
-  windows[i] = tonumber(ARGV[2 * i + 1])
+  local window = tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  counts[i] = redis.call('ZCARD', KEYS[i])
+  if counts[i] >= tonumber(ARGV[2 * i]) then allowed = 0 end
 end
-return rate_limit_hit(KEYS, limits, windows, ARGV[1], now)
+
+local out = { allowed }
+for i = 1, #KEYS do
+  local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  if allowed == 1 then
+    redis.call('ZADD', KEYS[i], now, ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], window)
+    counts[i] = counts[i] + 1
+  end
+  local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+  local reset = window
+  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+  out[#out + 1] = math.max(0, limit - counts[i])
+  out[#out + 1] = reset
+end
+return out

@@ -18,7 +18,6 @@ export type ScriptName =
   | 'idempotency-claim'
   | 'sale-pause'
   | 'rate-limit'
-  | 'rate-limit-batch'
   | 'rate-limit-undo'
   | 'session-verify-code';
 

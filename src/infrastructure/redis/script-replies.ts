@@ -123,22 +123,6 @@ export function decodeOtpCheck(reply: unknown): OtpCheck {
 }
 
 /** rate-limit.lua: {allowed (1|0), remaining1, resetMs1, remaining2, resetMs2, ...}, one pair per window. */
-/** rate-limit-batch.lua: rate-limit.lua's reply for each request in turn, concatenated. */
-export function decodeRateLimitBatch(reply: unknown, windowsPerRequest: readonly number[]): ReturnType<typeof decodeRateLimit>[] {
-  const total = windowsPerRequest.reduce((n, w) => n + 1 + 2 * w, 0);
-  if (!Array.isArray(reply) || reply.length !== total) throw new UnexpectedScriptReply('rate-limit-batch', reply);
-  let at = 0;
-  return windowsPerRequest.map((w) => {
-    const part = reply.slice(at, at + 1 + 2 * w);
-    at += 1 + 2 * w;
-    try {
-      return decodeRateLimit(part, w);
-    } catch {
-      throw new UnexpectedScriptReply('rate-limit-batch', reply);
-    }
-  });
-}
-
 export function decodeRateLimit(reply: unknown, windows: number): { allowed: boolean; states: { remaining: number; resetMs: number }[] } {
   if (
     !Array.isArray(reply) ||
