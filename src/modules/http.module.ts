@@ -39,13 +39,13 @@ export const ADMIN_HTTP_CONTROLLERS = [
   DashboardHttpController,
 ];
 
+/** The hot paths' doors, registered on Fastify directly (src/interfaces/http/fastify-route.ts). */
+export const FASTIFY_DOORS = [CheckoutHttpController, PurchaseHttpController, SalesHttpController];
+
 /** Every HTTP door, and the global guard that identifies each caller and applies the rate limits. */
 @Module({
   imports: [SalesModule, CheckoutModule, PurchaseModule, OrdersModule, IdentityModule, ObservabilityModule],
   controllers: [
-    CheckoutHttpController,
-    PurchaseHttpController,
-    SalesHttpController,
     SaleEventsHttpController,
     AuthHttpController,
     HealthHttpController,
@@ -53,6 +53,6 @@ export const ADMIN_HTTP_CONTROLLERS = [
     PagesHttpController,
     ...ADMIN_HTTP_CONTROLLERS,
   ],
-  providers: [{ provide: APP_GUARD, useClass: AccessGuard }, AdminTokenGuard],
+  providers: [AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }, AdminTokenGuard, ...FASTIFY_DOORS],
 })
 export class HttpModule {}

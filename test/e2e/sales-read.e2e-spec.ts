@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { PUBLIC_READ_MAX_AGE_MS } from '../../src/application/sales/get-sale.use-case';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { itemNames } from '../../src/domain/sale/item-names';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -148,6 +149,31 @@ describe('GET /sales/:id/items on a sale of 1200 items', () => {
     const row = await withPg(async (pg) => (await pg.query('SELECT sold FROM items WHERE id = $1', [target])).rows[0]);
     expect(row.sold).toBe(false);
     expect((await request(t.url).get('/sales/active')).body.itemsSold).toBe(1);
+  });
+
+  it("shows another instance's purchase once the recent state it answered from is older than the bound", async () => {
+    const other = await startTestApp({ WORKER_ENABLED: 'false' });
+    try {
+      const target = ids[500]!;
+      const soldThere = async () => (await request(other.url).get(`/sales/${sale.id}`)).body.itemsSold as number;
+      const itemThere = async () => (await request(other.url).get(`/sales/${sale.id}/items`).query({ cursor: ids[499]!, limit: 1 })).body;
+      // The other instance answers (and keeps) the state before the purchase.
+      const before = await soldThere();
+      expect((await request(t.url).get(`/sales/${sale.id}`)).body.itemsSold).toBe(before); // this one too
+      expect((await itemThere()).items).toEqual([expect.objectContaining({ id: target, sold: false })]);
+
+      const c = await request(t.url).post('/checkout').query({ user_id: 'elsewhere', id: target });
+      expect((await request(t.url).post('/purchase').query({ code: c.body.code })).body.purchased).toEqual([target]);
+      // This instance made the change: it shows it at once.
+      expect((await request(t.url).get(`/sales/${sale.id}`)).body.itemsSold).toBe(before + 1);
+
+      // The other one changed nothing itself, so only age ends its state: past the bound it must show it.
+      await new Promise((r) => setTimeout(r, PUBLIC_READ_MAX_AGE_MS + 50));
+      expect(await soldThere()).toBe(before + 1);
+      expect((await itemThere()).items).toEqual([expect.objectContaining({ id: target, sold: true })]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('answers an unknown sale with 404 sale_not_found', async () => {

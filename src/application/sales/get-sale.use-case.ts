@@ -9,6 +9,13 @@ import { SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 import { SaleView } from './sale-view';
 
+/**
+ * How old the live counters of a public sale page may be (GET /sales/active, /sales/:id, /sales/:id/items):
+ * one ledger read per sale and period serves every buyer's page meanwhile. Changes made through this
+ * instance show at once; other instances' within this bound.
+ */
+export const PUBLIC_READ_MAX_AGE_MS = 100;
+
 /** A sale with its live counters: from the ledger while it is loaded, from PostgreSQL afterwards. */
 @Injectable()
 export class GetSaleUseCase {
@@ -19,14 +26,15 @@ export class GetSaleUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async active(): Promise<Result<SaleView, Rejection>> {
+  /** `maxAgeMs`: how old the live counters may be (0, the default: read now). */
+  async active(maxAgeMs = 0): Promise<Result<SaleView, Rejection>> {
     const now = this.clock.now();
     const sale = this.calendar.openAt(now);
     if (!sale) {
       const next = this.calendar.nextAfter(now);
       return err(reject(RejectionCode.NoActiveSale, 'No sale is running right now.', next?.window.secondsUntilStart(now)));
     }
-    return ok(await this.view(sale, now));
+    return ok(await this.view(sale, now, maxAgeMs));
   }
 
   /** The open sale and those scheduled after it, by start time (for countdowns). */
@@ -36,14 +44,14 @@ export class GetSaleUseCase {
     return Promise.all(sales.map((s) => this.view(s, now)));
   }
 
-  async byId(id: SaleId): Promise<Result<SaleView, Rejection>> {
+  async byId(id: SaleId, maxAgeMs = 0): Promise<Result<SaleView, Rejection>> {
     const sale = this.calendar.find(id) ?? (await this.sales.findById(id));
     if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${id}.`));
-    return ok(await this.view(sale, this.clock.now()));
+    return ok(await this.view(sale, this.clock.now(), maxAgeMs));
   }
 
-  private async view(sale: Sale, now: Date): Promise<SaleView> {
-    const live = (await this.ledger.liveState(sale.id)) ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
+  private async view(sale: Sale, now: Date, maxAgeMs = 0): Promise<SaleView> {
+    const live = (await this.ledger.liveState(sale.id, maxAgeMs)) ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
     return {
       id: sale.id,
       startsAt: sale.startsAt.toISOString(),

@@ -3,8 +3,9 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
+import { RecentAnswers } from '../shared/recent-answers';
 import { SaleReadModel } from './sale-read-model.port';
-import { SaleRepository } from './sale.repository.port';
+import { ItemView, SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 
 export interface ItemPage {
@@ -15,21 +16,26 @@ export interface ItemPage {
 /** A page of a sale's items, in id order; "sold" is live while the sale is in the ledger. */
 @Injectable()
 export class ListSaleItemsUseCase {
+  /** Item rows of recent pages (ids and names never change; the stored sold flag matters once unloaded). */
+  private readonly rows = new RecentAnswers<ItemView[]>();
+
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly ledger: SaleReadModel,
     private readonly sales: SaleRepository,
   ) {}
 
-  async execute(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<Result<ItemPage, Rejection>> {
+  /** `maxAgeMs`: how old the page may be (0, the default: read now); see PUBLIC_READ_MAX_AGE_MS. */
+  async execute(saleId: SaleId, afterId: ItemId | null, limit: number, maxAgeMs = 0): Promise<Result<ItemPage, Rejection>> {
     if (!this.calendar.find(saleId) && !(await this.sales.findById(saleId))) {
       return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
     }
-    const rows = await this.sales.listItems(saleId, afterId, limit + 1);
+    const rows = await this.rows.get(`${saleId}:${afterId}:${limit}`, maxAgeMs, () => this.sales.listItems(saleId, afterId, limit + 1));
     const page = rows.slice(0, limit);
     const left = await this.ledger.unitsLeft(
       saleId,
       page.map((r) => r.id),
+      maxAgeMs,
     );
     return ok({
       items: page.map((r, i) => ({ id: r.id, name: r.name, sold: left[i] === null || left[i] === undefined ? r.sold : left[i]! <= 0 })),

@@ -21,10 +21,13 @@ export interface SaleStats {
 /** Reads of a sale's live state in the ledger (Redis), for pages, operators and checks. Never writes. */
 export abstract class SaleReadModel {
   abstract isLoaded(saleId: SaleId): Promise<boolean>;
-  /** Null when the sale is not loaded. */
-  abstract liveState(saleId: SaleId): Promise<SaleLiveState | null>;
+  /**
+   * Null when the sale is not loaded. With `maxAgeMs`, a state read at most that long ago may answer (public
+   * pages); what this instance changed itself is always seen.
+   */
+  abstract liveState(saleId: SaleId, maxAgeMs?: number): Promise<SaleLiveState | null>;
   abstract stats(saleId: SaleId): Promise<SaleStats>;
   abstract unitsBoughtBy(saleId: SaleId, userId: UserId): Promise<number>;
-  /** Units left per item, null for items the ledger does not hold. */
-  abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[]): Promise<(number | null)[]>;
+  /** Units left per item, null for items the ledger does not hold; `maxAgeMs` as for liveState. */
+  abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[], maxAgeMs?: number): Promise<(number | null)[]>;
 }

@@ -43,6 +43,60 @@ export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL'>): Logger {
   );
 }
 
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * A request's logger that makes its pino child (with the request id bound) only when something is logged.
+ * Fastify makes one child per request by default, which costs a bindings serialisation on every request;
+ * only a sample of requests (and errors) ever log.
+ */
+export class LazyChildLogger {
+  private made?: Logger;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: pino.Bindings,
+  ) {}
+
+  get level(): string {
+    return this.parent.level;
+  }
+
+  set level(level: string) {
+    this.child().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.call('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.call('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.call('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.call('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.call('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.call('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings?: pino.Bindings, options?: pino.ChildLoggerOptions): Logger {
+    this.made ??= this.parent.child(this.bindings);
+    return bindings ? this.made.child(bindings, options) : this.made;
+  }
+
+  private call(method: LogMethod, args: unknown[]): void {
+    if (!this.parent.isLevelEnabled(method)) return;
+    (this.child()[method] as (...a: unknown[]) => void)(...args);
+  }
+}
+
 /** Nest's logger interface on top of pino, so framework and application logs share one format. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}

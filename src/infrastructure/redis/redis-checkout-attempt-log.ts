@@ -7,16 +7,59 @@ import { RedisConnections } from './redis-connections';
 import { ATTEMPTS_WITHOUT_SALE_KEY, saleKeys } from './sale-keys';
 import { streamFields, streamIdAfter } from './stream-fields';
 
+/** Attempts waiting for the next pipelined write, with the requests waiting on it. */
+interface PendingAttempts {
+  readonly entries: string[][];
+  readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
 /** Checkout attempts in Redis streams: one per sale (written by checkout.lua) and one for "no sale open". */
 @Injectable()
 export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
+  private pending: PendingAttempts | null = null;
+
   constructor(private readonly redis: RedisConnections) {
     super();
   }
 
-  async logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
+  /**
+   * The attempts logged in one turn of the event loop go to Redis together after the turn's I/O
+   * (setImmediate), one XADD each in one pipelined round trip; each promise settles with that write, so a
+   * request is answered only once its attempt is logged.
+   */
+  logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
     const fields = ['u', userId, 'i', String(itemId), 'r', result, 't', String(Date.now()), ...(saleId ? ['s', String(saleId)] : [])];
-    await this.redis.command.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', ...fields);
+    return new Promise<void>((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = { entries: [], waiters: [] };
+        setImmediate(() => this.flush());
+      }
+      this.pending.entries.push(fields);
+      this.pending.waiters.push({ resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = null;
+    if (!batch) return;
+    // Through a promise even if building the pipeline throws: this runs from setImmediate.
+    Promise.resolve()
+      .then(() => {
+        const pipeline = this.redis.command.pipeline();
+        for (const fields of batch.entries) pipeline.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', ...fields);
+        return this.redis.bounded(pipeline.exec());
+      })
+      .then(
+        (results) => {
+          batch.waiters.forEach((w, i) => {
+            const error = results?.[i]?.[0];
+            if (error || !results?.[i]) w.reject(error ?? new Error('Connection is closed'));
+            else w.resolve();
+          });
+        },
+        (e: unknown) => batch.waiters.forEach((w) => w.reject(e)),
+      );
   }
 
   sourcesFor(saleIds: readonly SaleId[]): string[] {

@@ -7,6 +7,7 @@ import { UserId } from '../../domain/user/user-id.value-object';
 import { LedgerSettings } from './ledger-settings';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
+import { saleReadCache } from './sale-read-cache';
 import { runIdempotently } from './redis-idempotency';
 import { saleEventsChannel, saleKeys } from './sale-keys';
 import { decodePurchase } from './script-replies';
@@ -37,6 +38,8 @@ export class RedisPurchaseLedger extends PurchaseLedger {
         [code, orderIdIfBought, this.settings.retentionMs, token, this.settings.idempotencyTtlMs, buyer ?? ''],
       ),
     );
+    // This instance reads its own writes: recent reads of the sale no longer answer.
+    saleReadCache(this.redis).forget(saleId);
     return { result: decodePurchase(reply), replayed };
   }
 }

@@ -4,6 +4,7 @@ import { Sale } from '../../domain/sale/sale.entity';
 import { LedgerSettings } from './ledger-settings';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
+import { saleReadCache } from './sale-read-cache';
 import { saleKeys } from './sale-keys';
 import { decodeFlag } from './script-replies';
 
@@ -48,6 +49,7 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
       ],
     );
     const results = (await pipeline.exec()) ?? [];
+    saleReadCache(this.redis).forget(sale.id);
     for (const [error] of results) if (error) throw error;
     return decodeFlag('sale-activate', results[results.length - 1]?.[1]);
   }

@@ -3,6 +3,7 @@ import { SalePauseSwitch } from '../../application/sales/sale-pause-switch.port'
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
+import { saleReadCache } from './sale-read-cache';
 import { saleEventsChannel, saleKeys } from './sale-keys';
 import { decodeFlag } from './script-replies';
 
@@ -21,6 +22,8 @@ export class RedisSalePauseSwitch extends SalePauseSwitch {
       [k.meta, saleEventsChannel(saleId, this.redis.db)],
       [paused ? '1' : '0'],
     );
+    // This instance reads its own writes: recent reads of the sale no longer answer.
+    saleReadCache(this.redis).forget(saleId);
     return decodeFlag('sale-pause', reply);
   }
 }

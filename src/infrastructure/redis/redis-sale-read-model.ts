@@ -4,6 +4,7 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { RedisConnections } from './redis-connections';
+import { saleReadCache } from './sale-read-cache';
 import { saleKeys } from './sale-keys';
 
 /** Plain reads of a sale's keys (fields as written by scripts/lua/checkout.lua and purchase.lua). */
@@ -17,10 +18,12 @@ export class RedisSaleReadModel extends SaleReadModel {
     return (await this.redis.background.exists(saleKeys(saleId).meta)) === 1;
   }
 
-  async liveState(saleId: SaleId): Promise<SaleLiveState | null> {
-    const [startsAt, sold, paused] = await this.redis.command.hmget(saleKeys(saleId).meta, 'startsAt', 'sold', 'paused');
-    if (startsAt === null) return null;
-    return { sold: Number(sold ?? 0), paused: paused === '1' };
+  liveState(saleId: SaleId, maxAgeMs = 0): Promise<SaleLiveState | null> {
+    return saleReadCache(this.redis).read(saleId, `live:${saleId}`, maxAgeMs, async () => {
+      const [startsAt, sold, paused] = await this.redis.command.hmget(saleKeys(saleId).meta, 'startsAt', 'sold', 'paused');
+      if (startsAt === null) return null;
+      return { sold: Number(sold ?? 0), paused: paused === '1' };
+    });
   }
 
   async stats(saleId: SaleId): Promise<SaleStats> {
@@ -38,9 +41,13 @@ export class RedisSaleReadModel extends SaleReadModel {
     return Number((await this.redis.command.hget(saleKeys(saleId).bought, userId)) ?? 0);
   }
 
-  async unitsLeft(saleId: SaleId, itemIds: readonly ItemId[]): Promise<(number | null)[]> {
+  async unitsLeft(saleId: SaleId, itemIds: readonly ItemId[], maxAgeMs = 0): Promise<(number | null)[]> {
     if (itemIds.length === 0) return [];
-    const left = await this.redis.command.hmget(saleKeys(saleId).stock, ...itemIds.map(String));
-    return left.map((v) => (v === null ? null : Number(v)));
+    // Pages are keyed by their first and last id and size: a page of a sale always holds the same items.
+    const key = `left:${saleId}:${itemIds[0]}:${itemIds[itemIds.length - 1]}:${itemIds.length}`;
+    return saleReadCache(this.redis).read(saleId, key, maxAgeMs, async () => {
+      const left = await this.redis.command.hmget(saleKeys(saleId).stock, ...itemIds.map(String));
+      return left.map((v) => (v === null ? null : Number(v)));
+    });
   }
 }

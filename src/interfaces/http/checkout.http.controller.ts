@@ -1,9 +1,9 @@
-import { Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckoutUseCase } from '../../application/checkout/checkout.use-case';
 import { parseItemId } from '../../domain/sale/item-id.value-object';
 import { sendOutcome } from './problem-details';
-import { Access } from './access/access.decorator';
+import { FastifyDoor, FastifyRoute } from './fastify-route';
 import { buyerOf } from './buyer';
 import { InvalidParam, idempotencyKey, param } from './request-params';
 
@@ -11,24 +11,28 @@ import { InvalidParam, idempotencyKey, param } from './request-params';
  * POST /checkout?user_id=U&id=I (item_id= is an alias of id). Honours Idempotency-Key. With sessions or JWTs
  * the buyer is the signed-in user and user_id may be left out.
  */
-@Controller()
-export class CheckoutHttpController {
+@Injectable()
+export class CheckoutHttpController implements FastifyDoor {
   constructor(private readonly checkout: CheckoutUseCase) {}
 
-  @Post('checkout')
-  @HttpCode(200)
-  @Access({ group: 'buy', caller: 'buyer' })
-  async checkoutItem(
-    @Query() query: Record<string, unknown>,
-    @Headers() headers: Record<string, unknown>,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<FastifyReply> {
+  routes(): FastifyRoute[] {
+    return [
+      {
+        method: 'POST',
+        url: '/checkout',
+        access: { group: 'buy', caller: 'buyer' },
+        handle: (req, reply) => this.checkoutItem(req, reply),
+      },
+    ];
+  }
+
+  async checkoutItem(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const query = request.query as Record<string, unknown>;
     const userId = buyerOf(request, query);
     if (userId instanceof InvalidParam) return userId.send(reply);
     const itemId = param(query, ['id', 'item_id'], parseItemId, 'a positive integer item id');
     if (itemId instanceof InvalidParam) return itemId.send(reply);
-    const key = idempotencyKey(headers);
+    const key = idempotencyKey(request.headers);
     if (key instanceof InvalidParam) return key.send(reply);
 
     const outcome = await this.checkout.execute({ userId, itemId, idempotencyKey: key });

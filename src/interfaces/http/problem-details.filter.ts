@@ -30,54 +30,62 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const request = host.switchToHttp().getRequest<FastifyRequest>();
-    if (reply.sent) return;
-
-    if (exception instanceof RejectionException) {
-      sendRejection(reply, exception.rejection);
-      return;
-    }
-    const status = statusOf(exception);
-    if (status === 404 && isRouteMiss(exception)) {
-      const path = request.url.split('?')[0] ?? '/';
-      const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
-      if (allowed.length > 0) {
-        sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
-          headers: { allow: allowed.join(', ') },
-        });
-        return;
-      }
-      sendProblem(reply, 'not_found', `There is no ${path}.`);
-      return;
-    }
-    if (status !== undefined && status >= 400 && status < 500) {
-      if (status === 401) reply.header('www-authenticate', 'Bearer realm="flashsale-admin"');
-      sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
-      return;
-    }
-    if (exception instanceof ReplicaNotConfirmedError) {
-      this.logger.warn(`${request.method} ${request.url.split('?')[0]}: ${exception.message}`);
-      sendProblem(
-        reply,
-        'service_unavailable',
-        'Your purchase could not be confirmed safely yet. Retry with the same code (or Idempotency-Key): it buys nothing twice and answers what was bought.',
-        { retryAfterSeconds: 1 },
-      );
-      return;
-    }
-    if (
-      exception instanceof TokenKeysUnavailableError ||
-      UNAVAILABLE.test(messageOf(exception)) ||
-      UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
-    ) {
-      this.logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
-      sendProblem(reply, 'service_unavailable', 'A backing service is unavailable; try again shortly.', { retryAfterSeconds: 1 });
-      return;
-    }
-    this.logger.error(`${request.method} ${request.url}: ${(exception as Error)?.stack ?? String(exception)}`);
-    sendProblem(reply, 'internal_error', 'Something went wrong on our side.');
+    answerException(
+      exception,
+      host.switchToHttp().getRequest<FastifyRequest>(),
+      host.switchToHttp().getResponse<FastifyReply>(),
+      this.logger,
+    );
   }
+}
+
+/** The filter's answer, also given by the hot routes registered on Fastify directly (see fastify-route.ts). */
+export function answerException(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+  if (reply.sent) return;
+
+  if (exception instanceof RejectionException) {
+    sendRejection(reply, exception.rejection);
+    return;
+  }
+  const status = statusOf(exception);
+  if (status === 404 && isRouteMiss(exception)) {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
+    if (allowed.length > 0) {
+      sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
+        headers: { allow: allowed.join(', ') },
+      });
+      return;
+    }
+    sendProblem(reply, 'not_found', `There is no ${path}.`);
+    return;
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="flashsale-admin"');
+    sendProblem(reply, BY_STATUS[status] ?? 'invalid_request', messageOf(exception));
+    return;
+  }
+  if (exception instanceof ReplicaNotConfirmedError) {
+    logger.warn(`${request.method} ${request.url.split('?')[0]}: ${exception.message}`);
+    sendProblem(
+      reply,
+      'service_unavailable',
+      'Your purchase could not be confirmed safely yet. Retry with the same code (or Idempotency-Key): it buys nothing twice and answers what was bought.',
+      { retryAfterSeconds: 1 },
+    );
+    return;
+  }
+  if (
+    exception instanceof TokenKeysUnavailableError ||
+    UNAVAILABLE.test(messageOf(exception)) ||
+    UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
+  ) {
+    logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
+    sendProblem(reply, 'service_unavailable', 'A backing service is unavailable; try again shortly.', { retryAfterSeconds: 1 });
+    return;
+  }
+  logger.error(`${request.method} ${request.url}: ${(exception as Error)?.stack ?? String(exception)}`);
+  sendProblem(reply, 'internal_error', 'Something went wrong on our side.');
 }
 
 function statusOf(e: unknown): number | undefined {

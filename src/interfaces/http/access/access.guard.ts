@@ -32,6 +32,8 @@ const DEFAULT_RULE: AccessRule = { group: 'read', caller: 'none' };
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, AccessRule>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticate: AuthenticateUseCase,
@@ -41,15 +43,21 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const rule = this.reflector.getAllAndOverride<AccessRule>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? DEFAULT_RULE;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const http = context.switchToHttp();
+    await this.check(this.ruleOf(context), http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
 
+  /**
+   * The check itself, for a route's rule: sets request.caller, or throws a RejectionException (401, 403,
+   * 429). The guard runs it for Nest's routes; the hot routes registered on Fastify directly call it too.
+   */
+  async check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     let caller: Caller | null = null;
     let refusal: Rejection | null = null;
-    const credentials = credentialsOf(request);
-    const anonymousAllowed = rule.caller === 'optional' && !credentials.bearer && !credentials.cookie;
-    if (rule.caller !== 'none' && this.auth.mode !== 'trusted' && !anonymousAllowed) {
+    const credentials = rule.caller !== 'none' && this.auth.mode !== 'trusted' ? credentialsOf(request) : null;
+    const anonymousAllowed = rule.caller === 'optional' && !credentials?.bearer && !credentials?.cookie;
+    if (credentials && !anonymousAllowed) {
       const result = await this.authenticate.execute(credentials);
       if (result.ok) caller = result.value;
       else refusal = result.error;
@@ -64,7 +72,17 @@ export class AccessGuard implements CanActivate {
     if (rule.group) await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
     if (refusal) throw new RejectionException(refusal);
     request.caller = caller;
-    return true;
+  }
+
+  /** The route's rule, looked up once per handler (metadata never changes at run time). */
+  private ruleOf(context: ExecutionContext): AccessRule {
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      rule = this.reflector.getAllAndOverride<AccessRule>(ACCESS_RULE, [handler, context.getClass()]) ?? DEFAULT_RULE;
+      this.rules.set(handler, rule);
+    }
+    return rule;
   }
 
   /** Who the per-user limit counts: the caller, a trusted user_id, or for sign-in the account's address. */
