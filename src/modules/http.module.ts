@@ -25,6 +25,9 @@ import { ObservabilityModule } from './observability.module';
 import { OrdersModule } from './orders.module';
 import { PurchaseModule } from './purchase.module';
 import { SalesModule } from './sales.module';
+import { LineModule } from './line.module';
+import { AdmissionGuard } from '../interfaces/http/admission.guard';
+import { LineHttpController } from '../interfaces/http/line.http.controller';
 
 /** The admin API's controllers (src/interfaces/admin/<operation>/), each beside its CLI door. */
 export const ADMIN_HTTP_CONTROLLERS = [
@@ -41,18 +44,21 @@ export const ADMIN_HTTP_CONTROLLERS = [
 
 /** Every HTTP door, and the global guard that identifies each caller and applies the rate limits. */
 @Module({
-  imports: [SalesModule, CheckoutModule, PurchaseModule, OrdersModule, IdentityModule, ObservabilityModule],
+  imports: [SalesModule, CheckoutModule, PurchaseModule, OrdersModule, IdentityModule, ObservabilityModule, LineModule],
   controllers: [
     CheckoutHttpController,
     PurchaseHttpController,
     SalesHttpController,
     SaleEventsHttpController,
+    LineHttpController,
     AuthHttpController,
     HealthHttpController,
     MetricsHttpController,
     PagesHttpController,
     ...ADMIN_HTTP_CONTROLLERS,
   ],
-  providers: [{ provide: APP_GUARD, useClass: AccessGuard }, AdminTokenGuard],
+  // Global guards run in this order: AccessGuard identifies the caller, then AdmissionGuard checks the
+  // waiting room's admission on the buy routes (a no-op with WAITING_ROOM=off).
+  providers: [{ provide: APP_GUARD, useClass: AccessGuard }, { provide: APP_GUARD, useClass: AdmissionGuard }, AdminTokenGuard],
 })
 export class HttpModule {}

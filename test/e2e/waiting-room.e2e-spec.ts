@@ -1,0 +1,222 @@
+import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
+import { signAdmission } from '../../src/domain/line/admission.value-object';
+import { SaleId } from '../../src/domain/sale/sale-id.value-object';
+import { Sale } from '../../src/domain/sale/sale.entity';
+import { UserId } from '../../src/domain/user/user-id.value-object';
+import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
+import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
+import { eventually, rawRedis, wipeState } from '../support/test-env';
+
+/*
+ * The waiting room (WAITING_ROOM=on) on a real Redis and PostgreSQL: a lottery before the start, one place
+ * per buyer, admission at the line's rate and within what the stock can serve, and no checkout or purchase
+ * without a valid admission for the buyer and the sale.
+ */
+
+const SECRET = 'test-waiting-room-secret-0123456789abcdef';
+let t: TestApp;
+const redis = rawRedis();
+
+beforeAll(async () => {
+  t = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '20' });
+});
+
+afterAll(async () => {
+  redis.disconnect();
+  await t.close();
+});
+
+async function freshSale(spec: Parameters<typeof createOpenSale>[1] = {}): Promise<Sale> {
+  await wipeState();
+  await t.app.get(SaleCalendar).refresh();
+  return createOpenSale(t, spec);
+}
+
+async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${t.url}${path}`, { method, headers });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+const join = (saleId: number, user: string) => call('POST', `/sales/${saleId}/line?user_id=${user}`);
+const read = (saleId: number, user: string) => call('GET', `/sales/${saleId}/line?user_id=${user}`);
+
+/** Runs `fn` over `items`, `width` at a time, in order of start. */
+async function inBatches<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map((x, j) => fn(x, i + j)))));
+  return out;
+}
+
+/** Everything a refused request must leave as it was. */
+async function saleState(saleId: number): Promise<unknown> {
+  const k = saleKeys(saleId);
+  return {
+    stock: await redis.hgetall(k.stock),
+    bought: await redis.hgetall(k.bought),
+    open: await redis.hgetall(k.open),
+    checkouts: await redis.hgetall(k.checkouts),
+    outbox: await redis.xlen(k.outbox),
+    admitted: await redis.zrange(k.lineAdmitted, 0, -1),
+  };
+}
+
+describe('waiting room', () => {
+  it('orders everyone who joins before the start by lottery: no trace of arrival order (chi-square and rank correlation)', async () => {
+    const n = 1000;
+    const sale = await freshSale({ startsInMs: 6_000, itemsTotal: 10 });
+    const users = Array.from({ length: n }, (_, i) => `early-${i}`);
+    const started = Date.now();
+    const answers = await inBatches(users, 25, (u) => join(sale.id, u));
+    expect(Date.now() - started).toBeLessThan(6_000); // every join landed before the start
+    expect(answers.every((a) => a.status === 200 && a.body.status === 'waiting')).toBe(true);
+
+    const order = await redis.zrange(saleKeys(sale.id).line, 0, -1);
+    expect(order).toHaveLength(n);
+    const position = new Map(order.map((u, i) => [u, i]));
+    const positions = users.map((u) => position.get(u)!);
+
+    // Arrival decile against position decile: 100 cells of 10 expected each, 81 degrees of freedom.
+    const critical = chiSquareCritical(81, 3.090); // significance level 0.001
+    expect(contingencyChiSquare(positions, 10)).toBeLessThan(critical);
+    // Spearman's rank correlation of arrival and position: z = rho * sqrt(n - 1) is standard normal if random.
+    expect(Math.abs(spearman(positions) * Math.sqrt(n - 1))).toBeLessThan(3.29); // two-sided, 0.001
+    // The same statistics catch arrival order (a line that is not a lottery).
+    expect(contingencyChiSquare(users.map((_, i) => i), 10)).toBeGreaterThan(critical);
+
+    // After the start, a newcomer queues behind every early buyer, and reads the same place again.
+    await new Promise((r) => setTimeout(r, Math.max(0, sale.startsAt.getTime() - Date.now() + 100)));
+    const late = await join(sale.id, 'late-comer');
+    expect(late.body.status).toBe('waiting');
+    const admittedSoFar = await redis.zcard(saleKeys(sale.id).lineAdmitted);
+    expect(late.body.position).toBeGreaterThan(n - admittedSoFar - 25);
+    expect((await redis.zrange(saleKeys(sale.id).line, -1, -1))[0]).toBe('late-comer');
+  });
+
+  it('gives one buyer one place, however many joins arrive at once', async () => {
+    const sale = await freshSale({ startsInMs: 60_000 });
+    await Promise.all(['a', 'b', 'c'].map((u) => join(sale.id, u)));
+    const answers = await Promise.all(Array.from({ length: 30 }, () => join(sale.id, 'racer')));
+    expect(new Set(answers.map((a) => a.body.position)).size).toBe(1);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(await redis.zcard(saleKeys(sale.id).line)).toBe(4);
+    expect((await read(sale.id, 'racer')).body.position).toBe(answers[0]!.body.position);
+    expect((await read(sale.id, 'nobody')).body.code).toBe('not_in_line');
+  });
+
+  it('admits at the line rate (within 10% over 10 s)', async () => {
+    const sale = await freshSale({ itemsTotal: 2_000, saleCap: 2_000 });
+    await inBatches(Array.from({ length: 600 }, (_, i) => `r-${i}`), 25, (u) => join(sale.id, u));
+    const total = async () => Number((await redis.hget(saleKeys(sale.id).lineState, 'admittedTotal')) ?? 0);
+    await eventually(total, (v) => v > 0, 5_000);
+    const [n0, t0] = [await total(), Date.now()];
+    await new Promise((r) => setTimeout(r, 10_000));
+    const [n1, t1] = [await total(), Date.now()];
+    const rate = ((n1 - n0) * 1000) / (t1 - t0);
+    expect(rate).toBeGreaterThan(18);
+    expect(rate).toBeLessThan(22);
+  });
+
+  it('never admits more buyers than the stock left can serve', async () => {
+    const sale = await freshSale({ itemsTotal: 5, perUserLimit: 1 });
+    const items = await itemIdsOf(t, sale);
+    await inBatches(Array.from({ length: 40 }, (_, i) => `s-${i}`), 20, (u) => join(sale.id, u));
+    const k = saleKeys(sale.id);
+    const seen: number[] = [];
+    const sample = async () => seen.push(await redis.zcard(k.lineAdmitted));
+    await eventually(async () => (await sample(), seen.at(-1)!), (v) => v === 5, 5_000);
+    for (let i = 0; i < 10; i++) await (await sample(), new Promise((r) => setTimeout(r, 100)));
+    expect(Math.max(...seen)).toBe(5);
+
+    // Three admitted buyers buy one unit each: their admissions are spent, and two units left allow two.
+    const admitted = await redis.zrange(k.lineAdmitted, 0, -1);
+    for (const [i, user] of admitted.slice(0, 3).entries()) {
+      const place = await read(sale.id, user);
+      const h = { admission: place.body.admission };
+      const co = await call('POST', `/checkout?user_id=${user}&id=${items[i]}`, h);
+      expect(co.status).toBe(200);
+      expect((await call('POST', `/purchase?code=${co.body.code}`, h)).status).toBe(200);
+    }
+    const after = await eventually(() => redis.zrange(k.lineAdmitted, 0, -1), (a) => !a.includes(admitted[0]!), 5_000);
+    expect(after).not.toContain(admitted[0]);
+    for (let i = 0; i < 10; i++) {
+      expect(await redis.zcard(k.lineAdmitted)).toBeLessThanOrEqual(2);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  it('refuses checkout and purchase without a valid admission for this buyer and sale, changing nothing', async () => {
+    const sale = await freshSale({ itemsTotal: 3, startsInMs: -1000 });
+    const [item] = await itemIdsOf(t, sale);
+    const admittedPlace = await (async () => {
+      await join(sale.id, 'alice');
+      return eventually(() => read(sale.id, 'alice'), (r) => r.body.status === 'admitted', 5_000);
+    })();
+    expect(admittedPlace.body).toMatchObject({ status: 'admitted', position: 0, ahead: 0, etaSeconds: 0 });
+    expect(admittedPlace.headers.get('set-cookie')).toMatch(/^flashsale_admission=[^;]+; Path=\/; HttpOnly/);
+    const good: string = admittedPlace.body.admission;
+    const expiresAt = new Date(admittedPlace.body.expiresAt);
+    const alice = 'alice' as UserId;
+    const forged = good.slice(0, -2) + (good.endsWith('AA') ? 'BB' : 'AA');
+    const expired = signAdmission({ saleId: sale.id, userId: alice, expiresAt: new Date(Date.now() - 1000) }, SECRET);
+    const otherSale = signAdmission({ saleId: (sale.id + 1) as SaleId, userId: alice, expiresAt }, SECRET);
+    const otherBuyer = signAdmission({ saleId: sale.id, userId: 'bob' as UserId, expiresAt }, SECRET);
+    const wrongKey = signAdmission({ saleId: sale.id, userId: alice, expiresAt }, 'another-secret-0123456789abcdef0123456');
+
+    const before = await saleState(sale.id);
+    for (const [name, headers] of [
+      ['none', {}],
+      ['forged', { admission: forged }],
+      ['expired', { admission: expired }],
+      ['another sale', { admission: otherSale }],
+      ['another buyer', { admission: otherBuyer }],
+      ['another key', { admission: wrongKey }],
+      ['garbage', { admission: 'x.y' }],
+      ['forged cookie', { cookie: `flashsale_admission=${forged}` }],
+    ] as const) {
+      const res = await call('POST', `/checkout?user_id=alice&id=${item}`, headers);
+      expect([name, res.status, res.body.code]).toEqual([name, 403, 'admission_required']);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    expect(await saleState(sale.id)).toEqual(before);
+
+    // The admission works as a header and as the cookie; a purchase needs it too.
+    const ok = await call('POST', `/checkout?user_id=alice&id=${item}`, { cookie: `flashsale_admission=${good}` });
+    expect(ok.status).toBe(200);
+    const afterCheckout = await saleState(sale.id);
+    for (const headers of [{}, { admission: forged }, { admission: otherSale }, { admission: expired }]) {
+      const res = await call('POST', `/purchase?code=${ok.body.code}`, headers);
+      expect([res.status, res.body.code]).toEqual([403, 'admission_required']);
+    }
+    // A trusted-mode purchase names only its code; another buyer's admission makes that buyer the caller,
+    // and the purchase script answers someone else's code as unknown, as for signed-in buyers.
+    const stranger = await call('POST', `/purchase?code=${ok.body.code}`, { admission: otherBuyer });
+    expect([stranger.status, stranger.body.code]).toEqual([404, 'checkout_not_found']);
+    expect(await saleState(sale.id)).toEqual(afterCheckout);
+    const bought = await call('POST', `/purchase?code=${ok.body.code}`, { admission: good });
+    expect(bought.status).toBe(200);
+    expect(bought.body.purchased).toEqual([item]);
+  });
+});
+
+/** Chi-square statistic of a k x k table: arrival group (index) against position group. */
+function contingencyChiSquare(positions: number[], k: number): number {
+  const n = positions.length;
+  const table = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  positions.forEach((p, i) => table[Math.floor((i * k) / n)]![Math.floor((p * k) / n)]!++);
+  const expected = n / (k * k);
+  return table.flat().reduce((sum, o) => sum + (o - expected) ** 2 / expected, 0);
+}
+
+/** Upper critical value of chi-square with `df` degrees of freedom at the normal quantile `z` (Wilson-Hilferty). */
+function chiSquareCritical(df: number, z: number): number {
+  const a = 2 / (9 * df);
+  return df * (1 - a + z * Math.sqrt(a)) ** 3;
+}
+
+/** Spearman's rho between index order and `ranks` (a permutation of 0..n-1). */
+function spearman(ranks: number[]): number {
+  const n = ranks.length;
+  const d2 = ranks.reduce((s, r, i) => s + (r - i) ** 2, 0);
+  return 1 - (6 * d2) / (n * (n * n - 1));
+}
