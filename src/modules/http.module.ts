@@ -26,6 +26,9 @@ import { OrdersModule } from './orders.module';
 import { PurchaseModule } from './purchase.module';
 import { SalesModule } from './sales.module';
 import { LineModule } from './line.module';
+import { LineStatusHttpController } from '../interfaces/admin/line-status/line-status.http.controller';
+import { LineRateHttpController } from '../interfaces/admin/line-rate/line-rate.http.controller';
+import { LineCloseHttpController } from '../interfaces/admin/line-close/line-close.http.controller';
 import { AdmissionGuard } from '../interfaces/http/admission.guard';
 import { LineHttpController } from '../interfaces/http/line.http.controller';
 
@@ -40,6 +43,9 @@ export const ADMIN_HTTP_CONTROLLERS = [
   QueueStatusHttpController,
   DeadLettersHttpController,
   DashboardHttpController,
+  LineStatusHttpController,
+  LineRateHttpController,
+  LineCloseHttpController,
 ];
 
 /** Every HTTP door, and the global guard that identifies each caller and applies the rate limits. */

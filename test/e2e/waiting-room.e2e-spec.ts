@@ -6,6 +6,7 @@ import { UserId } from '../../src/domain/user/user-id.value-object';
 import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, rawRedis, wipeState } from '../support/test-env';
+import { SseClient } from '../support/sse';
 
 /*
  * The waiting room (WAITING_ROOM=on) on a real Redis and PostgreSQL: a lottery before the start, one place
@@ -14,14 +15,17 @@ import { eventually, rawRedis, wipeState } from '../support/test-env';
  */
 
 const SECRET = 'test-waiting-room-secret-0123456789abcdef';
+const ADMIN_TOKEN = 'test-admin-token-0123456789';
+const streams: SseClient[] = [];
 let t: TestApp;
 const redis = rawRedis();
 
 beforeAll(async () => {
-  t = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '20' });
+  t = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '20', ADMIN_TOKEN });
 });
 
 afterAll(async () => {
+  for (const s of streams) s.close();
   redis.disconnect();
   await t.close();
 });
@@ -184,7 +188,7 @@ describe('waiting room', () => {
     const ok = await call('POST', `/checkout?user_id=alice&id=${item}`, { cookie: `flashsale_admission=${good}` });
     expect(ok.status).toBe(200);
     const afterCheckout = await saleState(sale.id);
-    for (const headers of [{}, { admission: forged }, { admission: otherSale }, { admission: expired }]) {
+    for (const headers of [{}, { admission: forged }, { admission: otherSale }, { admission: expired }] as Record<string, string>[]) {
       const res = await call('POST', `/purchase?code=${ok.body.code}`, headers);
       expect([res.status, res.body.code]).toEqual([403, 'admission_required']);
     }
@@ -196,6 +200,71 @@ describe('waiting room', () => {
     const bought = await call('POST', `/purchase?code=${ok.body.code}`, { admission: good });
     expect(bought.status).toBe(200);
     expect(bought.body.purchased).toEqual([item]);
+  });
+});
+
+describe('waiting room events and operators', () => {
+  const admin = (method: 'GET' | 'POST', path: string, body?: unknown) =>
+    fetch(`${t.url}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  // Sale ids start again at 1 after each wipe: a stream left open would keep the old sale's channel alive.
+  afterEach(() => {
+    for (const s of streams.splice(0)) s.close();
+  });
+  const watch = async (saleId: number, user: string) => {
+    const s = await SseClient.open(`${t.url}/sales/${saleId}/events?user_id=${user}`);
+    streams.push(s);
+    return s;
+  };
+
+  it('tells waiting buyers their place live, and that the line closed within a second of the sell-out', async () => {
+    const sale = await freshSale({ itemsTotal: 2, perUserLimit: 1 });
+    const items = await itemIdsOf(t, sale);
+    for (const u of ['first', 'second', 'w1', 'w2', 'w3']) await join(sale.id, u);
+    const pages = await Promise.all(['w1', 'w2', 'w3'].map((u) => watch(sale.id, u)));
+    // Two units left: two buyers admitted, the other three wait and see where they stand.
+    await eventually(() => redis.zcard(saleKeys(sale.id).lineAdmitted), (n) => n === 2, 5_000);
+    for (const page of pages) await page.until(() => page.of('line').length > 0);
+    expect(pages.map((p) => p.of('line').at(-1)!.data.position).sort()).toEqual([1, 2, 3]);
+    expect(pages[0]!.of('line').at(-1)!.data).toMatchObject({ saleId: sale.id, ahead: pages[0]!.of('line').at(-1)!.data.position - 1 });
+
+    const admitted = await redis.zrange(saleKeys(sale.id).lineAdmitted, 0, -1);
+    let soldOutAt = 0;
+    for (const [i, user] of admitted.entries()) {
+      const h = { admission: (await read(sale.id, user)).body.admission };
+      const co = await call('POST', `/checkout?user_id=${user}&id=${items[i]}`, h);
+      expect((await call('POST', `/purchase?code=${co.body.code}`, h)).body.purchased).toEqual([items[i]]);
+      soldOutAt = Date.now();
+    }
+    for (const page of pages) await page.until(() => page.of('line_closed').length > 0, 3_000);
+    for (const page of pages) {
+      const closed = page.of('line_closed')[0]!;
+      expect(closed.data).toEqual({ saleId: sale.id, reason: 'sold_out' });
+      expect(closed.at - soldOutAt).toBeLessThan(1_000);
+    }
+    expect((await read(sale.id, 'w1')).body).toMatchObject({ status: 'closed', reason: 'sold_out' });
+    expect((await join(sale.id, 'newcomer')).body).toMatchObject({ status: 'closed', reason: 'sold_out' });
+  });
+
+  it('lets an operator read the line, change its rate and close it (admin API)', async () => {
+    const sale = await freshSale({ itemsTotal: 100, startsInMs: 60_000 });
+    for (const u of ['o1', 'o2', 'o3']) await join(sale.id, u);
+    const page = await watch(sale.id, 'o1');
+    expect(await admin('GET', `/sales/${sale.id}/line`)).toEqual({
+      status: 200,
+      body: { saleId: sale.id, waiting: 3, admitted: 0, ratePerSecond: 20, closed: null, admittedTotal: 0, medianWaitSeconds: null },
+    });
+    expect((await admin('POST', `/sales/${sale.id}/line/rate`, { perSecond: 7 })).body.ratePerSecond).toBe(7);
+    expect((await admin('POST', `/sales/${sale.id}/line/rate`, { perSecond: 0 })).body.code).toBe('invalid_request');
+    await page.until(() => page.of('line').some((e) => e.data.etaSeconds === 1));
+    const closed = await admin('POST', `/sales/${sale.id}/line/close`);
+    expect(closed.body).toMatchObject({ closed: 'closed', waiting: 3 });
+    await page.until(() => page.of('line_closed').length > 0, 1_000);
+    expect((await join(sale.id, 'o4')).body).toMatchObject({ status: 'closed', reason: 'closed' });
+    expect((await admin('GET', '/sales/999/line')).body.code).toBe('sale_not_found');
   });
 });
 
