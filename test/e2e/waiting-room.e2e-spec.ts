@@ -1,3 +1,5 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { signAdmission } from '../../src/domain/line/admission.value-object';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
@@ -14,6 +16,7 @@ import { SseClient } from '../support/sse';
  * without a valid admission for the buyer and the sale.
  */
 
+const ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 'test-waiting-room-secret-0123456789abcdef';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const streams: SseClient[] = [];
@@ -265,6 +268,22 @@ describe('waiting room events and operators', () => {
     await page.until(() => page.of('line_closed').length > 0, 1_000);
     expect((await join(sale.id, 'o4')).body).toMatchObject({ status: 'closed', reason: 'closed' });
     expect((await admin('GET', '/sales/999/line')).body.code).toBe('sale_not_found');
+  });
+
+  it('does the same from the admin CLI (line:rate, line:status, line:close)', async () => {
+    const sale = await freshSale({ itemsTotal: 10, startsInMs: 60_000 });
+    await join(sale.id, 'c1');
+    // The CLI runs from the build, as operators run it (the admin suite builds the same way).
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+    const cli = (...args: string[]) => spawnSync('node', ['dist/cli.js', ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+    const rated = cli('line:rate', String(sale.id), '9', '--json');
+    expect(JSON.parse(rated.stdout)).toMatchObject({ saleId: sale.id, waiting: 1, ratePerSecond: 9, closed: null });
+    const closed = cli('line:close', String(sale.id));
+    expect(closed.status).toBe(0);
+    expect(closed.stdout).toMatch(/line: closed \(closed\)[\s\S]*rate +9\/s/);
+    const bad = cli('line:status', 'abc');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/sale id must be a positive integer/);
   });
 });
 
