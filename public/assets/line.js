@@ -70,7 +70,10 @@ async function solve(detail) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(challenge + nonce)));
     let zeros = 0;
     for (const byte of digest) {
-      if (byte === 0) { zeros += 8; continue; }
+      if (byte === 0) {
+        zeros += 8;
+        continue;
+      }
       zeros += Math.clz32(byte) - 24;
       break;
     }

@@ -39,7 +39,11 @@ async function freshSale(spec: Parameters<typeof createOpenSale>[1] = {}): Promi
   return createOpenSale(t, spec);
 }
 
-async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+async function call(
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${t.url}${path}`, { method, headers });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
@@ -84,12 +88,17 @@ describe('waiting room', () => {
     const positions = users.map((u) => position.get(u)!);
 
     // Arrival decile against position decile: 100 cells of 10 expected each, 81 degrees of freedom.
-    const critical = chiSquareCritical(81, 3.090); // significance level 0.001
+    const critical = chiSquareCritical(81, 3.09); // significance level 0.001
     expect(contingencyChiSquare(positions, 10)).toBeLessThan(critical);
     // Spearman's rank correlation of arrival and position: z = rho * sqrt(n - 1) is standard normal if random.
     expect(Math.abs(spearman(positions) * Math.sqrt(n - 1))).toBeLessThan(3.29); // two-sided, 0.001
     // The same statistics catch arrival order (a line that is not a lottery).
-    expect(contingencyChiSquare(users.map((_, i) => i), 10)).toBeGreaterThan(critical);
+    expect(
+      contingencyChiSquare(
+        users.map((_, i) => i),
+        10,
+      ),
+    ).toBeGreaterThan(critical);
 
     // After the start, a newcomer queues behind every early buyer, and reads the same place again.
     await new Promise((r) => setTimeout(r, Math.max(0, sale.startsAt.getTime() - Date.now() + 100)));
@@ -113,7 +122,11 @@ describe('waiting room', () => {
 
   it('admits at the line rate (within 10% over 10 s)', async () => {
     const sale = await freshSale({ itemsTotal: 2_000, saleCap: 2_000 });
-    await inBatches(Array.from({ length: 600 }, (_, i) => `r-${i}`), 25, (u) => join(sale.id, u));
+    await inBatches(
+      Array.from({ length: 600 }, (_, i) => `r-${i}`),
+      25,
+      (u) => join(sale.id, u),
+    );
     const total = async () => Number((await redis.hget(saleKeys(sale.id).lineState, 'admittedTotal')) ?? 0);
     await eventually(total, (v) => v > 0, 5_000);
     const [n0, t0] = [await total(), Date.now()];
@@ -127,11 +140,19 @@ describe('waiting room', () => {
   it('never admits more buyers than the stock left can serve', async () => {
     const sale = await freshSale({ itemsTotal: 5, perUserLimit: 1 });
     const items = await itemIdsOf(t, sale);
-    await inBatches(Array.from({ length: 40 }, (_, i) => `s-${i}`), 20, (u) => join(sale.id, u));
+    await inBatches(
+      Array.from({ length: 40 }, (_, i) => `s-${i}`),
+      20,
+      (u) => join(sale.id, u),
+    );
     const k = saleKeys(sale.id);
     const seen: number[] = [];
     const sample = async () => seen.push(await redis.zcard(k.lineAdmitted));
-    await eventually(async () => (await sample(), seen.at(-1)!), (v) => v === 5, 5_000);
+    await eventually(
+      async () => (await sample(), seen.at(-1)!),
+      (v) => v === 5,
+      5_000,
+    );
     for (let i = 0; i < 10; i++) await (await sample(), new Promise((r) => setTimeout(r, 100)));
     expect(Math.max(...seen)).toBe(5);
 
@@ -144,7 +165,11 @@ describe('waiting room', () => {
       expect(co.status).toBe(200);
       expect((await call('POST', `/purchase?code=${co.body.code}`, h)).status).toBe(200);
     }
-    const after = await eventually(() => redis.zrange(k.lineAdmitted, 0, -1), (a) => !a.includes(admitted[0]!), 5_000);
+    const after = await eventually(
+      () => redis.zrange(k.lineAdmitted, 0, -1),
+      (a) => !a.includes(admitted[0]!),
+      5_000,
+    );
     expect(after).not.toContain(admitted[0]);
     for (let i = 0; i < 10; i++) {
       expect(await redis.zcard(k.lineAdmitted)).toBeLessThanOrEqual(2);
@@ -157,7 +182,11 @@ describe('waiting room', () => {
     const [item] = await itemIdsOf(t, sale);
     const admittedPlace = await (async () => {
       await join(sale.id, 'alice');
-      return eventually(() => read(sale.id, 'alice'), (r) => r.body.status === 'admitted', 5_000);
+      return eventually(
+        () => read(sale.id, 'alice'),
+        (r) => r.body.status === 'admitted',
+        5_000,
+      );
     })();
     expect(admittedPlace.body).toMatchObject({ status: 'admitted', position: 0, ahead: 0, etaSeconds: 0 });
     expect(admittedPlace.headers.get('set-cookie')).toMatch(/^flashsale_admission=[^;]+; Path=\/; HttpOnly/);
@@ -212,7 +241,7 @@ describe('waiting room events and operators', () => {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
   // Sale ids start again at 1 after each wipe: a stream left open would keep the old sale's channel alive.
   afterEach(() => {
     for (const s of streams.splice(0)) s.close();
@@ -229,7 +258,11 @@ describe('waiting room events and operators', () => {
     for (const u of ['first', 'second', 'w1', 'w2', 'w3']) await join(sale.id, u);
     const pages = await Promise.all(['w1', 'w2', 'w3'].map((u) => watch(sale.id, u)));
     // Two units left: two buyers admitted, the other three wait and see where they stand.
-    await eventually(() => redis.zcard(saleKeys(sale.id).lineAdmitted), (n) => n === 2, 5_000);
+    await eventually(
+      () => redis.zcard(saleKeys(sale.id).lineAdmitted),
+      (n) => n === 2,
+      5_000,
+    );
     for (const page of pages) await page.until(() => page.of('line').length > 0);
     expect(pages.map((p) => p.of('line').at(-1)!.data.position).sort()).toEqual([1, 2, 3]);
     expect(pages[0]!.of('line').at(-1)!.data).toMatchObject({ saleId: sale.id, ahead: pages[0]!.of('line').at(-1)!.data.position - 1 });

@@ -184,7 +184,11 @@ class Channel {
     this.lineBusy = true;
     try {
       const watching = [...this.lineWatchers];
-      const seen = await line.watch(this.sale.id, watching.map(([, w]) => w.userId), defaultRate);
+      const seen = await line.watch(
+        this.sale.id,
+        watching.map(([, w]) => w.userId),
+        defaultRate,
+      );
       if (seen.closed) return this.closeLine(seen.closed);
       watching.forEach(([watcher, w], i) => {
         const standing = seen.standings[i]!;

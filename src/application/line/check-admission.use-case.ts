@@ -45,7 +45,8 @@ export class CheckAdmissionUseCase {
     const claim = readAdmission(token, this.settings.secret);
     if (!claim) return err(reject(RejectionCode.AdmissionRequired, 'This admission is not valid.'));
     if (claim.saleId !== sale) return err(reject(RejectionCode.AdmissionRequired, `This admission is for another sale, not sale ${sale}.`));
-    if (buyer !== null && claim.userId !== buyer) return err(reject(RejectionCode.AdmissionRequired, 'This admission is for another buyer.'));
+    if (buyer !== null && claim.userId !== buyer)
+      return err(reject(RejectionCode.AdmissionRequired, 'This admission is for another buyer.'));
     if (claim.expiresAt.getTime() <= now.getTime()) {
       return err(reject(RejectionCode.AdmissionRequired, 'This admission has expired: join the line again.'));
     }

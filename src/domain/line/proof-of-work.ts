@@ -12,7 +12,13 @@ export function powChallenge(saleId: number, userId: string): string {
 export function isProofOfWork(challenge: string, nonce: string, bits: number): boolean {
   if (bits <= 0) return true;
   if (!/^[A-Za-z0-9]{1,64}$/.test(nonce)) return false;
-  return leadingZeroBits(createHash('sha256').update(challenge + nonce).digest()) >= bits;
+  return (
+    leadingZeroBits(
+      createHash('sha256')
+        .update(challenge + nonce)
+        .digest(),
+    ) >= bits
+  );
 }
 
 function leadingZeroBits(digest: Buffer): number {

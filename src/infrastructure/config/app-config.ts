@@ -431,7 +431,7 @@ function redisTopologyProblems(c: AppConfig, given: Record<string, string>): str
   if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_MASTER)
     problems.push(broken(given, ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER'], "Sentinel needs the primary's name too"));
   if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINELS)
-    problems.push(broken(given, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], 'the primary\'s name needs the sentinels too'));
+    problems.push(broken(given, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], "the primary's name needs the sentinels too"));
   const lists = c.REDIS_SENTINELS || c.REDIS_CLUSTER_NODES;
   for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
     if (!lists && given[name] !== undefined)
@@ -454,7 +454,9 @@ function crossFieldProblems(c: AppConfig, given: Record<string, string>): string
   if (keySources.length > 1) problems.push(broken(given, keySources, 'set only one JWT key source'));
   problems.push(...redisTopologyProblems(c, given));
   if (c.WAITING_ROOM === 'on' && !c.WAITING_ROOM_SECRET) {
-    problems.push(broken(given, ['WAITING_ROOM', 'WAITING_ROOM_SECRET'], 'the waiting room signs admissions: set a secret (npm start makes one)'));
+    problems.push(
+      broken(given, ['WAITING_ROOM', 'WAITING_ROOM_SECRET'], 'the waiting room signs admissions: set a secret (npm start makes one)'),
+    );
   }
   if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
     problems.push(

@@ -26,7 +26,16 @@ export class RedisWaitingLine extends WaitingLine {
       this.redis.command,
       'line-place',
       [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined],
-      [userId, mode, sale.opensAt.getTime(), sale.startsAt.getTime(), sale.endsAt.getTime(), lotteryKey, defaultRate, sale.expireAt.getTime()],
+      [
+        userId,
+        mode,
+        sale.opensAt.getTime(),
+        sale.startsAt.getTime(),
+        sale.endsAt.getTime(),
+        lotteryKey,
+        defaultRate,
+        sale.expireAt.getTime(),
+      ],
     );
     return decodeLinePlace(reply);
   }
@@ -36,7 +45,17 @@ export class RedisWaitingLine extends WaitingLine {
     const reply = await runScript(
       this.redis.background,
       'line-admit',
-      [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.meta, k.bought, k.lineWaits, saleEventsChannel(sale.id, this.redis.db)],
+      [
+        k.line,
+        k.lineAdmitted,
+        k.lineSeen,
+        k.lineState,
+        k.lineJoined,
+        k.meta,
+        k.bought,
+        k.lineWaits,
+        saleEventsChannel(sale.id, this.redis.db),
+      ],
       [
         sale.startsAt.getTime(),
         sale.endsAt.getTime(),
@@ -53,16 +72,23 @@ export class RedisWaitingLine extends WaitingLine {
 
   async close(sale: LineSale, reason: LineCloseReason): Promise<boolean> {
     const k = saleKeys(sale.id);
-    const reply = await runScript(this.redis.command, 'line-close', [k.lineState, saleEventsChannel(sale.id, this.redis.db)], [
-      reason,
-      sale.expireAt.getTime(),
-    ]);
+    const reply = await runScript(
+      this.redis.command,
+      'line-close',
+      [k.lineState, saleEventsChannel(sale.id, this.redis.db)],
+      [reason, sale.expireAt.getTime()],
+    );
     return decodeFlag('line-close', reply);
   }
 
   async watch(saleId: SaleId, userIds: readonly string[], defaultRate: number): Promise<LineWatch> {
     const k = saleKeys(saleId);
-    const reply = await runScript(this.redis.background, 'line-watch', [k.line, k.lineAdmitted, k.lineSeen, k.lineState], [defaultRate, ...userIds]);
+    const reply = await runScript(
+      this.redis.background,
+      'line-watch',
+      [k.line, k.lineAdmitted, k.lineSeen, k.lineState],
+      [defaultRate, ...userIds],
+    );
     return decodeLineWatch(reply, userIds.length);
   }
 

@@ -156,7 +156,8 @@ const rate = (script: string, reply: unknown, s: unknown): number => {
 /** line-place.lua: {"waiting", ahead, rate} | {"admitted", expiresAtMs} | {"closed", reason} | {"absent"} | {"not_open"}. */
 export function decodeLinePlace(reply: unknown): LineStanding | { kind: 'not_open' } {
   const r = strings('line-place', reply, 1);
-  if (r[0] === 'waiting' && r.length === 3) return { kind: 'waiting', ahead: count('line-place', reply, r[1]), ratePerSecond: rate('line-place', reply, r[2]) };
+  if (r[0] === 'waiting' && r.length === 3)
+    return { kind: 'waiting', ahead: count('line-place', reply, r[1]), ratePerSecond: rate('line-place', reply, r[2]) };
   if (r[0] === 'admitted' && r.length === 2) return { kind: 'admitted', expiresAt: epochMs('line-place', reply, r[1]!) };
   if (r[0] === 'closed' && r.length === 2) return { kind: 'closed', reason: closeReason('line-place', reply, r[1]) };
   if ((r[0] === 'absent' || r[0] === 'not_open') && r.length === 1) return { kind: r[0] };
@@ -170,7 +171,12 @@ export function decodeLineAdmit(reply: unknown): AdmitStep {
   if (kind === 'closed' && reply.length === 2) return { kind, reason: closeReason('line-admit', reply, a) };
   if (kind === 'idle' && reply.length === 2 && (a === 'not_started' || a === 'paused' || a === 'not_loaded')) return { kind, why: a };
   if (kind === 'open' && reply.length === 4) {
-    return { kind, admitted: count('line-admit', reply, a), waiting: count('line-admit', reply, b), admittedNow: count('line-admit', reply, c) };
+    return {
+      kind,
+      admitted: count('line-admit', reply, a),
+      waiting: count('line-admit', reply, b),
+      admittedNow: count('line-admit', reply, c),
+    };
   }
   throw new UnexpectedScriptReply('line-admit', reply);
 }
@@ -194,7 +200,8 @@ export function decodeLineWatch(reply: unknown, buyers: number): LineWatch {
 export function decodeLineStatus(reply: unknown): LineStatus {
   if (!Array.isArray(reply) || reply.length !== 6) throw new UnexpectedScriptReply('line-status', reply);
   const [waiting, admitted, r, closed, total, waits] = reply as unknown[];
-  if (typeof waits !== 'string' || (waits !== '' && !/^-?[0-9]+(,-?[0-9]+)*$/.test(waits))) throw new UnexpectedScriptReply('line-status', reply);
+  if (typeof waits !== 'string' || (waits !== '' && !/^-?[0-9]+(,-?[0-9]+)*$/.test(waits)))
+    throw new UnexpectedScriptReply('line-status', reply);
   return {
     waiting: count('line-status', reply, waiting),
     admitted: count('line-status', reply, admitted),
