@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { SignJWT } from 'jose';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { signAdmission } from '../../src/domain/line/admission.value-object';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
@@ -21,22 +22,27 @@ const SECRET = 'test-waiting-room-secret-0123456789abcdef';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 const streams: SseClient[] = [];
 let t: TestApp;
+let b: TestApp;
 const redis = rawRedis();
 
 beforeAll(async () => {
-  t = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '20', ADMIN_TOKEN });
+  // Two instances on one Redis, as a fleet: both step every line, and either checks any admission.
+  const env = { WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_ADMIT_PER_SECOND: '20', ADMIN_TOKEN };
+  [t, b] = await Promise.all([startTestApp(env), startTestApp(env)]);
 });
 
 afterAll(async () => {
   for (const s of streams) s.close();
   redis.disconnect();
-  await t.close();
+  await Promise.all([t.close(), b.close()]);
 });
 
 async function freshSale(spec: Parameters<typeof createOpenSale>[1] = {}): Promise<Sale> {
   await wipeState();
-  await t.app.get(SaleCalendar).refresh();
-  return createOpenSale(t, spec);
+  await Promise.all([t, b].map((x) => x.app.get(SaleCalendar).refresh()));
+  const sale = await createOpenSale(t, spec);
+  await b.app.get(SaleCalendar).refresh();
+  return sale;
 }
 
 async function call(
@@ -120,7 +126,7 @@ describe('waiting room', () => {
     expect((await read(sale.id, 'nobody')).body.code).toBe('not_in_line');
   });
 
-  it('admits at the line rate (within 10% over 10 s)', async () => {
+  it('admits at the line rate (within 10% over 10 s), however many instances step the line', async () => {
     const sale = await freshSale({ itemsTotal: 2_000, saleCap: 2_000 });
     await inBatches(
       Array.from({ length: 600 }, (_, i) => `r-${i}`),
@@ -285,6 +291,28 @@ describe('waiting room events and operators', () => {
     expect((await join(sale.id, 'newcomer')).body).toMatchObject({ status: 'closed', reason: 'sold_out' });
   });
 
+  it('works across instances: an admission from one is good on the other, and a closing reaches pages on both', async () => {
+    const sale = await freshSale({ itemsTotal: 5 });
+    const [item] = await itemIdsOf(t, sale);
+    await join(sale.id, 'fleet-1');
+    const place = await eventually(
+      () => read(sale.id, 'fleet-1'),
+      (r) => r.body.status === 'admitted',
+      5_000,
+    );
+    const onB = await fetch(`${b.url}/checkout?user_id=fleet-1&id=${item}`, {
+      method: 'POST',
+      headers: { admission: place.body.admission },
+    });
+    expect(onB.status).toBe(200);
+    await join(sale.id, 'fleet-2');
+    const pageOnB = await SseClient.open(`${b.url}/sales/${sale.id}/events?user_id=fleet-2`);
+    streams.push(pageOnB);
+    await pageOnB.until(() => pageOnB.of('line').length + pageOnB.of('admitted').length > 0);
+    expect((await admin('POST', `/sales/${sale.id}/line/close`)).status).toBe(200);
+    await pageOnB.until(() => pageOnB.of('line_closed').length > 0, 1_000);
+  });
+
   it('lets an operator read the line, change its rate and close it (admin API)', async () => {
     const sale = await freshSale({ itemsTotal: 100, startsInMs: 60_000 });
     for (const u of ['o1', 'o2', 'o3']) await join(sale.id, u);
@@ -317,6 +345,55 @@ describe('waiting room events and operators', () => {
     const bad = cli('line:status', 'abc');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/sale id must be a positive integer/);
+  });
+});
+
+describe('waiting room with signed-in buyers (JWT)', () => {
+  const JWT_SECRET = 'a-shared-secret-of-at-least-32-characters!';
+  let j: TestApp;
+  const bearer = async (sub: string) =>
+    `Bearer ${await new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 300 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(JWT_SECRET))}`;
+  const post = (path: string, headers: Record<string, string>) =>
+    fetch(`${j.url}${path}`, { method: 'POST', headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+
+  beforeAll(async () => {
+    j = await startTestApp({
+      AUTH_MODE: 'jwt',
+      JWT_SECRET,
+      WAITING_ROOM: 'on',
+      WAITING_ROOM_SECRET: SECRET,
+      WAITING_ROOM_ADMIT_PER_SECOND: '50',
+    });
+  });
+  afterAll(() => j.close());
+
+  it('refuses the admission of another signed-in buyer, at checkout and at purchase', async () => {
+    await wipeState();
+    await j.app.get(SaleCalendar).refresh();
+    const sale = await createOpenSale(j, { itemsTotal: 3 });
+    const [item] = await itemIdsOf(j, sale);
+    const [alice, bob] = [await bearer('alice'), await bearer('bob')];
+    expect((await post(`/sales/${sale.id}/line`, { authorization: alice })).status).toBe(200);
+    const place = await eventually(
+      () => fetch(`${j.url}/sales/${sale.id}/line`, { headers: { authorization: alice } }).then((r) => r.json() as Promise<any>),
+      (p) => p.status === 'admitted',
+      5_000,
+    );
+    const before = await saleState(sale.id);
+    const stolen = await post(`/checkout?id=${item}`, { authorization: bob, admission: place.admission });
+    expect([stolen.status, stolen.body.code]).toEqual([403, 'admission_required']);
+    expect(await saleState(sale.id)).toEqual(before);
+    const own = await post(`/checkout?id=${item}`, { authorization: alice, admission: place.admission });
+    expect(own.status).toBe(200);
+    const afterCheckout = await saleState(sale.id);
+    const bobBuys = await post(`/purchase?code=${own.body.code}`, { authorization: bob, admission: place.admission });
+    expect([bobBuys.status, bobBuys.body.code]).toEqual([403, 'admission_required']);
+    expect(await saleState(sale.id)).toEqual(afterCheckout);
+    expect((await post(`/purchase?code=${own.body.code}`, { authorization: alice, admission: place.admission })).body.purchased).toEqual([
+      item,
+    ]);
   });
 });
 
