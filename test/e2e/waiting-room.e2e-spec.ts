@@ -321,6 +321,8 @@ describe('waiting room events and operators', () => {
       status: 200,
       body: { saleId: sale.id, waiting: 3, admitted: 0, ratePerSecond: 20, closed: null, admittedTotal: 0, medianWaitSeconds: null },
     });
+    // The dashboard shows the line (of the next sale, before it opens).
+    expect((await admin('GET', '/dashboard')).body.line).toMatchObject({ saleId: sale.id, waiting: 3, admitted: 0 });
     expect((await admin('POST', `/sales/${sale.id}/line/rate`, { perSecond: 7 })).body.ratePerSecond).toBe(7);
     expect((await admin('POST', `/sales/${sale.id}/line/rate`, { perSecond: 0 })).body.code).toBe('invalid_request');
     await page.until(() => page.of('line').some((e) => e.data.etaSeconds === 1));

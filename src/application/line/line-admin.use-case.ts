@@ -30,6 +30,10 @@ export class LineAdminUseCase {
     private readonly settings: WaitingRoomSettings,
   ) {}
 
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
   status(saleId: SaleId): Promise<Result<LineStatusView, Rejection>> {
     return this.withSale(saleId, async (sale) => view(sale, await this.line.status(sale, this.settings.admitPerSecond)));
   }
