@@ -399,6 +399,37 @@ describe('waiting room with signed-in buyers (JWT)', () => {
   });
 });
 
+describe('waiting room heartbeats', () => {
+  let h: TestApp;
+  beforeAll(async () => {
+    h = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_HEARTBEAT_SECONDS: '5' });
+  });
+  afterAll(() => h.close());
+
+  it('gives the turn of a buyer who left (no heartbeat) to the next one', async () => {
+    await wipeState();
+    await h.app.get(SaleCalendar).refresh();
+    const sale = await createOpenSale(h, { itemsTotal: 10, startsInMs: 6_000 });
+    const at = (user: string, method: 'GET' | 'POST') =>
+      fetch(`${h.url}/sales/${sale.id}/line?user_id=${user}`, { method }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
+    await at('gone', 'POST');
+    await at('here', 'POST');
+    // "here" keeps reading its place (its heartbeat); "gone" closes the page and is not seen for 5 s.
+    const here = await eventually(
+      () => at('here', 'GET'),
+      (r) => r.body.status === 'admitted',
+      15_000,
+      1_000,
+    );
+    expect(here.body.status).toBe('admitted');
+    expect(await at('gone', 'GET')).toMatchObject({ status: 404, body: { code: 'not_in_line' } });
+    expect(await redis.hget(saleKeys(sale.id).lineState, 'admittedTotal')).toBe('1');
+  });
+});
+
 /** Chi-square statistic of a k x k table: arrival group (index) against position group. */
 function contingencyChiSquare(positions: number[], k: number): number {
   const n = positions.length;
