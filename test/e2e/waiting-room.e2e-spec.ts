@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { SignJWT } from 'jose';
+import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { signAdmission } from '../../src/domain/line/admission.value-object';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
@@ -181,6 +182,22 @@ describe('waiting room', () => {
       expect(await redis.zcard(k.lineAdmitted)).toBeLessThanOrEqual(2);
       await new Promise((r) => setTimeout(r, 100));
     }
+  });
+
+  it('admits nobody while the sale is paused, and goes on when it resumes', async () => {
+    const sale = await freshSale({ itemsTotal: 10 });
+    await t.app.get(PauseSaleUseCase).pause(sale.id);
+    for (const u of ['p1', 'p2', 'p3']) await join(sale.id, u);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await redis.zcard(saleKeys(sale.id).lineAdmitted)).toBe(0);
+    await t.app.get(PauseSaleUseCase).resume(sale.id);
+    expect(
+      await eventually(
+        () => redis.zcard(saleKeys(sale.id).lineAdmitted),
+        (n) => n === 3,
+        5_000,
+      ),
+    ).toBe(3);
   });
 
   it('refuses checkout and purchase without a valid admission for this buyer and sale, changing nothing', async () => {
