@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '../infrastructure/config/app-config';
 import { APP_GUARD } from '@nestjs/core';
 import { AdminTokenGuard } from '../interfaces/admin/admin-token.guard';
 import { CreateSaleHttpController } from '../interfaces/admin/create-sale/create-sale.http.controller';
@@ -63,8 +64,14 @@ export const ADMIN_HTTP_CONTROLLERS = [
     PagesHttpController,
     ...ADMIN_HTTP_CONTROLLERS,
   ],
-  // Global guards run in this order: AccessGuard identifies the caller, then AdmissionGuard checks the
-  // waiting room's admission on the buy routes (a no-op with WAITING_ROOM=off).
-  providers: [{ provide: APP_GUARD, useClass: AccessGuard }, { provide: APP_GUARD, useClass: AdmissionGuard }, AdminTokenGuard],
+  providers: [{ provide: APP_GUARD, useClass: AccessGuard }, AdminTokenGuard],
 })
-export class HttpModule {}
+export class HttpModule {
+  /**
+   * With WAITING_ROOM=on, a second global guard after AccessGuard (which identifies the caller first) checks
+   * the admission on the buy routes. Off, it is not registered at all: checkout and purchase pay nothing.
+   */
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: HttpModule, providers: config.WAITING_ROOM === 'on' ? [{ provide: APP_GUARD, useClass: AdmissionGuard }] : [] };
+  }
+}

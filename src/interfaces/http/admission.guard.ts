@@ -13,9 +13,9 @@ export const ADMISSION_HEADER = 'admission';
 
 /**
  * The waiting room's gate in front of POST /checkout and POST /purchase (the "buy" routes), kept apart from
- * them: with WAITING_ROOM=off it returns at once; on, a request without a valid admission for its buyer and
- * sale is refused 403 admission_required before anything runs. Runs after AccessGuard (a global guard
- * registered after it), which has identified the caller.
+ * them: a request without a valid admission for its buyer and sale is refused 403 admission_required before
+ * anything runs. Registered only with WAITING_ROOM=on (modules/http.module.ts), as a global guard after
+ * AccessGuard, which has identified the caller.
  */
 @Injectable()
 export class AdmissionGuard implements CanActivate {
