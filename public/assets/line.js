@@ -10,6 +10,16 @@ const userId = params.get('user_id');
 const $ = (id) => document.getElementById(id);
 const who = userId ? `user_id=${encodeURIComponent(userId)}` : '';
 const linePath = `/sales/${encodeURIComponent(saleId || '')}/line${who ? `?${who}` : ''}`;
+// With JWTs the storefront keeps the buyer's token for this tab (account.js): send it along. An event stream
+// cannot carry it, so such a page learns its place from the reads below.
+const jwt = (() => {
+  try {
+    return sessionStorage.getItem('flashsale.jwt');
+  } catch {
+    return null;
+  }
+})();
+const headers = jwt ? { authorization: `Bearer ${jwt}` } : {};
 let done = false;
 let etaAt = 0;
 
@@ -35,7 +45,7 @@ async function admitted() {
   if (done) return;
   done = true;
   // Reading the line once more sets the admission cookie, then the sale takes over.
-  await api(linePath);
+  await api(linePath, { headers });
   $('line-title').textContent = 'It’s your turn!';
   $('line-text').textContent = 'Taking you to the sale…';
   $('line-figures').hidden = true;
@@ -85,7 +95,7 @@ async function join() {
   let pow = null;
   for (let attempt = 0; ; attempt++) {
     const q = [who, pow ? `pow=${pow}` : ''].filter(Boolean).join('&');
-    const r = await api(`/sales/${encodeURIComponent(saleId)}/line${q ? `?${q}` : ''}`, { method: 'POST' });
+    const r = await api(`/sales/${encodeURIComponent(saleId)}/line${q ? `?${q}` : ''}`, { method: 'POST', headers });
     if (r.ok) return show(r.data);
     const code = r.problem && r.problem.code;
     if (code === 'proof_of_work_required' && !pow) {
@@ -117,7 +127,7 @@ async function main() {
   // A read every few seconds: the heartbeat without events, and the truth if an event was missed.
   while (!done) {
     await sleep(5000);
-    const r = await api(linePath);
+    const r = await api(linePath, { headers });
     if (r.ok) show(r.data);
   }
 }
