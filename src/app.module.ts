@@ -12,6 +12,6 @@ import { HttpModule } from './modules/http.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: AppModule, imports: [InfrastructureModule.forRoot(config), HttpModule, BackgroundModule] };
+    return { module: AppModule, imports: [InfrastructureModule.forRoot(config), HttpModule.forRoot(config), BackgroundModule] };
   }
 }

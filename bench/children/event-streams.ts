@@ -29,6 +29,9 @@ export interface StreamCounts {
   readonly stockSinceMark: number;
   readonly stockSinceMarkMin: number;
   readonly stockSinceMarkMax: number;
+  /** `event: line` received (a waiting buyer's place, with USER_PREFIX), over all and the fewest on a stream. */
+  readonly line: number;
+  readonly lineMin: number;
   /** Every `event:` line received (snapshot, stock and any other). */
   readonly events: number;
   readonly bytes: number;
@@ -45,12 +48,15 @@ const PATH = process.env.STREAM_PATH ?? '/';
 const STREAMS = Number(process.env.STREAMS ?? 2000);
 const OPEN_CONCURRENCY = Number(process.env.OPEN_CONCURRENCY ?? 100);
 const OPEN_TIMEOUT_MS = Number(process.env.OPEN_TIMEOUT_MS ?? 30_000);
+/** When set, stream i is opened as the buyer `<USER_PREFIX><i>` (?user_id=, trusted mode): a waiting buyer's page. */
+const USER_PREFIX = process.env.USER_PREFIX ?? '';
 
 interface Stream {
   req?: http.ClientRequest;
   res?: http.IncomingMessage;
   snapshots: number;
   stock: number;
+  line: number;
   /** `stock` at the last mark. */
   mark: number;
   events: number;
@@ -84,7 +90,11 @@ function counts(type: StreamCounts['type']): StreamCounts {
   let since = 0;
   let sinceMin = Infinity;
   let sinceMax = 0;
+  let line = 0;
+  let lineMin = Infinity;
   for (const s of streams) {
+    line += s.line;
+    lineMin = Math.min(lineMin, s.line);
     since += s.stock - s.mark;
     sinceMin = Math.min(sinceMin, s.stock - s.mark);
     sinceMax = Math.max(sinceMax, s.stock - s.mark);
@@ -107,6 +117,8 @@ function counts(type: StreamCounts['type']): StreamCounts {
     stockSinceMark: since,
     stockSinceMarkMin: Number.isFinite(sinceMin) ? sinceMin : 0,
     stockSinceMarkMax: sinceMax,
+    line,
+    lineMin: Number.isFinite(lineMin) ? lineMin : 0,
     events,
     bytes,
     ended,
@@ -122,8 +134,9 @@ function noteError(message: string): void {
 }
 
 /** Opens one stream; resolves once its snapshot arrived (or it failed). */
-function openOne(): Promise<void> {
-  const s: Stream = { snapshots: 0, stock: 0, mark: 0, events: 0, rest: '', done: false };
+function openOne(index: number): Promise<void> {
+  const s: Stream = { snapshots: 0, stock: 0, line: 0, mark: 0, events: 0, rest: '', done: false };
+  const path = USER_PREFIX ? `${PATH}?user_id=${USER_PREFIX}${index}` : PATH;
   streams.push(s);
   return new Promise<void>((resolve) => {
     let settled = false;
@@ -133,7 +146,7 @@ function openOne(): Promise<void> {
         resolve();
       }
     };
-    const req = http.request({ host: '127.0.0.1', port: PORT, method: 'GET', path: PATH, agent, headers: { accept: 'text/event-stream' } });
+    const req = http.request({ host: '127.0.0.1', port: PORT, method: 'GET', path, agent, headers: { accept: 'text/event-stream' } });
     s.req = req;
     req.setTimeout(OPEN_TIMEOUT_MS, () => {
       if (s.snapshots === 0) req.destroy(new Error(`no snapshot in ${OPEN_TIMEOUT_MS} ms`));
@@ -163,6 +176,7 @@ function openOne(): Promise<void> {
             s.events++;
             if (text.startsWith('snapshot\n', at + 7)) s.snapshots++;
             else if (text.startsWith('stock\n', at + 7)) s.stock++;
+            else if (text.startsWith('line\n', at + 7)) s.line++;
           }
           at = text.indexOf('event: ', at + 7);
         }
@@ -197,8 +211,7 @@ async function openAll(): Promise<void> {
   await Promise.all(
     Array.from({ length: Math.min(OPEN_CONCURRENCY, STREAMS) }, async () => {
       while (next < STREAMS && !closing) {
-        next++;
-        await openOne();
+        await openOne(next++);
       }
     }),
   );

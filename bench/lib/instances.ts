@@ -20,7 +20,15 @@ export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory',
 /** Environment of every app instance in a world, on top of lib/app.ts's appEnv. */
 export const WORLD_ENV: Record<'edges' | 'memory' | 'main', Record<string, string>> = {
   edges: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
-  memory: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
+  // The waiting room on, its lines opening two hours ahead: the memory of waiting buyers is measured on a sale
+  // that has not started (nobody admitted, every place a lottery place). Nothing else here uses it.
+  memory: {
+    SALE_SCHEDULER_ENABLED: 'false',
+    ADMIN_TOKEN,
+    WAITING_ROOM: 'on',
+    WAITING_ROOM_SECRET: 'bench-waiting-room-secret-not-a-secret',
+    WAITING_ROOM_OPENS_BEFORE_SECONDS: '7200',
+  },
   main: {},
 };
 

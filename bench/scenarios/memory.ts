@@ -1,10 +1,12 @@
 import { startApp, stopApp } from '../lib/app';
 import { call } from '../lib/http';
 import { WORLD_ENV } from '../lib/instances';
-import { freePort, log, sleep } from '../lib/processes';
+import { Redis } from 'ioredis';
+import type { StreamCounts } from '../children/event-streams';
+import { ask, freePort, log, sleep, waitFor } from '../lib/processes';
 import { createSale } from '../lib/sales';
 import { MiB, rssBytes } from '../lib/sampling';
-import { S } from '../lib/settings';
+import { REDIS_URL, S } from '../lib/settings';
 import type { TaskResult, TaskScenario } from '../lib/scenario';
 import type { Data } from '../lib/data';
 import type { App } from '../lib/app';
@@ -46,7 +48,71 @@ async function readings(app: App): Promise<{ readings: Reading[]; problems: stri
   const problems = [];
   if (opened.withSnapshot !== S.streams) problems.push(`memory: ${opened.withSnapshot} of ${S.streams} streams opened`);
   if (left !== 0) problems.push(`memory: the app still counted ${left} streams after they closed`);
+  problems.push(...(await waitingBuyers(app, now, out)));
   return { readings: out, problems };
+}
+
+/**
+ * S.streams buyers in the line of a sale that starts in an hour (the waiting room is on in this world), each
+ * with its page's event stream open as that buyer: read once every stream has had its place (a `line`
+ * event). The per-buyer cost is against the plain streams' reading; Redis's share is MEMORY USAGE of the
+ * line's keys.
+ */
+async function waitingBuyers(app: App, now: number, out: Reading[]): Promise<string[]> {
+  const spec = { startsAt: new Date(now + 3_900_000), endsAt: new Date(now + 7_500_000), items: 100, saleCap: 100, perUserLimit: 1 };
+  const sale = await createSale(app.port, { ...spec, unitsPerItem: 1 });
+  log(`memory: ${S.streams} buyers join the line of sale ${sale.id}`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < S.streams) {
+        const i = next++;
+        const r = await call(app.port, 'POST', `/sales/${sale.id}/line?user_id=w${i}`);
+        if (r.status !== 200) throw new Error(`joining the line: ${r.status} ${r.body.slice(0, 200)}`);
+      }
+    }),
+  );
+  const { client, opened } = await openStreams(app, sale.id, 'w');
+  const problems: string[] = [];
+  try {
+    const placed = await waitFor(
+      'every waiting page to get its place',
+      async () => {
+        const c = await ask<StreamCounts>(client, { cmd: 'count' }, 'count', 10_000);
+        return c.lineMin >= 1 ? c : undefined;
+      },
+      30_000,
+    ).catch(() => ask<StreamCounts>(client, { cmd: 'count' }, 'count', 10_000));
+    if (placed.lineMin < 1) problems.push(`memory: some waiting page got no line event (${placed.line} over ${S.streams} pages)`);
+    const reading = await read(app, `with ${S.streams.toLocaleString('en-US')} waiting buyers' event streams (waiting room)`);
+    const redisBytes = await lineKeysBytes(app, sale.id);
+    const plain = out[out.length - 1]!;
+    out.push(reading);
+    const perBuyerKiB = ((reading.rssMiB - out[1]!.rssMiB) * 1024) / S.streams;
+    const extraKiB = ((reading.rssMiB - plain.rssMiB) * 1024) / S.streams;
+    out.push({
+      state: `per waiting buyer: app RSS ${perBuyerKiB.toFixed(1)} KiB (${extraKiB.toFixed(1)} KiB more than a plain stream), Redis ${(redisBytes / S.streams).toFixed(0)} B`,
+      rssMiB: NaN,
+      heapUsedMiB: NaN,
+    });
+    log(`memory: ${out[out.length - 1]!.state}`);
+    if (opened.withSnapshot !== S.streams) problems.push(`memory: ${opened.withSnapshot} of ${S.streams} waiting pages opened`);
+  } finally {
+    await closeStreams(app, client);
+  }
+  return problems;
+}
+
+/** Bytes Redis holds for a sale's line (MEMORY USAGE of each of its keys). */
+async function lineKeysBytes(_app: App, saleId: number): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    const keys = ['line', 'line:seen', 'line:joined', 'line:state'].map((k) => `{sale:${saleId}}:${k}`);
+    const sizes = await Promise.all(keys.map((k) => redis.memory('USAGE', k, 'SAMPLES', '0')));
+    return sizes.reduce<number>((a, b) => a + Number(b ?? 0), 0);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function run(_data: Data): Promise<TaskResult> {
@@ -56,7 +122,9 @@ async function run(_data: Data): Promise<TaskResult> {
     const section = [
       '| Memory of node dist/main.js | RSS MiB | V8 heap used MiB |',
       '|---|---:|---:|',
-      ...r.map((x) => `| ${x.state} | ${x.rssMiB.toFixed(0)} | ${x.heapUsedMiB.toFixed(0)} |`),
+      ...r.map((x) =>
+        Number.isNaN(x.rssMiB) ? `| ${x.state} | | |` : `| ${x.state} | ${x.rssMiB.toFixed(0)} | ${x.heapUsedMiB.toFixed(0)} |`,
+      ),
     ];
     return { name: 'memory', section, json: r, problems };
   } finally {

@@ -22,12 +22,16 @@ export async function serverStreams(port: number): Promise<number> {
 }
 
 /** Opens the streams (child process), returns it once every stream has its snapshot. */
-export async function openStreams(server: Server, saleId: number): Promise<{ client: ReturnType<typeof startNode>; opened: StreamCounts }> {
+export async function openStreams(
+  server: Server,
+  saleId: number,
+  userPrefix = '',
+): Promise<{ client: ReturnType<typeof startNode>; opened: StreamCounts }> {
   log(`opening ${S.streams} GET /sales/${saleId}/events streams (bench/children/event-streams.ts)`);
   const client = startNode(
     'event-streams',
     ['-r', 'ts-node/register/transpile-only', 'bench/children/event-streams.ts'],
-    { PORT: String(server.port), STREAM_PATH: `/sales/${saleId}/events`, STREAMS: String(S.streams) },
+    { PORT: String(server.port), STREAM_PATH: `/sales/${saleId}/events`, STREAMS: String(S.streams), USER_PREFIX: userPrefix },
     true,
   );
   try {

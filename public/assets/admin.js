@@ -375,9 +375,27 @@ function render() {
   renderRates(s);
   renderOrders(s);
   renderQueue(s);
+  renderLine(s.line);
   renderBars(ui.rejections, ui.rejectionsTotal, s.rejections, 'No checkout refused yet.');
   renderBars(ui.failures, ui.failuresTotal, s.purchaseFailures, 'Every item asked for at purchase was bought.');
   drawChart();
+}
+
+/** The waiting line of the open (or next) sale; the tile stays hidden while the waiting room is off. */
+function renderLine(line) {
+  const tile = document.getElementById('line-tile');
+  tile.hidden = !line;
+  if (!line) return;
+  setText(document.getElementById('line-waiting'), fmtInt(line.waiting));
+  setText(document.getElementById('line-admitted'), fmtInt(line.admitted));
+  const pill = document.getElementById('line-pill');
+  if (line.closed) setPill(pill, line.closed === 'sold_out' ? 'Closed: sold out' : 'Closed', 'is-bad');
+  else setPill(pill, 'Open', 'is-good');
+  const wait = line.medianWaitSeconds == null ? '–' : `${line.medianWaitSeconds} s`;
+  setText(
+    document.getElementById('line-meta'),
+    `Sale #${line.saleId} · ${fmtInt(line.ratePerSecond)} admitted a second · ${fmtInt(line.admittedTotal)} admitted in all · median wait ${wait}`,
+  );
 }
 
 function renderSale(s) {

@@ -915,6 +915,12 @@ function handleRefusal(r, id, name) {
   // Signed out, session expired, or the code still to enter: the account dialog asks, then adds the item.
   if (account.handleProblem(r, () => addToCheckout(id))) return;
   switch (code) {
+    case 'admission_required': {
+      // The waiting room is on: take a place in the sale's line; that page comes back here when admitted.
+      const q = new URLSearchParams({ sale: String(state.sale ? state.sale.id : r.problem.saleId || ''), ...account.query() });
+      location.assign(`/line?${q}`);
+      return;
+    }
     case 'item_sold_out':
       markSold(id, true);
       renderCheckout();
@@ -970,6 +976,11 @@ async function buy() {
     timeoutMs: 20000,
   });
   state.buying = false;
+  if (!r.ok && r.problem && r.problem.code === 'admission_required' && state.sale) {
+    // The admission ran out before the purchase: back to the line (the checkout stays on the server).
+    location.assign(`/line?${new URLSearchParams({ sale: String(state.sale.id), ...account.query() })}`);
+    return;
+  }
   const names = (ids) => ids.map((id) => el('li', { text: itemName(id) }));
   if (r.ok) {
     const { orderId, purchased = [], failed = [] } = r.data;

@@ -60,6 +60,8 @@ import { RedisSaleRegistry } from './redis/redis-sale-registry';
 import { CryptoIdGenerator } from './system/crypto-id-generator';
 import { ProcessLifecycle } from '../application/observability/process-lifecycle';
 import { SystemClock } from './system/system-clock';
+import { WaitingLine } from '../application/line/waiting-line.port';
+import { RedisWaitingLine } from './redis/redis-waiting-line';
 
 /** Binds every application port to its adapter. Global: feature modules just inject the ports. */
 @Global()
@@ -87,6 +89,7 @@ export class InfrastructureModule {
       { provide: SaleReadModel, useClass: RedisSaleReadModel },
       { provide: SaleLedgerLoader, useClass: RedisSaleLedgerLoader },
       { provide: SalePauseSwitch, useClass: RedisSalePauseSwitch },
+      { provide: WaitingLine, useClass: RedisWaitingLine },
       { provide: AcknowledgedOrders, useClass: RedisAcknowledgedOrders },
       { provide: SaleRegistry, useClass: RedisSaleRegistry },
       { provide: PurchaseOutbox, useClass: RedisPurchaseOutbox },

@@ -11,6 +11,10 @@ import { ReconcileOrdersCliCommand } from '../interfaces/admin/reconcile-orders/
 import { ShowSaleCliCommand } from '../interfaces/admin/show-sale/show-sale.cli.command';
 import { UserPurchasesCliCommand } from '../interfaces/admin/user-purchases/user-purchases.cli.command';
 import { IdentityModule } from './identity.module';
+import { LineModule } from './line.module';
+import { LineStatusCliCommand } from '../interfaces/admin/line-status/line-status.cli.command';
+import { LineRateCliCommand } from '../interfaces/admin/line-rate/line-rate.cli.command';
+import { LineCloseCliCommand } from '../interfaces/admin/line-close/line-close.cli.command';
 import { OrdersModule } from './orders.module';
 import { SalesModule } from './sales.module';
 
@@ -20,7 +24,7 @@ export class CliModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CliModule,
-      imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule, IdentityModule],
+      imports: [InfrastructureModule.forRoot(config), SalesModule, OrdersModule, IdentityModule, LineModule],
       providers: [
         CreateSaleCliCommand,
         ListSalesCliCommand,
@@ -33,6 +37,9 @@ export class CliModule {
         QueueFailedCliCommand,
         QueueRetryCliCommand,
         MailOutboxCliCommand,
+        LineStatusCliCommand,
+        LineRateCliCommand,
+        LineCloseCliCommand,
       ],
     };
   }

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '../infrastructure/config/app-config';
 import { APP_GUARD } from '@nestjs/core';
 import { AdminTokenGuard } from '../interfaces/admin/admin-token.guard';
 import { CreateSaleHttpController } from '../interfaces/admin/create-sale/create-sale.http.controller';
@@ -25,6 +26,12 @@ import { ObservabilityModule } from './observability.module';
 import { OrdersModule } from './orders.module';
 import { PurchaseModule } from './purchase.module';
 import { SalesModule } from './sales.module';
+import { LineModule } from './line.module';
+import { LineStatusHttpController } from '../interfaces/admin/line-status/line-status.http.controller';
+import { LineRateHttpController } from '../interfaces/admin/line-rate/line-rate.http.controller';
+import { LineCloseHttpController } from '../interfaces/admin/line-close/line-close.http.controller';
+import { AdmissionGuard } from '../interfaces/http/admission.guard';
+import { LineHttpController } from '../interfaces/http/line.http.controller';
 
 /** The admin API's controllers (src/interfaces/admin/<operation>/), each beside its CLI door. */
 export const ADMIN_HTTP_CONTROLLERS = [
@@ -37,6 +44,9 @@ export const ADMIN_HTTP_CONTROLLERS = [
   QueueStatusHttpController,
   DeadLettersHttpController,
   DashboardHttpController,
+  LineStatusHttpController,
+  LineRateHttpController,
+  LineCloseHttpController,
 ];
 
 /** The hot paths' doors, registered on Fastify directly (src/interfaces/http/fastify-route.ts). */
@@ -44,9 +54,10 @@ export const FASTIFY_DOORS = [CheckoutHttpController, PurchaseHttpController, Sa
 
 /** Every HTTP door, and the global guard that identifies each caller and applies the rate limits. */
 @Module({
-  imports: [SalesModule, CheckoutModule, PurchaseModule, OrdersModule, IdentityModule, ObservabilityModule],
+  imports: [SalesModule, CheckoutModule, PurchaseModule, OrdersModule, IdentityModule, ObservabilityModule, LineModule],
   controllers: [
     SaleEventsHttpController,
+    LineHttpController,
     AuthHttpController,
     HealthHttpController,
     MetricsHttpController,
@@ -55,4 +66,12 @@ export const FASTIFY_DOORS = [CheckoutHttpController, PurchaseHttpController, Sa
   ],
   providers: [AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }, AdminTokenGuard, ...FASTIFY_DOORS],
 })
-export class HttpModule {}
+export class HttpModule {
+  /**
+   * With WAITING_ROOM=on, a second global guard after AccessGuard (which identifies the caller first) checks
+   * the admission on the buy routes. Off, it is not registered at all: checkout and purchase pay nothing.
+   */
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: HttpModule, providers: config.WAITING_ROOM === 'on' ? [{ provide: APP_GUARD, useClass: AdmissionGuard }] : [] };
+  }
+}

@@ -5,7 +5,7 @@ export interface RateLimitPolicy {
 }
 
 /** The groups routes are limited in; each may limit per client IP and per user. */
-export const RATE_LIMIT_GROUPS = ['auth', 'buy', 'read', 'events', 'admin'] as const;
+export const RATE_LIMIT_GROUPS = ['auth', 'buy', 'line', 'read', 'events', 'admin'] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 
 export interface GroupLimits {

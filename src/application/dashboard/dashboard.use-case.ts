@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { LineAdminUseCase, LineStatusView } from '../line/line-admin.use-case';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Clock } from '../shared/clock.port';
 import { OrderQueue, OrderQueueCounts } from '../order-pipeline/order-queue.port';
 import { OrderRepository } from '../order-pipeline/order.repository.port';
@@ -25,6 +27,8 @@ export interface DashboardSnapshot {
   readonly rejections: Record<string, number>;
   readonly purchaseFailures: Record<string, number>;
   readonly health: SystemHealthReport;
+  /** The open sale's waiting line, when the waiting room is on. */
+  readonly line: LineStatusView | null;
 }
 
 /** Snapshots are shared by every dashboard watching this instance: at most one is built per interval. */
@@ -54,6 +58,7 @@ export class DashboardUseCase {
     private readonly outbox: PurchaseOutbox,
     private readonly health: SystemHealth,
     private readonly clock: Clock,
+    @Optional() private readonly lines?: LineAdminUseCase,
   ) {}
 
   snapshot(): Promise<DashboardSnapshot> {
@@ -70,11 +75,18 @@ export class DashboardUseCase {
     const now = this.clock.now();
     const open = this.calendar.openAt(now);
     const next = this.calendar.nextAfter(now);
-    const [health, queue, sale, nextSale] = await Promise.all([
+    const lineOf = async (id: SaleId | undefined) => {
+      if (!this.lines?.enabled || id === undefined) return null;
+      const r = await this.lines.status(id).catch(() => null);
+      return r && r.ok ? r.value : null;
+    };
+    const [health, queue, sale, nextSale, line] = await Promise.all([
       this.health.report(),
       this.queue.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
       open ? this.getSale.byId(open.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
       next ? this.getSale.byId(next.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
+      // Before a sale opens its line already fills: show the next sale's line then.
+      lineOf((open ?? next)?.id),
     ]);
     const empty: SaleStats = { checkouts: {}, purchaseFailures: {}, purchasesAcknowledged: 0, unitsPurchased: 0 };
     const [stats, ordersWritten, outbox] = sale
@@ -103,6 +115,7 @@ export class DashboardUseCase {
       rejections,
       purchaseFailures: stats.purchaseFailures,
       health,
+      line,
     };
   }
 

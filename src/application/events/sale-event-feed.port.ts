@@ -1,3 +1,4 @@
+import { LineCloseReason } from '../../domain/line/line-place';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 
@@ -5,7 +6,8 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 export type LedgerEvent =
   | { readonly kind: 'sold'; readonly unitsSold: number; readonly soldOut: readonly ItemId[] }
   | { readonly kind: 'paused' }
-  | { readonly kind: 'resumed' };
+  | { readonly kind: 'resumed' }
+  | { readonly kind: 'line_closed'; readonly reason: LineCloseReason };
 
 /** The ledger's live announcements (Redis sharded pub/sub), seen by every instance. */
 export abstract class SaleEventFeed {

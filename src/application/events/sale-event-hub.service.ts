@@ -1,4 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { LineCloseReason, placeOf } from '../../domain/line/line-place';
+import { UserId } from '../../domain/user/user-id.value-object';
+import { WaitingLine } from '../line/waiting-line.port';
+import { WaitingRoomSettings } from '../line/waiting-room-settings';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
@@ -17,7 +21,10 @@ export type SaleEvent =
     }
   | { readonly type: 'stock'; readonly data: { saleId: number; itemsSold: number; remaining: number; soldOut: number[] } }
   | { readonly type: 'sale_sold_out'; readonly data: { saleId: number; itemsSold: number } }
-  | { readonly type: 'paused' | 'resumed' | 'started' | 'ended'; readonly data: { saleId: number } };
+  | { readonly type: 'paused' | 'resumed' | 'started' | 'ended'; readonly data: { saleId: number } }
+  | { readonly type: 'line'; readonly data: { saleId: number; position: number; ahead: number; etaSeconds: number } }
+  | { readonly type: 'admitted'; readonly data: { saleId: number; expiresAt: string } }
+  | { readonly type: 'line_closed'; readonly data: { saleId: number; reason: LineCloseReason } };
 
 export interface SaleWatcher {
   send(event: SaleEvent): void;
@@ -27,6 +34,8 @@ export interface SaleWatcher {
 
 /** Stock changes are sent at most this often per sale: a burst of purchases becomes one event. */
 export const STOCK_EVENT_INTERVAL_MS = 250;
+/** How often the places of buyers waiting with an open stream are read (one script call per sale). */
+export const LINE_EVENT_INTERVAL_MS = 1_000;
 /** Watchers written to per turn of the event loop. */
 const BROADCAST_SLICE = 200;
 
@@ -47,6 +56,8 @@ export class SaleEventHub {
     private readonly ledger: SaleReadModel,
     private readonly feed: SaleEventFeed,
     private readonly clock: Clock,
+    @Optional() private readonly line?: WaitingLine,
+    @Optional() private readonly room?: WaitingRoomSettings,
   ) {}
 
   /**
@@ -54,12 +65,13 @@ export class SaleEventHub {
    * once the sale is known to exist, so an unknown sale can still be answered as a plain 404. Returns the
    * function that stops the watch.
    */
-  async watch(saleId: SaleId, open: () => SaleWatcher): Promise<Result<() => void, Rejection>> {
+  async watch(saleId: SaleId, open: () => SaleWatcher, buyer?: UserId | null): Promise<Result<() => void, Rejection>> {
     let channel = this.channels.get(saleId);
     if (!channel) {
       const sale = this.calendar.find(saleId) ?? (await this.sales.findById(saleId));
       if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
-      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger);
+      const lines = this.line && this.room?.enabled ? { line: this.line, defaultRate: this.room.admitPerSecond } : null;
+      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, lines);
       if (!this.channels.has(saleId)) {
         this.channels.set(saleId, channel);
         channel.unsubscribe = await this.feed.subscribe(saleId, (e) => channel!.onLedgerEvent(e));
@@ -69,9 +81,11 @@ export class SaleEventHub {
     const watcher = open();
     watcher.send(channel.snapshot(live ?? { sold: 0, paused: false }));
     channel.watchers.add(watcher);
+    if (buyer) channel.lineWatchers.set(watcher, { userId: buyer, last: '' });
     const current = channel;
     return ok(() => {
       current.watchers.delete(watcher);
+      current.lineWatchers.delete(watcher);
       if (current.watchers.size === 0) void this.drop(saleId, current);
     });
   }
@@ -100,6 +114,10 @@ export class SaleEventHub {
 
 class Channel {
   readonly watchers = new Set<SaleWatcher>();
+  /** Watchers who are buyers (waiting room on): each gets its own place in line. */
+  readonly lineWatchers = new Map<SaleWatcher, { userId: UserId; last: string }>();
+  private lineClosed = false;
+  private lineBusy = false;
   unsubscribe?: () => Promise<void>;
   private readonly total: number;
   private sold = 0;
@@ -112,9 +130,11 @@ class Channel {
     private readonly sale: Sale,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly lines: { line: WaitingLine; defaultRate: number } | null = null,
   ) {
     this.total = sale.unitsOnSale;
     this.timers.push(setInterval(() => this.flush(), STOCK_EVENT_INTERVAL_MS).unref());
+    if (lines) this.timers.push(setInterval(() => void this.tellPlaces(lines.line, lines.defaultRate), LINE_EVENT_INTERVAL_MS).unref());
     this.at(sale.startsAt, 'started');
     this.at(sale.endsAt, 'ended');
   }
@@ -142,7 +162,56 @@ class Channel {
       this.dirty = true;
       return;
     }
+    if (e.kind === 'line_closed') {
+      this.closeLine(e.reason);
+      return;
+    }
     this.broadcast({ type: e.kind, data: { saleId: this.sale.id } });
+  }
+
+  private closeLine(reason: LineCloseReason): void {
+    if (this.lineClosed) return;
+    this.lineClosed = true;
+    this.broadcast({ type: 'line_closed', data: { saleId: this.sale.id, reason } });
+  }
+
+  /**
+   * Reads the places of every buyer watching here in one call and tells each whose place changed (so a
+   * quiet line sends nothing); an open stream counts as the buyer's heartbeat.
+   */
+  private async tellPlaces(line: WaitingLine, defaultRate: number): Promise<void> {
+    if (this.lineBusy || this.lineClosed || this.lineWatchers.size === 0) return;
+    this.lineBusy = true;
+    try {
+      const watching = [...this.lineWatchers];
+      const seen = await line.watch(
+        this.sale.id,
+        watching.map(([, w]) => w.userId),
+        defaultRate,
+      );
+      if (seen.closed) return this.closeLine(seen.closed);
+      watching.forEach(([watcher, w], i) => {
+        const standing = seen.standings[i]!;
+        if (standing.kind === 'absent' || standing.kind === 'closed') return;
+        const place = placeOf(standing);
+        const event: SaleEvent =
+          place.status === 'admitted'
+            ? { type: 'admitted', data: { saleId: this.sale.id, expiresAt: place.expiresAt.toISOString() } }
+            : { type: 'line', data: { saleId: this.sale.id, position: place.position, ahead: place.ahead, etaSeconds: place.etaSeconds } };
+        const key = JSON.stringify(event);
+        if (key === w.last || !this.lineWatchers.has(watcher)) return;
+        w.last = key;
+        try {
+          watcher.send(event);
+        } catch {
+          this.lineWatchers.delete(watcher);
+        }
+      });
+    } catch (e) {
+      this.logger.warn(`reading line places failed: ${(e as Error).message}`);
+    } finally {
+      this.lineBusy = false;
+    }
   }
 
   stop(): void {

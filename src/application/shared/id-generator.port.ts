@@ -10,4 +10,6 @@ export abstract class IdGenerator {
   abstract sessionToken(): string;
   /** Six random digits. */
   abstract oneTimeCode(): string;
+  /** A uniformly random fraction in [0, 1) as a decimal string: a waiting line's lottery key. */
+  abstract lotteryKey(): string;
 }

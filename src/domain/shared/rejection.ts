@@ -34,6 +34,14 @@ export const REJECTIONS = {
   /** Too many wrong codes: log in again for a new one. */
   verification_locked: 'Too many wrong codes: sign in again to get a new one.',
   rate_limited: 'Too many requests: slow down.',
+  /** The waiting room is on and the request carries no valid admission for this buyer and sale. */
+  admission_required: 'Wait for your turn in the line (POST /sales/:id/line): this needs an admission for you and this sale.',
+  /** GET /sales/:id/line by a buyer who has no place in it. */
+  not_in_line: 'You have no place in this line: join it first (POST /sales/:id/line).',
+  /** The waiting room is off, or the sale's line opens later. */
+  line_not_open: 'This sale has no open line.',
+  /** WAITING_ROOM_POW_BITS is set and the join carries no valid hashcash stamp. */
+  proof_of_work_required: 'Joining the line needs a proof of work (the pow parameter).',
 } as const;
 
 export type RejectionCode = keyof typeof REJECTIONS;
@@ -62,6 +70,10 @@ export const RejectionCode = {
   InvalidCode: 'invalid_code',
   VerificationLocked: 'verification_locked',
   RateLimited: 'rate_limited',
+  AdmissionRequired: 'admission_required',
+  NotInLine: 'not_in_line',
+  LineNotOpen: 'line_not_open',
+  ProofOfWorkRequired: 'proof_of_work_required',
 } as const satisfies Record<string, RejectionCode>;
 
 /**

@@ -207,6 +207,57 @@ export class AppConfig {
   @Matches(/^[\x21-\x7e]{16,512}$/, { message: 'must be 16 to 512 printable characters without spaces' })
   ADMIN_TOKEN?: string = undefined;
 
+  /** The virtual waiting room in front of checkout and purchase (README "The waiting room"). */
+  @IsIn(['on', 'off'])
+  WAITING_ROOM: 'on' | 'off' = 'off';
+
+  /** How long before a sale starts its line opens (joins before the start are put in random order). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  WAITING_ROOM_OPENS_BEFORE_SECONDS = 900;
+
+  /** Buyers admitted per second and sale (changeable per sale at run time: line:rate). */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  WAITING_ROOM_ADMIT_PER_SECOND = 50;
+
+  /** How long an admission is valid; an admission not used by then gives its turn back. */
+  @toInt()
+  @IsInt()
+  @Min(10)
+  @Max(24 * 3600)
+  WAITING_ROOM_ADMISSION_SECONDS = 300;
+
+  /** At most this many admitted buyers who have not used their limit yet per unit still for sale. */
+  @toFloat()
+  @IsNumber()
+  @Min(0.01)
+  @Max(1000)
+  WAITING_ROOM_ADMITTED_PER_UNIT = 1;
+
+  /** A waiting buyer not seen for this long (no read of the line, no open event stream) loses the place. */
+  @toInt()
+  @IsInt()
+  @Min(5)
+  @Max(24 * 3600)
+  WAITING_ROOM_HEARTBEAT_SECONDS = 60;
+
+  /** HMAC key of the admissions (shared by every instance of a fleet). `npm start` makes one in .data/. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{32,512}$/, { message: 'must be 32 to 512 printable characters without spaces' })
+  WAITING_ROOM_SECRET?: string = undefined;
+
+  /** Leading zero bits of the hashcash stamp a buyer sends to join (0: no proof of work asked). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(32)
+  WAITING_ROOM_POW_BITS = 0;
+
   /**
    * How buyers are identified. session (default): accounts with e-mail, password and a mailed one-time code;
    * jwt: bearer tokens from an identity provider (user id = sub); trusted: user_id from an upstream that
@@ -292,6 +343,8 @@ export class AppConfig {
   @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_EVENTS_USER = 'off';
   @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_ADMIN_IP = '600/1m';
   @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_ADMIN_USER = 'off';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_LINE_IP = '60/1m';
+  @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_LINE_USER = '30/1m';
 
   /** How often Redis and PostgreSQL are reconciled (0: never, only on demand). */
   @toInt()
@@ -400,6 +453,11 @@ function crossFieldProblems(c: AppConfig, given: Record<string, string>): string
   const keySources = ['JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'].filter((v) => given[v] !== undefined);
   if (keySources.length > 1) problems.push(broken(given, keySources, 'set only one JWT key source'));
   problems.push(...redisTopologyProblems(c, given));
+  if (c.WAITING_ROOM === 'on' && !c.WAITING_ROOM_SECRET) {
+    problems.push(
+      broken(given, ['WAITING_ROOM', 'WAITING_ROOM_SECRET'], 'the waiting room signs admissions: set a secret (npm start makes one)'),
+    );
+  }
   if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
     problems.push(
       `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: concurrency above the pool size would make batches wait for connections`,

@@ -6,6 +6,7 @@ import { AuthSettings } from '../../application/identity/auth-settings';
 import { OrderPipelineSettings } from '../../application/order-pipeline/order-pipeline-settings';
 import { ReconcileSettings } from '../../application/orders/reconcile-settings';
 import { SaleSettings } from '../../application/sales/sale-settings';
+import { WaitingRoomSettings } from '../../application/line/waiting-room-settings';
 import { AppConfig } from './app-config';
 
 /**
@@ -56,6 +57,22 @@ export function settingsProviders(): Provider[] {
     ),
     from(CheckoutAttemptsSettings, () => new CheckoutAttemptsSettings()),
     from(AdminSettings, (c) => new AdminSettings(c.ADMIN_TOKEN)),
+    from(
+      WaitingRoomSettings,
+      (c) =>
+        new WaitingRoomSettings(
+          c.WAITING_ROOM === 'on',
+          c.WAITING_ROOM_OPENS_BEFORE_SECONDS * 1000,
+          c.WAITING_ROOM_ADMIT_PER_SECOND,
+          c.WAITING_ROOM_ADMISSION_SECONDS * 1000,
+          c.WAITING_ROOM_ADMITTED_PER_UNIT,
+          c.WAITING_ROOM_HEARTBEAT_SECONDS * 1000,
+          // Off, nothing is signed; the config refuses WAITING_ROOM=on without a secret.
+          c.WAITING_ROOM_SECRET ?? '',
+          c.WAITING_ROOM_POW_BITS,
+          c.SALE_RETENTION_SECONDS * 1000,
+        ),
+    ),
   ];
 }
 

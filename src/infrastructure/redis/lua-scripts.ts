@@ -19,7 +19,12 @@ export type ScriptName =
   | 'sale-pause'
   | 'rate-limit'
   | 'rate-limit-undo'
-  | 'session-verify-code';
+  | 'session-verify-code'
+  | 'line-place'
+  | 'line-admit'
+  | 'line-close'
+  | 'line-watch'
+  | 'line-status';
 
 interface ScriptFile {
   readonly name: string;

@@ -1,3 +1,5 @@
+import { LINE_CLOSE_REASONS } from '../../domain/line/line-place';
+import { isOneOf } from '../../domain/shared/rejection';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LedgerEvent, SaleEventFeed } from '../../application/events/sale-event-feed.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
@@ -62,6 +64,7 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
 function parse(message: string): LedgerEvent | null {
   if (message === 'paused' || message === 'resumed') return { kind: message };
   const [kind, sold, soldOut] = message.split('|');
+  if (kind === 'line_closed') return isOneOf(LINE_CLOSE_REASONS, sold) ? { kind, reason: sold } : null;
   if (kind !== 'sold') return null;
   return { kind: 'sold', unitsSold: Number(sold), soldOut: soldOut ? soldOut.split(',').map((id) => Number(id) as ItemId) : [] };
 }

@@ -17,6 +17,13 @@ export function saleKeys(saleId: SaleId | number) {
     stats: `${tag}:stats`,
     /** Written before each replica confirmation (WAIT) of the sale's shard: see redis-replica-confirmation.ts. */
     fence: `${tag}:fence`,
+    /** The waiting line (scripts/lua/line-*.lua): waiting buyers, admitted buyers, heartbeats, state, joins, waits. */
+    line: `${tag}:line`,
+    lineAdmitted: `${tag}:line:admitted`,
+    lineSeen: `${tag}:line:seen`,
+    lineState: `${tag}:line:state`,
+    lineJoined: `${tag}:line:joined`,
+    lineWaits: `${tag}:line:waits`,
     /** One Idempotency-Key's record (`hash` of the scoped key). */
     idempotency: (hash: string) => `${tag}:idem:${hash}`,
   } as const;

@@ -6,6 +6,8 @@ import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { CHECKOUT_REJECTIONS, PURCHASE_FAILURE_REASONS, PURCHASE_REJECTIONS } from '../../domain/sale/sale-rules';
 import { isOneOf } from '../../domain/shared/rejection';
+import { LINE_CLOSE_REASONS, LineCloseReason, LineStanding } from '../../domain/line/line-place';
+import { AdmitStep, LineStatus, LineWatch } from '../../application/line/waiting-line.port';
 
 /*
  * The one place where a Lua script's reply becomes the application's types. Each decoder checks the reply's
@@ -134,4 +136,78 @@ export function decodeRateLimit(reply: unknown, windows: number): { allowed: boo
   }
   const n = reply as number[];
   return { allowed: n[0] === 1, states: Array.from({ length: windows }, (_, i) => ({ remaining: n[1 + 2 * i]!, resetMs: n[2 + 2 * i]! })) };
+}
+
+const closeReason = (script: string, reply: unknown, s: unknown): LineCloseReason => {
+  if (!isOneOf(LINE_CLOSE_REASONS, s)) throw new UnexpectedScriptReply(script, reply);
+  return s;
+};
+const count = (script: string, reply: unknown, s: unknown): number => {
+  const n = typeof s === 'number' ? s : typeof s === 'string' && /^[0-9]{1,15}$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new UnexpectedScriptReply(script, reply);
+  return n;
+};
+const rate = (script: string, reply: unknown, s: unknown): number => {
+  const n = typeof s === 'string' && /^[0-9]{1,9}$/.test(s) ? Number(s) : NaN;
+  if (!(n > 0)) throw new UnexpectedScriptReply(script, reply);
+  return n;
+};
+
+/** line-place.lua: {"waiting", ahead, rate} | {"admitted", expiresAtMs} | {"closed", reason} | {"absent"} | {"not_open"}. */
+export function decodeLinePlace(reply: unknown): LineStanding | { kind: 'not_open' } {
+  const r = strings('line-place', reply, 1);
+  if (r[0] === 'waiting' && r.length === 3)
+    return { kind: 'waiting', ahead: count('line-place', reply, r[1]), ratePerSecond: rate('line-place', reply, r[2]) };
+  if (r[0] === 'admitted' && r.length === 2) return { kind: 'admitted', expiresAt: epochMs('line-place', reply, r[1]!) };
+  if (r[0] === 'closed' && r.length === 2) return { kind: 'closed', reason: closeReason('line-place', reply, r[1]) };
+  if ((r[0] === 'absent' || r[0] === 'not_open') && r.length === 1) return { kind: r[0] };
+  throw new UnexpectedScriptReply('line-place', reply);
+}
+
+/** line-admit.lua: {"closed", reason} | {"idle", why} | {"open", admitted, waiting, admittedNow}. */
+export function decodeLineAdmit(reply: unknown): AdmitStep {
+  if (!Array.isArray(reply) || reply.length < 2) throw new UnexpectedScriptReply('line-admit', reply);
+  const [kind, a, b, c] = reply as unknown[];
+  if (kind === 'closed' && reply.length === 2) return { kind, reason: closeReason('line-admit', reply, a) };
+  if (kind === 'idle' && reply.length === 2 && (a === 'not_started' || a === 'paused' || a === 'not_loaded')) return { kind, why: a };
+  if (kind === 'open' && reply.length === 4) {
+    return {
+      kind,
+      admitted: count('line-admit', reply, a),
+      waiting: count('line-admit', reply, b),
+      admittedNow: count('line-admit', reply, c),
+    };
+  }
+  throw new UnexpectedScriptReply('line-admit', reply);
+}
+
+/** line-watch.lua: {closed reason or "", rate, "w<ahead>" | "a<expiresAtMs>" | "x" per buyer}. */
+export function decodeLineWatch(reply: unknown, buyers: number): LineWatch {
+  const r = strings('line-watch', reply, 2);
+  if (r.length !== 2 + buyers) throw new UnexpectedScriptReply('line-watch', reply);
+  const closed = r[0] === '' ? null : closeReason('line-watch', reply, r[0]);
+  const ratePerSecond = rate('line-watch', reply, r[1]);
+  const standings = r.slice(2).map((s): LineStanding => {
+    if (s === 'x') return { kind: 'absent' };
+    if (s.startsWith('w')) return { kind: 'waiting', ahead: count('line-watch', reply, s.slice(1)), ratePerSecond };
+    if (s.startsWith('a')) return { kind: 'admitted', expiresAt: epochMs('line-watch', reply, s.slice(1)) };
+    throw new UnexpectedScriptReply('line-watch', reply);
+  });
+  return { closed, ratePerSecond, standings };
+}
+
+/** line-status.lua: {waiting, admitted, rate, closed reason or "", admittedTotal, "ms,ms,..."}. */
+export function decodeLineStatus(reply: unknown): LineStatus {
+  if (!Array.isArray(reply) || reply.length !== 6) throw new UnexpectedScriptReply('line-status', reply);
+  const [waiting, admitted, r, closed, total, waits] = reply as unknown[];
+  if (typeof waits !== 'string' || (waits !== '' && !/^-?[0-9]+(,-?[0-9]+)*$/.test(waits)))
+    throw new UnexpectedScriptReply('line-status', reply);
+  return {
+    waiting: count('line-status', reply, waiting),
+    admitted: count('line-status', reply, admitted),
+    ratePerSecond: rate('line-status', reply, r),
+    closed: closed === '' ? null : closeReason('line-status', reply, closed),
+    admittedTotal: count('line-status', reply, total),
+    recentWaitsMs: waits === '' ? [] : waits.split(',').map((w) => Math.max(0, Number(w))),
+  };
 }

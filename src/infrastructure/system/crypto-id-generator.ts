@@ -37,4 +37,9 @@ export class CryptoIdGenerator extends IdGenerator {
   oneTimeCode(): string {
     return String(randomInt(0, 1_000_000)).padStart(6, '0');
   }
+
+  /** 48 random bits: ties between 1,000s of early joiners are practically impossible (and broken by id). */
+  lotteryKey(): string {
+    return String(randomInt(0, 2 ** 48 - 1) / 2 ** 48);
+  }
 }

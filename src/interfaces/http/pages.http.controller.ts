@@ -48,8 +48,9 @@ function loadAssets(dir: string, prefix = ''): Map<string, Asset> {
 }
 
 /**
- * The two pages the app serves itself: the storefront at / and the operator dashboard at /admin, plus their
- * assets under /assets/. No separate web server; files are held in memory and revalidated by ETag.
+ * The pages the app serves itself: the storefront at /, its waiting room at /line and the operator dashboard
+ * at /admin, plus their assets under /assets/. No separate web server; files are held in memory and
+ * revalidated by ETag.
  */
 @Controller()
 @Access({ group: null, caller: 'none' })
@@ -59,6 +60,12 @@ export class PagesHttpController {
   @Get()
   storefront(@Headers('if-none-match') etag: string | undefined, @Res() reply: FastifyReply): FastifyReply {
     return this.serve('index.html', etag, reply);
+  }
+
+  /** The waiting room's page: /line?sale=<id> (the storefront sends buyers here when checkout needs an admission). */
+  @Get('line')
+  waitingRoom(@Headers('if-none-match') etag: string | undefined, @Res() reply: FastifyReply): FastifyReply {
+    return this.serve('line.html', etag, reply);
   }
 
   @Get('admin')

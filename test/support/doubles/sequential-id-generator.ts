@@ -26,6 +26,11 @@ export class SequentialIdGenerator implements IdGenerator {
     return this.codes.shift() ?? String(100_000 + Number(this.next()));
   }
 
+  /** Spread over [0, 1) by the golden ratio: distinct, predictable. */
+  lotteryKey(): string {
+    return String((Number(this.next()) * 0.6180339887) % 1);
+  }
+
   /** The next one-time codes to hand out. */
   willSendCodes(...codes: string[]): void {
     this.codes.push(...codes);

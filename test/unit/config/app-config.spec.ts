@@ -65,6 +65,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('needs a secret for the waiting room, and checks its settings', () => {
+    expect(loadConfig({})).toMatchObject({ WAITING_ROOM: 'off', WAITING_ROOM_OPENS_BEFORE_SECONDS: 900, WAITING_ROOM_POW_BITS: 0 });
+    expect(problem({ WAITING_ROOM: 'on' })).toMatch(/WAITING_ROOM="on" WAITING_ROOM_SECRET=\(unset\): .*secret/);
+    expect(problem({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: 'short' })).toMatch(/WAITING_ROOM_SECRET=\(hidden, 5 characters\)/);
+    expect(problem({ WAITING_ROOM_ADMIT_PER_SECOND: '0' })).toMatch(/WAITING_ROOM_ADMIT_PER_SECOND="0"/);
+    expect(problem({ WAITING_ROOM: 'maybe' })).toMatch(/WAITING_ROOM="maybe"/);
+    expect(loadConfig({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: 'x'.repeat(32) }).WAITING_ROOM).toBe('on');
+  });
+
   it('checks rules that involve several variables', () => {
     expectProblemNaming({ AUTH_MODE: 'jwt' }, ['AUTH_MODE', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'], /needs one of the three/);
     expectProblemNaming({ AUTH_MODE: 'jwt', JWT_SECRET: 'x'.repeat(32), JWT_JWKS_FILE: '/k.json' }, ['JWT_SECRET', 'JWT_JWKS_FILE'], /only one/);

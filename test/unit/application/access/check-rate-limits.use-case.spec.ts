@@ -15,6 +15,7 @@ const limits = (ip: string, user: string): GroupLimits => ({ ip: parseRateLimit(
 const groups: Record<RateLimitGroup, GroupLimits> = {
   auth: limits('30/1m', '10/5m'),
   buy: limits('1000/10s', '30/10s'),
+  line: limits('60/1m', '30/1m'),
   read: limits('3000/10s', 'off'),
   events: limits('60/1m', 'off'),
   admin: limits('600/1m', 'off'),

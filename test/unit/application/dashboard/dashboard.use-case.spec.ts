@@ -59,6 +59,7 @@ describe('DashboardUseCase', () => {
       rejections: { item_not_found: 3 },
       purchaseFailures: {},
       health: { redis: 'up', postgres: 'down', worker: 'up' },
+      line: null,
     });
   });
 

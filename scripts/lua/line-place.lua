@@ -1,0 +1,58 @@
+--[[
+line-place: join a sale's waiting line, or read one's place in it (a read is also a heartbeat).
+One place per buyer: joining again answers the same place. A join before the sale starts draws its order
+key from ARGV[6] (a random fraction in [0,1), drawn by the app): everyone who joins before the start ends up
+in a uniformly random order, the lottery. A join after the start gets 1 + the arrival counter, so it queues
+behind them in arrival order. See src/domain/line/line-place.ts.
+
+KEYS[1] {sale:<id>}:line           zset: waiting userId -> order key
+KEYS[2] {sale:<id>}:line:admitted  zset: admitted userId -> admission expiry (ms)
+KEYS[3] {sale:<id>}:line:seen      zset: waiting userId -> last seen (ms), for heartbeats
+KEYS[4] {sale:<id>}:line:state     hash: seq (arrivals after the start), rate, credit, tickAt, closed (reason), admittedTotal
+KEYS[5] {sale:<id>}:line:joined    hash: userId -> joined at (ms), while the buyer holds a place or admission
+ARGV[1] userId
+ARGV[2] "join" or "read"
+ARGV[3] when the line opens (ms)
+ARGV[4] when the sale starts (ms)
+ARGV[5] when the sale ends (ms)
+ARGV[6] lottery key for a join before the start: a decimal fraction in [0,1)
+ARGV[7] admissions per second unless an operator set the line's own rate
+ARGV[8] when the line's keys expire (ms since the epoch)
+
+Returns {"waiting", ahead, ratePerSecond} | {"admitted", expiresAtMs} | {"closed", reason}
+     | {"absent"} (a read by someone not in line) | {"not_open"} (before the line opens)
+]]
+local user, mode = ARGV[1], ARGV[2]
+local opens, starts, ends = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local closed = redis.call('HGET', KEYS[4], 'closed')
+if closed then return { 'closed', closed } end
+if now >= ends then return { 'closed', 'ended' } end
+
+local expires = tonumber(redis.call('ZSCORE', KEYS[2], user) or '0')
+if expires > now then return { 'admitted', tostring(expires) } end
+
+local rate = redis.call('HGET', KEYS[4], 'rate') or ARGV[7]
+local rank = redis.call('ZRANK', KEYS[1], user)
+if rank then
+  redis.call('ZADD', KEYS[3], now, user)
+  return { 'waiting', tostring(rank), rate }
+end
+if mode ~= 'join' then return { 'absent' } end
+if now < opens then return { 'not_open' } end
+
+local key
+if now < starts then
+  key = ARGV[6]
+else
+  key = tostring(1 + redis.call('HINCRBY', KEYS[4], 'seq', 1))
+end
+redis.call('ZADD', KEYS[1], key, user)
+redis.call('ZADD', KEYS[3], now, user)
+redis.call('HSET', KEYS[5], user, now)
+-- An admission that ran out without being used gave its turn back: the buyer joins again at the back.
+redis.call('ZREM', KEYS[2], user)
+for _, k in ipairs({ KEYS[1], KEYS[3], KEYS[5] }) do redis.call('PEXPIREAT', k, ARGV[8]) end
+return { 'waiting', tostring(redis.call('ZRANK', KEYS[1], user)), rate }

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { signAdmission } from '../../domain/line/admission.value-object';
+import { LinePlace, LineStanding, placeOf } from '../../domain/line/line-place';
+import { isProofOfWork, powChallenge } from '../../domain/line/proof-of-work';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
+import { Result, err, ok } from '../../domain/shared/result';
+import { UserId } from '../../domain/user/user-id.value-object';
+import { Clock } from '../shared/clock.port';
+import { IdGenerator } from '../shared/id-generator.port';
+import { LineSales } from './line-sales.service';
+import { LineSale, WaitingLine } from './waiting-line.port';
+import { WaitingRoomSettings } from './waiting-room-settings';
+
+/** A place as answered to its buyer: with the signed admission while admitted. */
+export type LineAnswer = LinePlace & { readonly admission?: string };
+
+export interface JoinLineCommand {
+  readonly saleId: SaleId;
+  readonly userId: UserId;
+  /** The hashcash nonce, when WAITING_ROOM_POW_BITS asks for one. */
+  readonly proof?: string;
+}
+
+/**
+ * POST and GET /sales/:id/line: join a sale's waiting line (one place per buyer) or read one's place. A read
+ * is also a heartbeat: a waiting buyer unseen for WAITING_ROOM_HEARTBEAT_SECONDS loses the place.
+ */
+@Injectable()
+export class JoinLineUseCase {
+  constructor(
+    private readonly line: WaitingLine,
+    private readonly sales: LineSales,
+    private readonly settings: WaitingRoomSettings,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  async join({ saleId, userId, proof }: JoinLineCommand): Promise<Result<LineAnswer, Rejection>> {
+    return this.run(saleId, userId, 'join', proof);
+  }
+
+  async read(saleId: SaleId, userId: UserId): Promise<Result<LineAnswer, Rejection>> {
+    return this.run(saleId, userId, 'read');
+  }
+
+  private async run(saleId: SaleId, userId: UserId, mode: 'join' | 'read', proof?: string): Promise<Result<LineAnswer, Rejection>> {
+    if (!this.settings.enabled) return err(reject(RejectionCode.LineNotOpen, 'The waiting room is off: check out directly.'));
+    const sale = await this.sales.find(saleId);
+    if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
+    if (mode === 'join' && !isProofOfWork(powChallenge(saleId, userId), proof ?? '', this.settings.powBits)) {
+      return err(
+        reject(
+          RejectionCode.ProofOfWorkRequired,
+          `Send pow=<nonce> such that SHA-256 of "${powChallenge(saleId, userId)}<nonce>" starts with ${this.settings.powBits} zero bits.`,
+        ),
+      );
+    }
+    const standing = await this.line.place(sale, userId, mode, this.ids.lotteryKey(), this.settings.admitPerSecond);
+    if (standing.kind === 'not_open') {
+      const wait = Math.max(1, Math.ceil((sale.opensAt.getTime() - this.clock.now().getTime()) / 1000));
+      return err(reject(RejectionCode.LineNotOpen, `The line for sale ${saleId} opens at ${sale.opensAt.toISOString()}.`, wait));
+    }
+    if (standing.kind === 'absent') return err(reject(RejectionCode.NotInLine));
+    return ok(this.answer(sale, userId, standing));
+  }
+
+  private answer(sale: LineSale, userId: UserId, standing: Exclude<LineStanding, { kind: 'absent' }>): LineAnswer {
+    const place = placeOf(standing);
+    if (place.status !== 'admitted') return place;
+    return { ...place, admission: signAdmission({ saleId: sale.id, userId, expiresAt: place.expiresAt }, this.settings.secret) };
+  }
+}

@@ -1,0 +1,63 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AuthSettings } from '../../application/identity/auth-settings';
+import { CheckAdmissionUseCase } from '../../application/line/check-admission.use-case';
+import { parseCheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { parseUserId } from '../../domain/user/user-id.value-object';
+import { ACCESS_RULE, AccessRule } from './access/access.decorator';
+import { RejectionException } from './access/rejection.exception';
+
+export const ADMISSION_COOKIE = 'flashsale_admission';
+export const ADMISSION_HEADER = 'admission';
+
+/**
+ * The waiting room's gate in front of POST /checkout and POST /purchase (the "buy" routes), kept apart from
+ * them: a request without a valid admission for its buyer and sale is refused 403 admission_required before
+ * anything runs. Registered only with WAITING_ROOM=on (modules/http.module.ts), as a global guard after
+ * AccessGuard, which has identified the caller.
+ */
+@Injectable()
+export class AdmissionGuard implements CanActivate {
+  private readonly enabled: boolean;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly admission: CheckAdmissionUseCase,
+    private readonly auth: AuthSettings,
+  ) {
+    this.enabled = admission.enabled;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.enabled || context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
+    if (rule?.group !== 'buy') return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    // AccessGuard sets caller (null when there is none): without it the buyer could not be checked.
+    if (request.caller === undefined) throw new Error('AdmissionGuard ran before AccessGuard');
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const purchase = request.routeOptions.url === '/purchase';
+    const code = purchase ? parseCheckoutCode(query.code) : null;
+    // A malformed code is the purchase's own 400 to answer.
+    if (purchase && !code) return true;
+    const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
+    const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, buyer });
+    if (!result.ok) throw new RejectionException(result.error);
+    // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone
+    // else's code as unknown, as it does for signed-in buyers.
+    if (result.value && !request.caller) request.caller = { userId: result.value.userId, verified: true };
+    return true;
+  }
+}
+
+export function admissionOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[ADMISSION_HEADER];
+  if (typeof header === 'string' && header !== '') return header.trim();
+  const cookie = (request.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${ADMISSION_COOKIE}=`))
+    ?.slice(ADMISSION_COOKIE.length + 1);
+  return cookie ? decodeURIComponent(cookie) : undefined;
+}
