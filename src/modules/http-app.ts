@@ -9,6 +9,7 @@ import { AppConfig } from '../infrastructure/config/app-config';
 import { LazyChildLogger, PinoNestLogger, createLogger } from '../infrastructure/logging/pino-logger';
 import { PrometheusMetrics } from '../infrastructure/metrics/prometheus-metrics';
 import { AccessGuard } from '../interfaces/http/access/access.guard';
+import { AdmissionGuard } from '../interfaces/http/admission.guard';
 import { FastifyDoor, registerFastifyRoutes } from '../interfaces/http/fastify-route';
 import { sendProblem } from '../interfaces/http/problem-details';
 import { ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
@@ -98,6 +99,7 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
   registerFastifyRoutes(
     fastify,
     app.get(AccessGuard, { strict: false }),
+    admissionGate(app),
     FASTIFY_DOORS.map((door) => app.get<object, FastifyDoor>(door, { strict: false })),
   );
 
@@ -118,4 +120,10 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     done();
   });
   return app;
+}
+
+/** The waiting room's gate for the Fastify-registered buy routes, or null when WAITING_ROOM is off. */
+function admissionGate(app: NestFastifyApplication): AdmissionGuard | null {
+  const gate = app.get(AdmissionGuard, { strict: false });
+  return gate.active ? gate : null;
 }

@@ -64,14 +64,15 @@ export const FASTIFY_DOORS = [CheckoutHttpController, PurchaseHttpController, Sa
     PagesHttpController,
     ...ADMIN_HTTP_CONTROLLERS,
   ],
-  providers: [AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }, AdminTokenGuard, ...FASTIFY_DOORS],
+  providers: [AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }, AdminTokenGuard, AdmissionGuard, ...FASTIFY_DOORS],
 })
 export class HttpModule {
   /**
    * With WAITING_ROOM=on, a second global guard after AccessGuard (which identifies the caller first) checks
-   * the admission on the buy routes. Off, it is not registered at all: checkout and purchase pay nothing.
+   * the admission on any buy route Nest serves; checkout and purchase, registered on Fastify directly, get the
+   * same gate from createHttpApp. Off, neither checks anything: checkout and purchase pay nothing.
    */
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: HttpModule, providers: config.WAITING_ROOM === 'on' ? [{ provide: APP_GUARD, useClass: AdmissionGuard }] : [] };
+    return { module: HttpModule, providers: config.WAITING_ROOM === 'on' ? [{ provide: APP_GUARD, useExisting: AdmissionGuard }] : [] };
   }
 }

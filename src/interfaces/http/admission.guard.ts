@@ -14,8 +14,9 @@ export const ADMISSION_HEADER = 'admission';
 /**
  * The waiting room's gate in front of POST /checkout and POST /purchase (the "buy" routes), kept apart from
  * them: a request without a valid admission for its buyer and sale is refused 403 admission_required before
- * anything runs. Registered only with WAITING_ROOM=on (modules/http.module.ts), as a global guard after
- * AccessGuard, which has identified the caller.
+ * anything runs. It runs after AccessGuard, which has identified the caller: for the buy routes registered on
+ * Fastify directly through registerFastifyRoutes (given only with WAITING_ROOM=on, so the buy paths pay
+ * nothing when it is off), and for any Nest route as a global guard (modules/http.module.ts).
  */
 @Injectable()
 export class AdmissionGuard implements CanActivate {
@@ -29,25 +30,34 @@ export class AdmissionGuard implements CanActivate {
     this.enabled = admission.enabled;
   }
 
+  /** Whether the gate is on (WAITING_ROOM=on). */
+  get active(): boolean {
+    return this.enabled;
+  }
+
   canActivate(context: ExecutionContext): boolean {
     if (!this.enabled || context.getType() !== 'http') return true;
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
-    if (rule?.group !== 'buy') return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    this.check(rule, context.switchToHttp().getRequest<FastifyRequest>());
+    return true;
+  }
+
+  /** Throws RejectionException (403 admission_required) unless a buy request carries a valid admission. */
+  check(rule: AccessRule | undefined, request: FastifyRequest): void {
+    if (!this.enabled || rule?.group !== 'buy') return;
     // AccessGuard sets caller (null when there is none): without it the buyer could not be checked.
     if (request.caller === undefined) throw new Error('AdmissionGuard ran before AccessGuard');
     const query = (request.query ?? {}) as Record<string, unknown>;
     const purchase = request.routeOptions.url === '/purchase';
     const code = purchase ? parseCheckoutCode(query.code) : null;
     // A malformed code is the purchase's own 400 to answer.
-    if (purchase && !code) return true;
+    if (purchase && !code) return;
     const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
     const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, buyer });
     if (!result.ok) throw new RejectionException(result.error);
     // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone
     // else's code as unknown, as it does for signed-in buyers.
     if (result.value && !request.caller) request.caller = { userId: result.value.userId, verified: true };
-    return true;
   }
 }
 

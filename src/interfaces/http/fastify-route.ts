@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRule } from './access/access.decorator';
 import { AccessGuard } from './access/access.guard';
+import type { AdmissionGuard } from './admission.guard';
 import { answerException } from './problem-details.filter';
 
 /**
@@ -26,7 +27,13 @@ export interface FastifyDoor {
 
 const logger = new Logger('HTTP');
 
-export function registerFastifyRoutes(fastify: FastifyInstance, access: AccessGuard, doors: readonly FastifyDoor[]): void {
+/** `admission` is the waiting room's gate when WAITING_ROOM=on, and null (nothing to check) when it is off. */
+export function registerFastifyRoutes(
+  fastify: FastifyInstance,
+  access: AccessGuard,
+  admission: AdmissionGuard | null,
+  doors: readonly FastifyDoor[],
+): void {
   for (const door of doors) {
     for (const route of door.routes()) {
       fastify.route({
@@ -37,6 +44,7 @@ export function registerFastifyRoutes(fastify: FastifyInstance, access: AccessGu
         handler: async (request, reply) => {
           try {
             await access.check(route.access, request, reply);
+            admission?.check(route.access, request);
             return await route.handle(request, reply);
           } catch (e) {
             answerException(e, request, reply, logger);
