@@ -9,6 +9,17 @@ export interface SaleGauges {
   readonly outboxLagSeconds: number;
 }
 
+/** One waiting line's state (WAITING_ROOM=on), read just before a scrape. */
+export interface LineGauges {
+  readonly saleId: number;
+  readonly waiting: number;
+  readonly admitted: number;
+  readonly admittedTotal: number;
+  readonly ratePerSecond: number;
+  readonly closed: boolean;
+  readonly medianWaitSeconds: number | null;
+}
+
 /** What the application reports for monitoring; the adapter exports it (Prometheus, infrastructure/metrics). */
 export abstract class Metrics {
   /** One checkout attempt and its result ("accepted" or the refusal code). */
@@ -22,6 +33,8 @@ export abstract class Metrics {
 
   /** Replaces the per-sale gauges with these (sales no longer open disappear). */
   abstract setSaleGauges(sales: readonly SaleGauges[]): void;
+  /** Replaces the waiting lines' gauges with these (lines of sales no longer current disappear). */
+  abstract setLineGauges(lines: readonly LineGauges[]): void;
   abstract setQueueGauges(counts: OrderQueueCounts): void;
   abstract setEventStreams(open: number): void;
   /** Everything, in the exporter's text format. */

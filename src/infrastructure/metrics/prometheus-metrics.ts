@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { Metrics, SaleGauges } from '../../application/observability/metrics.port';
+import { LineGauges, Metrics, SaleGauges } from '../../application/observability/metrics.port';
 import { OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
 
 /**
@@ -68,6 +68,15 @@ export class PrometheusMetrics extends Metrics {
     labelNames: ['sale'],
     registers: [this.registry],
   });
+  private readonly lineWaiting = this.lineGauge('flashsale_line_waiting', 'Buyers waiting in the line of a sale (the open one and the next)');
+  private readonly lineAdmitted = this.lineGauge('flashsale_line_admitted', 'Buyers admitted from the line who have not yet bought or left');
+  private readonly lineAdmittedTotal = this.lineGauge('flashsale_line_admitted_total', 'Buyers admitted from the line so far (read from Redis)');
+  private readonly lineRate = this.lineGauge('flashsale_line_admit_rate_per_second', 'Admissions a second the line is set to');
+  private readonly lineClosed = this.lineGauge('flashsale_line_closed', '1 once the line is closed (sold out, ended, by an operator)');
+  private readonly lineMedianWait = this.lineGauge(
+    'flashsale_line_median_wait_seconds',
+    'Median time from joining to admission over the latest 1,000 admissions',
+  );
   private readonly eventStreams = new Gauge({
     name: 'flashsale_sale_event_streams',
     help: 'Open GET /sales/:id/events streams on this instance',
@@ -86,6 +95,10 @@ export class PrometheusMetrics extends Metrics {
     labelNames: ['sale'],
     registers: [this.registry],
   });
+
+  private lineGauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, labelNames: ['sale'], registers: [this.registry] });
+  }
 
   constructor() {
     super();
@@ -117,6 +130,20 @@ export class PrometheusMetrics extends Metrics {
       this.saleItemsRemaining.set(label, s.itemsRemaining);
       this.outboxEntries.set(label, s.outboxEntries);
       this.outboxLag.set(label, s.outboxLagSeconds);
+    }
+  }
+
+  setLineGauges(lines: readonly LineGauges[]): void {
+    const all = [this.lineWaiting, this.lineAdmitted, this.lineAdmittedTotal, this.lineRate, this.lineClosed, this.lineMedianWait];
+    for (const g of all) g.reset();
+    for (const l of lines) {
+      const label = { sale: String(l.saleId) };
+      this.lineWaiting.set(label, l.waiting);
+      this.lineAdmitted.set(label, l.admitted);
+      this.lineAdmittedTotal.set(label, l.admittedTotal);
+      this.lineRate.set(label, l.ratePerSecond);
+      this.lineClosed.set(label, l.closed ? 1 : 0);
+      if (l.medianWaitSeconds !== null) this.lineMedianWait.set(label, l.medianWaitSeconds);
     }
   }
 

@@ -1,4 +1,4 @@
-import { Metrics, SaleGauges } from '../../../src/application/observability/metrics.port';
+import { LineGauges, Metrics, SaleGauges } from '../../../src/application/observability/metrics.port';
 import { OrderQueueCounts } from '../../../src/application/order-pipeline/order-queue.port';
 
 /** Keeps what the application reports, for tests to read back. */
@@ -8,6 +8,7 @@ export class RecordingMetrics implements Metrics {
   readonly requeued: number[] = [];
   readonly soldOnlyInPostgresReports: { saleId: number; items: number }[] = [];
   saleGauges: readonly SaleGauges[] | null = null;
+  lineGauges: readonly LineGauges[] | null = null;
   queueGauges: OrderQueueCounts | null = null;
   eventStreams: number | null = null;
   renders = 0;
@@ -30,6 +31,10 @@ export class RecordingMetrics implements Metrics {
 
   setSaleGauges(sales: readonly SaleGauges[]): void {
     this.saleGauges = [...sales];
+  }
+
+  setLineGauges(lines: readonly LineGauges[]): void {
+    this.lineGauges = [...lines];
   }
 
   setQueueGauges(counts: OrderQueueCounts): void {
