@@ -13,6 +13,15 @@ import { InvalidParam, optionalParam, param } from './request-params';
 
 const parseNonce = (raw: unknown): string | null => (typeof raw === 'string' && /^[A-Za-z0-9]{1,64}$/.test(raw) ? raw : null);
 
+/** The sale of the path and the buyer (session, JWT or trusted user_id), or what is wrong with them. */
+function lineBuyer(params: Record<string, unknown>, query: Record<string, unknown>, request: FastifyRequest) {
+  const saleId = param(params, ['id'], parseSaleId, 'a positive integer sale id');
+  if (saleId instanceof InvalidParam) return saleId;
+  const userId = buyerOf(request, query);
+  if (userId instanceof InvalidParam) return userId;
+  return { saleId, userId };
+}
+
 /**
  * POST /sales/:id/line joins the sale's waiting line, GET reads the buyer's place (and is a heartbeat).
  * Both answer 200 {status, position, ahead, etaSeconds, admission?, expiresAt?, reason?}; an admission is
@@ -34,13 +43,11 @@ export class LineHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    const saleId = param(params, ['id'], parseSaleId, 'a positive integer sale id');
-    if (saleId instanceof InvalidParam) return saleId.send(reply);
-    const userId = buyerOf(request, query);
-    if (userId instanceof InvalidParam) return userId.send(reply);
+    const who = lineBuyer(params, query, request);
+    if (who instanceof InvalidParam) return who.send(reply);
     const proof = optionalParam<string | undefined>(query, 'pow', parseNonce, '1 to 64 letters and digits', undefined);
     if (proof instanceof InvalidParam) return proof.send(reply);
-    return this.send(reply, await this.line.join({ saleId, userId, proof }));
+    return this.send(reply, await this.line.join({ ...who, proof }));
   }
 
   @Get(':id/line')
@@ -51,11 +58,9 @@ export class LineHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    const saleId = param(params, ['id'], parseSaleId, 'a positive integer sale id');
-    if (saleId instanceof InvalidParam) return saleId.send(reply);
-    const userId = buyerOf(request, query);
-    if (userId instanceof InvalidParam) return userId.send(reply);
-    return this.send(reply, await this.line.read(saleId, userId));
+    const who = lineBuyer(params, query, request);
+    if (who instanceof InvalidParam) return who.send(reply);
+    return this.send(reply, await this.line.read(who.saleId, who.userId));
   }
 
   private send(reply: FastifyReply, result: Result<LineAnswer, Rejection>): FastifyReply {
