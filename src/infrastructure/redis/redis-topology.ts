@@ -97,8 +97,11 @@ export class RedisTopology {
         // TLS to the primary (enableTLSForSentinelMode with tls) and to the sentinels (sentinelTLS).
         enableTLSForSentinelMode: Boolean(tls),
         ...(tls ? { sentinelTLS: tls } : {}),
-        // Learn of a failover from the sentinels at once, not only when the old primary stops answering.
-        failoverDetector: true,
+        // Learn of a failover from the sentinels at once, not only when the old primary stops answering. Not
+        // for one-shot probes (noRetry): they need not follow a failover, and ioredis gives the detector's own
+        // sentinel clients no error listener, so a probe closed during their TLS handshake (a wrong password)
+        // printed "[ioredis] Unhandled error event" beside the CLI's one-line error.
+        failoverDetector: !options.noRetry,
         // A demoted primary answers writes with READONLY: reconnect, and Sentinel names the new one.
         reconnectOnError: (e) => (/READONLY/.test(e.message) ? 2 : false),
         sentinelRetryStrategy: options.noRetry ? () => null : retry,
