@@ -8,6 +8,7 @@ module.exports = {
   // Type checking is its own step (npm run typecheck), so tests only transpile: much faster.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
   // e2e tests share one Redis db and one PostgreSQL database: run files one at a time.
   maxWorkers: 1,
