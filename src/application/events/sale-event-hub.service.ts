@@ -74,10 +74,21 @@ export class SaleEventHub {
       channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, lines);
       if (!this.channels.has(saleId)) {
         this.channels.set(saleId, channel);
-        channel.unsubscribe = await this.feed.subscribe(saleId, (e) => channel!.onLedgerEvent(e));
+        const subscribing = channel;
+        channel.unsubscribe = await this.feed.subscribe(saleId, (e) => subscribing.onLedgerEvent(e)).catch((e: unknown) => {
+          // Not left registered without its subscription: later watchers would get no live events at all.
+          if (this.channels.get(saleId) === subscribing) this.channels.delete(saleId);
+          subscribing.stop();
+          throw e;
+        });
       }
     }
-    const live = await this.ledger.liveState(saleId);
+    const watched = channel;
+    const live = await this.ledger.liveState(saleId).catch(async (e: unknown) => {
+      // Nobody watches a channel this call opened: drop it rather than keep an idle subscription.
+      if (watched.watchers.size === 0) await this.drop(saleId, watched);
+      throw e;
+    });
     const watcher = open();
     watcher.send(channel.snapshot(live ?? { sold: 0, paused: false }));
     channel.watchers.add(watcher);

@@ -106,6 +106,33 @@ describe('SaleEventHub', () => {
     expect(hub.watcherCount()).toBe(3);
   });
 
+  it('after a failed subscription, the next page subscribes again and gets live events', async () => {
+    const sale = anOpenSale({ items: 4 });
+    await world.live(sale);
+    const subscribe = world.events.subscribe.bind(world.events);
+    world.events.subscribe = () => Promise.reject(new Error('Redis unreachable'));
+    await expect(hub.watch(sale.id, () => new Page())).rejects.toThrow('Redis unreachable');
+
+    world.events.subscribe = subscribe;
+    const { page } = await watch(sale);
+    sold(sale, 1, itemOf(sale, 1));
+    await wait(STOCK_EVENT_INTERVAL_MS);
+    expect(page.types()).toEqual(['snapshot', 'stock']);
+  });
+
+  it('lets go of a subscription nobody watches when the first page cannot read the sale', async () => {
+    const sale = anOpenSale({ items: 4 });
+    await world.live(sale);
+    const liveState = world.ledger.liveState.bind(world.ledger);
+    world.ledger.liveState = () => Promise.reject(new Error('Redis unreachable'));
+    await expect(hub.watch(sale.id, () => new Page())).rejects.toThrow('Redis unreachable');
+
+    expect(world.events.listenerCount(sale.id)).toBe(0);
+    world.ledger.liveState = liveState;
+    await watch(sale);
+    expect(world.events.listenerCount(sale.id)).toBe(1);
+  });
+
   describe('stock', () => {
     let sale: Sale;
     let page: Page;
