@@ -405,11 +405,14 @@ function renderSale(s) {
   if (!sale) {
     setText(ui.saleId, '');
     setPill(ui.saleStatus, 'None open', '');
+    if (s.saleUnavailable) setPill(ui.saleStatus, 'Unavailable', 'is-bad');
     setText(
       ui.saleEmpty,
-      s.nextSale
-        ? `No sale is open right now. Sale #${s.nextSale.id} starts ${fmtWhen(s.nextSale.startsAt)}.`
-        : 'No sale is open and none is scheduled.',
+      s.saleUnavailable
+        ? "The sale's live figures cannot be read right now (see Health)."
+        : s.nextSale
+          ? `No sale is open right now. Sale #${s.nextSale.id} starts ${fmtWhen(s.nextSale.startsAt)}.`
+          : 'No sale is open and none is scheduled.',
     );
     ui.pause.disabled = true;
     ui.resume.disabled = true;

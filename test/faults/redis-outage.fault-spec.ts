@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { NodeProcess, ROOT, freePort, spawnDist, waitUntilReady } from '../support/processes';
+import { NodeProcess, ROOT, freePort, httpRequest, spawnDist, waitUntilReady } from '../support/processes';
 import {
   RedisServer,
   Timed,
@@ -40,6 +40,8 @@ const CLIENTS = 10;
 
 jest.setTimeout(90_000);
 
+const ADMIN_TOKEN = 'redis-outage-admin-token-0123456789';
+
 let redisServer: RedisServer;
 let redis: Redis;
 let pg: Client;
@@ -65,6 +67,7 @@ beforeAll(async () => {
     PORT: String(port),
     LOG_LEVEL: 'warn',
     RECONCILE_INTERVAL_MS: '0',
+    ADMIN_TOKEN,
   });
   await waitUntilReady(url, api);
 }, 120_000);
@@ -219,6 +222,11 @@ it('(a) Redis killed: 503 at once, the process stays up, and heals by itself whe
   expect(misbehaviour(sent)).toEqual([]);
   expect(sent.filter((r) => r.kind === 'checkout' || r.kind === 'purchase').length).toBeGreaterThan(20);
   expect(alive).toBe(true);
+  // The operator's dashboard still answers while Redis is down (that is when it is looked at): health says
+  // Redis is down and the sale's live figures are marked unavailable, not shown as "no sale".
+  const dashboard = await httpRequest(agent, 'GET', `${url}/admin/dashboard`, 5_000, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  const board = dashboard.body as { health?: { redis?: string }; saleUnavailable?: boolean; sale?: unknown } | undefined;
+  expect([dashboard.status, board?.health?.redis, board?.saleUnavailable, board?.sale]).toEqual([200, 'down', true, null]);
 
   // Same port, same directory: the AOF brings the sale back.
   await redisServer.launch();

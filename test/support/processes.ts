@@ -93,9 +93,15 @@ export interface HttpResult {
 }
 
 /** One HTTP request on `agent`, never throwing: a response, or the network error that replaced it. */
-export function httpRequest(agent: http.Agent, method: string, url: string, timeoutMs = 15_000): Promise<HttpResult> {
+export function httpRequest(
+  agent: http.Agent,
+  method: string,
+  url: string,
+  timeoutMs = 15_000,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method, agent, timeout: timeoutMs }, (res) => {
+    const req = http.request(url, { method, agent, timeout: timeoutMs, headers }, (res) => {
       let raw = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (raw += d));

@@ -29,6 +29,11 @@ export interface DashboardSnapshot {
   readonly health: SystemHealthReport;
   /** The open sale's waiting line, when the waiting room is on. */
   readonly line: LineStatusView | null;
+  /**
+   * True when the sales' live figures could not be read (Redis down): `sale` and `nextSale` are null then, and
+   * `health` says why. The snapshot still comes, as this is when an operator looks.
+   */
+  readonly saleUnavailable: boolean;
 }
 
 /** Snapshots are shared by every dashboard watching this instance: at most one is built per interval. */
@@ -80,11 +85,20 @@ export class DashboardUseCase {
       const r = await this.lines.status(id).catch(() => null);
       return r && r.ok ? r.value : null;
     };
+    let saleUnavailable = false;
+    const viewOf = async (id: SaleId | undefined) => {
+      if (id === undefined) return null;
+      const r = await this.getSale.byId(id).catch(() => {
+        saleUnavailable = true;
+        return null;
+      });
+      return r && r.ok ? r.value : null;
+    };
     const [health, queue, sale, nextSale, line] = await Promise.all([
       this.health.report(),
       this.queue.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
-      open ? this.getSale.byId(open.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
-      next ? this.getSale.byId(next.id).then((r) => (r.ok ? r.value : null)) : Promise.resolve(null),
+      viewOf(open?.id),
+      viewOf(next?.id),
       // Before a sale opens its line already fills: show the next sale's line then.
       lineOf((open ?? next)?.id),
     ]);
@@ -116,6 +130,7 @@ export class DashboardUseCase {
       purchaseFailures: stats.purchaseFailures,
       health,
       line,
+      saleUnavailable,
     };
   }
 

@@ -60,6 +60,7 @@ describe('DashboardUseCase', () => {
       purchaseFailures: {},
       health: { redis: 'up', postgres: 'down', worker: 'up' },
       line: null,
+      saleUnavailable: false,
     });
   });
 
@@ -147,6 +148,16 @@ describe('DashboardUseCase', () => {
         ordersWritten: 0,
         outbox: { length: 0, oldestAgeMs: null },
       }),
+    );
+  });
+
+  it('still answers when the sale cannot be read (Redis down): no sale figures, marked unavailable, health kept', async () => {
+    await world.live(sale, aSaleOpeningIn(HOUR));
+    world.ledger.liveState = () => Promise.reject(new Error('Redis unreachable'));
+    health.reportNow = { redis: 'down', postgres: 'up', worker: 'down' };
+
+    expect(await dashboard.snapshot()).toEqual(
+      expect.objectContaining({ sale: null, nextSale: null, saleUnavailable: true, health: { redis: 'down', postgres: 'up', worker: 'down' } }),
     );
   });
 
