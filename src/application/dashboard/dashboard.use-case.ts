@@ -9,6 +9,7 @@ import { SaleReadModel, SaleStats } from '../sales/sale-read-model.port';
 import { SystemHealth, SystemHealthReport } from '../observability/system-health.port';
 import { GetSaleUseCase } from '../sales/get-sale.use-case';
 import { SaleCalendar } from '../sales/sale-calendar.service';
+import { within } from '../shared/within';
 import { SaleView } from '../sales/sale-view';
 
 /** Everything the operator dashboard shows, as of `at`. */
@@ -38,6 +39,8 @@ export interface DashboardSnapshot {
 
 /** Snapshots are shared by every dashboard watching this instance: at most one is built per interval. */
 const FRESH_MS = 900;
+/** Each figure gets this long: a dependency that is down (BullMQ waits for Redis for ever) must not hold the snapshot. */
+const FIGURE_BOUND_MS = 1_000;
 /** Rates are averaged over about this long. */
 const RATE_WINDOW_MS = 3_000;
 
@@ -82,13 +85,13 @@ export class DashboardUseCase {
     const next = this.calendar.nextAfter(now);
     const lineOf = async (id: SaleId | undefined) => {
       if (!this.lines?.enabled || id === undefined) return null;
-      const r = await this.lines.status(id).catch(() => null);
+      const r = await within(this.lines.status(id), FIGURE_BOUND_MS, 'line').catch(() => null);
       return r && r.ok ? r.value : null;
     };
     let saleUnavailable = false;
     const viewOf = async (id: SaleId | undefined) => {
       if (id === undefined) return null;
-      const r = await this.getSale.byId(id).catch(() => {
+      const r = await within(this.getSale.byId(id), FIGURE_BOUND_MS, 'sale').catch(() => {
         saleUnavailable = true;
         return null;
       });
@@ -96,7 +99,7 @@ export class DashboardUseCase {
     };
     const [health, queue, sale, nextSale, line] = await Promise.all([
       this.health.report(),
-      this.queue.counts().catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
+      within(this.queue.counts(), FIGURE_BOUND_MS, 'queue').catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
       viewOf(open?.id),
       viewOf(next?.id),
       // Before a sale opens its line already fills: show the next sale's line then.
@@ -105,9 +108,9 @@ export class DashboardUseCase {
     const empty: SaleStats = { checkouts: {}, purchaseFailures: {}, purchasesAcknowledged: 0, unitsPurchased: 0 };
     const [stats, ordersWritten, outbox] = sale
       ? await Promise.all([
-          this.ledger.stats(open!.id).catch(() => empty),
-          this.orders.countForSale(open!.id).catch(() => 0),
-          this.outbox.lag(open!.id).catch(() => ({ length: 0, oldestAgeMs: null })),
+          within(this.ledger.stats(open!.id), FIGURE_BOUND_MS, 'stats').catch(() => empty),
+          within(this.orders.countForSale(open!.id), FIGURE_BOUND_MS, 'orders').catch(() => 0),
+          within(this.outbox.lag(open!.id), FIGURE_BOUND_MS, 'outbox').catch(() => ({ length: 0, oldestAgeMs: null })),
         ])
       : [empty, 0, { length: 0, oldestAgeMs: null }];
 

@@ -161,6 +161,13 @@ describe('DashboardUseCase', () => {
     );
   });
 
+  it('does not wait for a figure that never comes (BullMQ waits for Redis for ever): the snapshot still comes', async () => {
+    await world.live(sale);
+    world.queue.counts = () => new Promise(() => undefined);
+
+    expect(await dashboard.snapshot()).toEqual(expect.objectContaining({ queue: { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 } }));
+  });
+
   it('does not keep a failed snapshot: the next call tries again', async () => {
     await world.live(sale);
     const report = health.report.bind(health);
