@@ -104,6 +104,15 @@ export class RedisNode {
     return this.child.running;
   }
 
+  /** The last lines of this node's own log, for the message of a test that failed around it. */
+  logTail(lines = 40): string {
+    try {
+      return readFileSync(path.join(this.dir, 'redis.log'), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
   /** A client of the test's own (not the app's), failing fast while the node is away. */
   client(): Redis {
     const c = new Redis(this.port, '127.0.0.1', { ...this.clientOptions(), maxRetriesPerRequest: 1, retryStrategy: () => 200 });
