@@ -21,8 +21,8 @@ afterAll(async () => {
 });
 
 it('refuses a purchase after the sale ended with 409 sale_ended, selling nothing', async () => {
-  // Started a second ago, ends in two.
-  const sale = await createOpenSale(t, { itemsTotal: 2, durationMs: 3_000 });
+  // Started a second ago, ends in five (two was too little on a busy CI box: the checkout came after the end).
+  const sale = await createOpenSale(t, { itemsTotal: 2, durationMs: 6_000 });
   const [item] = await itemIdsOf(t, sale);
   const checkout = await request(t.url).post('/checkout').query({ user_id: 'late-buyer', id: item });
   expect(checkout.status).toBe(200);

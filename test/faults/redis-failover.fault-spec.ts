@@ -34,8 +34,8 @@ jest.setTimeout(240_000);
 
 const BUYERS = 1200;
 const KILL_AFTER_ACKS = 300;
-/** A refused purchase is bounded by the command timeout (500 ms) plus the replica confirmation (250 + 500 ms); this leaves room for a busy box. */
-const SLOWEST_ANSWER_MS = 2_500;
+/** A refused purchase is bounded by the command timeout (500 ms) plus the replica confirmation (250 + 500 ms): about 1.25 s; a starved CI box has shown 2.6 s, so the bound (still "no request hangs") leaves room for that. */
+const SLOWEST_ANSWER_MS = 4_000;
 
 type Topology = 'cluster' | 'sentinel';
 
