@@ -7,6 +7,7 @@ import { parseCheckoutCode } from '../../domain/checkout/checkout-code.value-obj
 import { parseUserId } from '../../domain/user/user-id.value-object';
 import { ACCESS_RULE, AccessRule } from './access/access.decorator';
 import { RejectionException } from './access/rejection.exception';
+import { cookieOf } from './cookies';
 
 export const ADMISSION_COOKIE = 'flashsale_admission';
 export const ADMISSION_HEADER = 'admission';
@@ -64,10 +65,5 @@ export class AdmissionGuard implements CanActivate {
 export function admissionOf(request: FastifyRequest): string | undefined {
   const header = request.headers[ADMISSION_HEADER];
   if (typeof header === 'string' && header !== '') return header.trim();
-  const cookie = (request.headers.cookie ?? '')
-    .split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${ADMISSION_COOKIE}=`))
-    ?.slice(ADMISSION_COOKIE.length + 1);
-  return cookie ? decodeURIComponent(cookie) : undefined;
+  return cookieOf(request, ADMISSION_COOKIE);
 }

@@ -11,6 +11,7 @@ import { Rejection, RejectionCode, reject } from '../../../domain/shared/rejecti
 import { parseUserId } from '../../../domain/user/user-id.value-object';
 import { ACCESS_RULE, AccessRule } from './access.decorator';
 import { RejectionException } from './rejection.exception';
+import { cookieOf } from '../cookies';
 
 export const SESSION_COOKIE = 'flashsale_session';
 
@@ -111,10 +112,5 @@ export class AccessGuard implements CanActivate {
 
 export function credentialsOf(request: FastifyRequest): { bearer?: string; cookie?: string } {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-  const cookie = (request.headers.cookie ?? '')
-    .split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
-    ?.slice(SESSION_COOKIE.length + 1);
-  return { bearer, cookie: cookie ? decodeURIComponent(cookie) : undefined };
+  return { bearer, cookie: cookieOf(request, SESSION_COOKIE) };
 }
