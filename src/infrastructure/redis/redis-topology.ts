@@ -25,6 +25,8 @@ export interface ConnectionOptions {
 // Reconnect for ever, quickly at first: Redis coming back must heal the process without a restart.
 const retry = (times: number) => Math.min(50 * times, 1000);
 
+const SENTINEL_COMMAND_TIMEOUT_MS = 1_000;
+
 const hostPorts = (list: string) =>
   list.split(',').map((entry) => {
     const trimmed = entry.trim();
@@ -88,7 +90,7 @@ export class RedisTopology {
       return new Cluster(hostPorts(c.REDIS_CLUSTER_NODES!), clusterOptions);
     }
     if (this.kind === 'sentinel') {
-      return new Redis({
+      const client = new Redis({
         ...common,
         sentinels: hostPorts(c.REDIS_SENTINELS!),
         name: c.REDIS_SENTINEL_MASTER!,
@@ -105,9 +107,14 @@ export class RedisTopology {
         // A demoted primary answers writes with READONLY: reconnect, and Sentinel names the new one.
         reconnectOnError: (e) => (/READONLY/.test(e.message) ? 2 : false),
         sentinelRetryStrategy: options.noRetry ? () => null : retry,
+        // ioredis waits for a sentinel's answer for ever by default: one hung sentinel would stop every
+        // reconnect at the first question. A sentinel answers from memory; a second is long.
+        sentinelCommandTimeout: SENTINEL_COMMAND_TIMEOUT_MS,
         retryStrategy,
         enableOfflineQueue: options.enableOfflineQueue ?? true,
       });
+      if (!options.noRetry) reviveAfterDetectorRace(client);
+      return client;
     }
     return new Redis(c.REDIS_URL, {
       ...common,
@@ -123,6 +130,32 @@ export class RedisTopology {
     if (!wanted) return undefined;
     return c.REDIS_TLS_CA_FILE ? { ca: readFileSync(c.REDIS_TLS_CA_FILE) } : {};
   }
+}
+
+/**
+ * ioredis ends a Sentinel client for good, and every later command fails "Connection is closed.", when its
+ * failover detector fires (+switch-master) while the client is asking the sentinels for the primary: the
+ * detector closes the connector under the question, and the client takes that for its own close (the stall of
+ * redis/ioredis#1683; BullMQ revives its blocking client the same way). Such an end comes straight from
+ * "connecting" and not from our quit() or disconnect(): connect again, on the usual back-off.
+ */
+function reviveAfterDetectorRace(client: Redis): void {
+  let last = '';
+  let attempts = 0;
+  for (const status of ['connecting', 'connect', 'ready', 'close', 'reconnecting']) {
+    client.on(status, () => {
+      last = status;
+      if (status === 'ready') attempts = 0;
+    });
+  }
+  // Our own disconnect() while connecting also ends from "connecting", with this flag still set: stay ended.
+  const closedByUs = () => (client as unknown as { manuallyClosing: boolean }).manuallyClosing;
+  client.on('end', () => {
+    if (last !== 'connecting' || closedByUs()) return;
+    setTimeout(() => {
+      if (client.status === 'end' && !closedByUs()) client.connect().catch(() => undefined);
+    }, retry(++attempts)).unref();
+  });
 }
 
 /** The primaries behind a client: itself for one server, each master node's connection for a Cluster. */
