@@ -2,7 +2,7 @@ import { RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { RedisClient } from '../../src/infrastructure/redis/redis-topology';
-import { waitFor } from '../support/faults';
+import { reportFault, waitFor } from '../support/faults';
 
 /*
  * Fault: on Sentinel, the app's connections must find a new primary by themselves, even when the sentinel
@@ -88,7 +88,7 @@ describe('sentinel: the connections follow a failover while the first sentinel h
     ).finally(() => hung.thaw());
     expect({ resumed: resumed.ok, status: connections.command.status }).toEqual({ resumed: true, status: 'ready' });
     await expectPromotedHolds(redis, old.port, 'after');
-    console.log(`sentinel-reconnect (kill): writes resumed ${Date.now() - killedAt} ms after the primary was killed`);
+    reportFault('sentinel-hung-then-primary-killed', { writesResumedAfterKillMs: resumed.at - killedAt });
   });
 
   it('the failover notice arrives while the client asks the hung sentinel: the connection is not ended', async () => {
@@ -107,6 +107,7 @@ describe('sentinel: the connections follow a failover while the first sentinel h
       await asked.call('SENTINEL', 'FAILOVER', redis.masterName);
       await new Promise((r) => setTimeout(r, 300));
       await oldPrimary.call('CLIENT', 'KILL', 'TYPE', 'normal');
+      const droppedAt = Date.now();
       await switched;
 
       const resumed = await waitFor(
@@ -117,6 +118,7 @@ describe('sentinel: the connections follow a failover while the first sentinel h
       ).finally(() => hung.thaw());
       expect({ resumed: resumed.ok, status: connections.command.status }).toEqual({ resumed: true, status: 'ready' });
       await expectPromotedHolds(redis, old.port, 'after');
+      reportFault('sentinel-hung-then-failover-notice', { writesResumedAfterDropMs: resumed.at - droppedAt });
     } finally {
       hung.thaw();
       for (const c of [asked, watcher, oldPrimary]) c.disconnect();
