@@ -47,7 +47,15 @@ async function until(selector: string, expected: RegExp, timeout = 15_000): Prom
     if (expected.test(last)) return;
     await page.waitForTimeout(100);
   }
-  throw new Error(`${selector}: expected ${String(expected)}, got "${last}" after ${timeout} ms`);
+  // What the page was told, for a failure that does not reproduce (one clean-clone CI run saw "No sale
+  // scheduled" throughout, with the sale created a few seconds before).
+  const said = async (path: string) => {
+    const r = await fetch(`${t.url}${path}`).catch((e: Error) => ({ status: e.message, text: async () => '' }));
+    return `${path} ${r.status} ${await r.text()}`;
+  };
+  const told = [await said('/sales/active'), await said('/sales/upcoming')].join('; ');
+  const window = `sale ${sale.id} ${sale.startsAt.toISOString()} to ${sale.endsAt.toISOString()}, now ${new Date().toISOString()}`;
+  throw new Error(`${selector}: expected ${String(expected)}, got "${last}" after ${timeout} ms (${window}; ${told})`);
 }
 
 describe('the storefront between sales', () => {
