@@ -86,6 +86,9 @@ async function onInstance(instance: Instance, scenarios: LoadScenario[], data: D
   try {
     for (const s of scenarios) rows.push(await runLoad(s, { data, world, server }));
   } finally {
+    // Let this instance drain its own backlog (attempts, outbox) while it still runs: the next server may drain
+    // nothing (the bare route's last run waited its full two minutes for a stream no one was reading).
+    await settle(data, server, [...world.saleIds]).catch((e: Error) => log(`${instance.name}: ${e.message}`));
     await stopChild(server.child);
   }
   return rows;
