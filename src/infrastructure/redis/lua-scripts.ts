@@ -8,6 +8,7 @@ import type { RedisClient } from './redis-topology';
 export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua');
 
 export type ScriptName =
+  | 'attempts-append'
   | 'checkout'
   | 'checkout-sold-out'
   | 'purchase'

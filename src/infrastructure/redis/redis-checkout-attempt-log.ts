@@ -3,13 +3,14 @@ import { AttemptBatch, CheckoutAttempt, CheckoutAttemptLog } from '../../applica
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
+import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { ATTEMPTS_WITHOUT_SALE_KEY, saleKeys } from './sale-keys';
 import { streamFields, streamIdAfter } from './stream-fields';
 
-/** Attempts waiting for the next pipelined write, with the requests waiting on it. */
+/** Attempts waiting for the next write (four arguments each: see attempts-append.lua), with the requests waiting on it. */
 interface PendingAttempts {
-  readonly entries: string[][];
+  readonly args: string[];
   readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[];
 }
 
@@ -24,17 +25,16 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
 
   /**
    * The attempts logged in one turn of the event loop go to Redis together after the turn's I/O
-   * (setImmediate), one XADD each in one pipelined round trip; each promise settles with that write, so a
-   * request is answered only once its attempt is logged.
+   * (setImmediate), in one call of attempts-append.lua; each promise settles with that write, so a request is
+   * answered only once its attempt is logged.
    */
   logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
-    const fields = ['u', userId, 'i', String(itemId), 'r', result, 't', String(Date.now()), ...(saleId ? ['s', String(saleId)] : [])];
     return new Promise<void>((resolve, reject) => {
       if (!this.pending) {
-        this.pending = { entries: [], waiters: [] };
+        this.pending = { args: [], waiters: [] };
         setImmediate(() => this.flush());
       }
-      this.pending.entries.push(fields);
+      this.pending.args.push(userId, String(itemId), result, saleId ? String(saleId) : '');
       this.pending.waiters.push({ resolve, reject });
     });
   }
@@ -43,21 +43,11 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     const batch = this.pending;
     this.pending = null;
     if (!batch) return;
-    // Through a promise even if building the pipeline throws: this runs from setImmediate.
+    // Through a promise even if the call throws: this runs from setImmediate.
     Promise.resolve()
-      .then(() => {
-        const pipeline = this.redis.command.pipeline();
-        for (const fields of batch.entries) pipeline.xadd(ATTEMPTS_WITHOUT_SALE_KEY, '*', ...fields);
-        return this.redis.bounded(pipeline.exec());
-      })
+      .then(() => this.redis.bounded(runScript<number>(this.redis.command, 'attempts-append', [ATTEMPTS_WITHOUT_SALE_KEY], batch.args)))
       .then(
-        (results) => {
-          batch.waiters.forEach((w, i) => {
-            const error = results?.[i]?.[0];
-            if (error || !results?.[i]) w.reject(error ?? new Error('Connection is closed'));
-            else w.resolve();
-          });
-        },
+        () => batch.waiters.forEach((w) => w.resolve()),
         (e: unknown) => batch.waiters.forEach((w) => w.reject(e)),
       );
   }
