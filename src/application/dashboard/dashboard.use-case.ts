@@ -41,6 +41,10 @@ export interface DashboardSnapshot {
 const FRESH_MS = 900;
 /** Each figure gets this long: a dependency that is down (BullMQ waits for Redis for ever) must not hold the snapshot. */
 const FIGURE_BOUND_MS = 1_000;
+/** A figure of the snapshot, or `fallback` when its dependency fails or takes over FIGURE_BOUND_MS. */
+function figure<T>(read: Promise<T>, what: string, fallback: T): Promise<T> {
+  return within(read, FIGURE_BOUND_MS, what).catch(() => fallback);
+}
 /** Rates are averaged over about this long. */
 const RATE_WINDOW_MS = 3_000;
 
@@ -85,7 +89,7 @@ export class DashboardUseCase {
     const next = this.calendar.nextAfter(now);
     const lineOf = async (id: SaleId | undefined) => {
       if (!this.lines?.enabled || id === undefined) return null;
-      const r = await within(this.lines.status(id), FIGURE_BOUND_MS, 'line').catch(() => null);
+      const r = await figure(this.lines.status(id), 'line', null);
       return r && r.ok ? r.value : null;
     };
     let saleUnavailable = false;
@@ -99,7 +103,7 @@ export class DashboardUseCase {
     };
     const [health, queue, sale, nextSale, line] = await Promise.all([
       this.health.report(),
-      within(this.queue.counts(), FIGURE_BOUND_MS, 'queue').catch(() => ({ waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 })),
+      figure(this.queue.counts(), 'queue', { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 }),
       viewOf(open?.id),
       viewOf(next?.id),
       // Before a sale opens its line already fills: show the next sale's line then.
@@ -108,9 +112,9 @@ export class DashboardUseCase {
     const empty: SaleStats = { checkouts: {}, purchaseFailures: {}, purchasesAcknowledged: 0, unitsPurchased: 0 };
     const [stats, ordersWritten, outbox] = sale
       ? await Promise.all([
-          within(this.ledger.stats(open!.id), FIGURE_BOUND_MS, 'stats').catch(() => empty),
-          within(this.orders.countForSale(open!.id), FIGURE_BOUND_MS, 'orders').catch(() => 0),
-          within(this.outbox.lag(open!.id), FIGURE_BOUND_MS, 'outbox').catch(() => ({ length: 0, oldestAgeMs: null })),
+          figure(this.ledger.stats(open!.id), 'stats', empty),
+          figure(this.orders.countForSale(open!.id), 'orders', 0),
+          figure(this.outbox.lag(open!.id), 'outbox', { length: 0, oldestAgeMs: null }),
         ])
       : [empty, 0, { length: 0, oldestAgeMs: null }];
 
