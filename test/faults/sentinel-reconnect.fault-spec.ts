@@ -1,4 +1,4 @@
-import { RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
+import { RedisNode, RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { RedisClient } from '../../src/infrastructure/redis/redis-topology';
@@ -46,8 +46,21 @@ async function bothWrite({ connections }: Setup, value: string): Promise<boolean
   return (await writes(connections.command)) && (await writes(connections.background));
 }
 
-/** The promoted node holds what was written after the failover (the sentinel that hung learns of it late). */
-async function expectPromotedHolds(redis: RedisSentinelFleet, oldPort: number, value: string): Promise<void> {
+/**
+ * Waits (up to `timeoutMs`) until both connections write again, thaws the hung sentinel whatever happens, and
+ * checks that the connections are ready and the promoted node (no longer `oldPort`) holds the write. Returns
+ * when the writes resumed.
+ */
+async function expectResumedOnPromoted(setup: Setup, hung: RedisNode, oldPort: number, timeoutMs: number): Promise<number> {
+  const { redis, connections } = setup;
+  const resumed = await waitFor(
+    () => bothWrite(setup, 'after'),
+    (ok) => ok,
+    timeoutMs,
+    200,
+  ).finally(() => hung.thaw());
+  expect({ resumed: resumed.ok, status: connections.command.status }).toEqual({ resumed: true, status: 'ready' });
+  // The sentinel that hung learns of the new primary a moment after it thaws: ask until they agree.
   const promoted = await waitFor(
     () => redis.primary(),
     (p) => p.port !== oldPort,
@@ -56,10 +69,11 @@ async function expectPromotedHolds(redis: RedisSentinelFleet, oldPort: number, v
   expect(promoted.ok).toBe(true);
   const c = promoted.value.client();
   try {
-    expect(await c.get('probe')).toBe(value);
+    expect(await c.get('probe')).toBe('after');
   } finally {
     c.disconnect();
   }
+  return resumed.at;
 }
 
 describe('sentinel: the connections follow a failover while the first sentinel hangs', () => {
@@ -72,7 +86,7 @@ describe('sentinel: the connections follow a failover while the first sentinel h
 
   it('the primary dies (SIGKILL): both connections reach the promoted replica', async () => {
     setup = await start();
-    const { redis, connections } = setup;
+    const { redis } = setup;
     expect(await bothWrite(setup, 'before')).toBe(true);
     const old = await redis.primary();
     const hung = redis.sentinels[0]!;
@@ -80,20 +94,13 @@ describe('sentinel: the connections follow a failover while the first sentinel h
     const killedAt = Date.now();
     await old.kill();
 
-    const resumed = await waitFor(
-      () => bothWrite(setup!, 'after'),
-      (ok) => ok,
-      60_000,
-      200,
-    ).finally(() => hung.thaw());
-    expect({ resumed: resumed.ok, status: connections.command.status }).toEqual({ resumed: true, status: 'ready' });
-    await expectPromotedHolds(redis, old.port, 'after');
-    reportFault('sentinel-hung-then-primary-killed', { writesResumedAfterKillMs: resumed.at - killedAt });
+    const resumedAt = await expectResumedOnPromoted(setup, hung, old.port, 60_000);
+    reportFault('sentinel-hung-then-primary-killed', { writesResumedAfterKillMs: resumedAt - killedAt });
   });
 
   it('the failover notice arrives while the client asks the hung sentinel: the connection is not ended', async () => {
     setup = await start();
-    const { redis, connections } = setup;
+    const { redis } = setup;
     expect(await bothWrite(setup, 'before')).toBe(true);
     const old = await redis.primary();
     const hung = redis.sentinels[0]!;
@@ -110,15 +117,8 @@ describe('sentinel: the connections follow a failover while the first sentinel h
       const droppedAt = Date.now();
       await switched;
 
-      const resumed = await waitFor(
-        () => bothWrite(setup!, 'after'),
-        (ok) => ok,
-        30_000,
-        200,
-      ).finally(() => hung.thaw());
-      expect({ resumed: resumed.ok, status: connections.command.status }).toEqual({ resumed: true, status: 'ready' });
-      await expectPromotedHolds(redis, old.port, 'after');
-      reportFault('sentinel-hung-then-failover-notice', { writesResumedAfterDropMs: resumed.at - droppedAt });
+      const resumedAt = await expectResumedOnPromoted(setup, hung, old.port, 30_000);
+      reportFault('sentinel-hung-then-failover-notice', { writesResumedAfterDropMs: resumedAt - droppedAt });
     } finally {
       hung.thaw();
       for (const c of [asked, watcher, oldPrimary]) c.disconnect();
