@@ -1,5 +1,5 @@
 import { call } from './http';
-import { Child, log, startNode, stopChild, waitFor } from './processes';
+import { Child, PROFILE_DIR, log, startNode, stopChild, waitFor } from './processes';
 import { DATABASE_URL, REDIS_URL, S } from './settings';
 import type { Data } from './data';
 
@@ -67,7 +67,8 @@ export interface App {
 /** Starts an instance and waits until it is ready (Redis, PostgreSQL and the queue answer). */
 export async function startApp(name: string, overrides: Record<string, string>, port: number): Promise<App> {
   const started = Date.now();
-  const child = startNode(name, ['dist/main.js'], appEnv(port, overrides));
+  const profile = S.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const child = startNode(name, [...profile, 'dist/main.js'], appEnv(port, overrides));
   await waitFor(
     'GET /health/ready',
     async () => ((await call(port, 'GET', '/health/ready')).status === 200 ? true : undefined),

@@ -11,6 +11,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const LOG_DIR = path.join(RESULTS_DIR, 'logs');
+/** Where BENCH_PROFILE=1 puts the app instances' CPU profiles. */
+export const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -37,6 +37,9 @@ export const S = {
   sessionUsers: integer('BENCH_SESSION_USERS', 96),
   drainOrders: integer('BENCH_DRAIN_ORDERS', 20_000),
   drainItemsPerOrder: integer('BENCH_DRAIN_ITEMS_PER_ORDER', 2),
+  /** App instances run with node --cpu-prof, one .cpuprofile each in bench/results/profiles/ (written when
+   *  the instance stops): where an instance's time goes, for `node bench/profile-summary.js`. */
+  profile: process.env.BENCH_PROFILE === '1',
 };
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? '';
