@@ -23,13 +23,21 @@ export async function checkoutLoad(ctx: Ctx): Promise<WrkLoad> {
   };
 }
 
-/** `tokensFile`: bearer tokens of signed-in users (AUTH_MODE=session); without it, a new buyer per pair. */
-export async function pairsLoad(ctx: Ctx, tokensFile = ''): Promise<WrkLoad> {
+/**
+ * Without `buyers`, a new buyer per pair. `tokens`: a file of bearer tokens of signed-in users
+ * (AUTH_MODE=session); `users`: a file of user ids, the same few buyers in trusted mode.
+ */
+export async function pairsLoad(ctx: Ctx, buyers: { tokens?: string; users?: string } = {}): Promise<WrkLoad> {
   const sale = await mainSale(ctx);
   return {
     script: 'pairs',
     path: '/',
-    vars: { WRK_ITEMS: sale.poolFile, WRK_ITEM_OFFSET: offset(sale.pool.length), WRK_TOKENS: tokensFile },
+    vars: {
+      WRK_ITEMS: sale.poolFile,
+      WRK_ITEM_OFFSET: offset(sale.pool.length),
+      WRK_TOKENS: buyers.tokens ?? '',
+      WRK_USERS: buyers.users ?? '',
+    },
     expect: { status: 200 },
   };
 }

@@ -1,4 +1,6 @@
-import { RATE_LIMITED, SESSION, assertSessionUsers } from '../lib/instances';
+import { MAIN, RATE_LIMITED, SESSION, assertSessionUsers } from '../lib/instances';
+import { writeList } from '../lib/sales';
+import { S } from '../lib/settings';
 import { call } from '../lib/http';
 import { mainSale } from '../lib/sales';
 import { sessionTokens } from '../lib/sessions';
@@ -13,7 +15,9 @@ import { checkoutLoad, pairsLoad } from './buy';
  * bearer token). Each row's cost is against the buy group's row in the same run.
  *
  * Session auth is priced on the pairs only: a user has one open checkout per sale, so the accepted-checkout
- * load (a new buyer each request) has no session equivalent short of signing in a user per request.
+ * load (a new buyer each request) has no session equivalent short of signing in a user per request. Its
+ * baseline is `pairs-users`: the same S.sessionUsers buyers in turn and the same headers in trusted mode, so
+ * the difference is authentication alone, not a few buyers buying again and again instead of new ones.
  */
 
 /** A checkout with RATE_LIMIT=on carries the RateLimit header: the limiter runs. */
@@ -48,14 +52,25 @@ export const COSTS: readonly LoadScenario[] = [
     },
   },
   {
+    name: 'pairs-users',
+    group: 'costs',
+    label: `checkout then purchase, ${S.sessionUsers} buyers in turn (trusted; the baseline of the session row)`,
+    on: MAIN,
+    load: (ctx) => {
+      assertSessionUsers();
+      const users = Array.from({ length: S.sessionUsers }, (_, i) => `bench-buyer-${i}`);
+      return pairsLoad(ctx, { users: writeList('buyers', users) });
+    },
+  },
+  {
     name: 'pairs-session',
     group: 'costs',
     label: 'checkout then purchase, AUTH_MODE=session (bearer tokens)',
     on: SESSION,
-    cost: { baseline: 'pairs', max: TARGETS.sessionCost },
+    cost: { baseline: 'pairs-users', max: TARGETS.sessionCost },
     load: async (ctx) => {
       assertSessionUsers();
-      return pairsLoad(ctx, await sessionTokens(ctx));
+      return pairsLoad(ctx, { tokens: await sessionTokens(ctx) });
     },
   },
 ];
