@@ -272,6 +272,17 @@ export class AppConfig {
   @Max(30 * 24 * 3600)
   SESSION_TTL_SECONDS = 12 * 3600;
 
+  /**
+   * How long an instance answers for a verified session from memory (milliseconds; 0: ask Redis on every
+   * request). Sign-outs reach every instance at once by a Redis notice; this bounds how long a lost notice
+   * (the notice connection down) or a session key deleted in Redis by hand goes unseen.
+   */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SESSION_CACHE_MS = 5_000;
+
   /** Mark the session cookie Secure (only sent over HTTPS). Turn on wherever the service is behind HTTPS. */
   @toBool()
   @IsBoolean()

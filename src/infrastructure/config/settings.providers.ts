@@ -40,7 +40,14 @@ export function settingsProviders(): Provider[] {
     from(
       AuthSettings,
       (c) =>
-        new AuthSettings(c.AUTH_MODE, c.SESSION_TTL_SECONDS * 1000, c.OTP_TTL_SECONDS * 1000, c.OTP_MAX_ATTEMPTS, c.SESSION_COOKIE_SECURE),
+        new AuthSettings(
+          c.AUTH_MODE,
+          c.SESSION_TTL_SECONDS * 1000,
+          c.OTP_TTL_SECONDS * 1000,
+          c.OTP_MAX_ATTEMPTS,
+          c.SESSION_COOKIE_SECURE,
+          c.SESSION_CACHE_MS,
+        ),
     ),
     from(RateLimitSettings, rateLimitSettings),
     from(ReconcileSettings, (c) => new ReconcileSettings(c.RECONCILE_GRACE_MS, c.RECONCILE_INTERVAL_MS)),

@@ -1,19 +1,51 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AuthSettings } from '../../application/identity/auth-settings';
 import { OtpCheck, Session, SessionStore } from '../../application/identity/session-store.port';
 import { Email } from '../../domain/identity/email.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { runScript } from './lua-scripts';
-import { RedisConnections } from './redis-connections';
+import { RedisConnections, closeConnection } from './redis-connections';
+import { RedisClient } from './redis-topology';
 import { decodeOtpCheck } from './script-replies';
 
-const key = (token: string) => `flashsale:session:${createHash('sha256').update(token).digest('base64url')}`;
+const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+const keyOf = (digest: string) => `flashsale:session:${digest}`;
+const key = (token: string) => keyOf(digestOf(token));
 
-/** Sessions as Redis hashes that expire by themselves; keyed by a digest of the token, never the token. */
+/** Verified sessions an instance keeps in memory at most (the oldest go first). */
+const CACHE_MAX_ENTRIES = 100_000;
+
+/**
+ * Sessions as Redis hashes that expire by themselves; keyed by a digest of the token, never the token.
+ *
+ * A verified session changes only by ending (sign-out or expiry), so each instance keeps the verified
+ * sessions it has read for up to SESSION_CACHE_MS (never past their expiry): a buyer's requests then cost no
+ * Redis round trip to authenticate. A sign-out deletes the session and publishes its digest; every instance
+ * subscribed drops it at once. Memory is used only while that subscription is up: whenever the notice
+ * connection drops, the cache is emptied and every request reads Redis until the subscription is back, so a
+ * lost notice is bounded by the reconnect, and SESSION_CACHE_MS bounds what nothing notices (a session key
+ * deleted in Redis by hand, a notice lost on a Cluster whose subscriber node failed). Unverified sessions are
+ * never kept: verifying one must show at once on every instance.
+ */
 @Injectable()
-export class RedisSessionStore extends SessionStore {
-  constructor(private readonly redis: RedisConnections) {
+export class RedisSessionStore extends SessionStore implements OnApplicationShutdown {
+  private readonly logger = new Logger('Sessions');
+  private readonly cache = new Map<string, { readonly session: Session; readonly until: number }>();
+  private notices?: RedisClient;
+  /** True while the sign-out notices are subscribed: only then may a session be kept. */
+  private listening = false;
+  /** Counts sign-out notices received: a read that saw one arrive meanwhile is not kept (it may predate it). */
+  private signOutsSeen = 0;
+  private readonly channel: string;
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly settings: AuthSettings,
+  ) {
     super();
+    // Pub/sub ignores the db index: the channel names it, so two services sharing one Redis stay apart.
+    this.channel = `flashsale:sessions:signed-out:db${redis.db}`;
   }
 
   async create(
@@ -41,9 +73,19 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async get(token: string): Promise<Session | null> {
-    const [userId, email, verified, expiresAt] = await this.redis.command.hmget(key(token), 'userId', 'email', 'verified', 'expiresAt');
+    const digest = digestOf(token);
+    const now = Date.now();
+    const kept = this.cache.get(digest);
+    if (kept) {
+      if (kept.until > now) return kept.session;
+      this.cache.delete(digest);
+    }
+    const signOutsBefore = this.signOutsSeen;
+    const [userId, email, verified, expiresAt] = await this.redis.command.hmget(keyOf(digest), 'userId', 'email', 'verified', 'expiresAt');
     if (!userId) return null;
-    return { userId: userId as UserId, email: email as Email, verified: verified === '1', expiresAt: new Date(Number(expiresAt)) };
+    const session = { userId: userId as UserId, email: email as Email, verified: verified === '1', expiresAt: new Date(Number(expiresAt)) };
+    if (session.verified && this.settings.sessionCacheMs > 0) this.keep(digest, session, now, signOutsBefore);
+    return session;
   }
 
   async verifyCode(token: string, codeDigest: string, maxAttempts: number): Promise<OtpCheck> {
@@ -51,6 +93,48 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async delete(token: string): Promise<void> {
-    await this.redis.command.del(key(token));
+    const digest = digestOf(token);
+    this.cache.delete(digest);
+    await this.redis.command.del(keyOf(digest));
+    await this.redis.command.publish(this.channel, digest);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.notices) await closeConnection(this.notices);
+  }
+
+  private keep(digest: string, session: Session, now: number, signOutsBefore: number): void {
+    if (!this.notices) this.listen();
+    if (!this.listening || this.signOutsSeen !== signOutsBefore) return;
+    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(digest, { session, until: Math.min(now + this.settings.sessionCacheMs, session.expiresAt.getTime()) });
+  }
+
+  /** Subscribes to sign-out notices (on the first session worth keeping); the cache lives only while they flow. */
+  private listen(): void {
+    const notices = this.redis.open('sessions', { maxRetriesPerRequest: null });
+    this.notices = notices;
+    const subscribe = () =>
+      notices.subscribe(this.channel).then(
+        () => (this.listening = notices.status === 'ready'),
+        (e: Error) => this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`),
+      );
+    const deaf = () => {
+      this.listening = false;
+      this.cache.clear();
+    };
+    notices.on('message', (_channel: string, digest: string) => {
+      this.signOutsSeen++;
+      this.cache.delete(digest);
+    });
+    notices.on('close', deaf);
+    notices.on('end', deaf);
+    notices.on('error', deaf);
+    // ioredis subscribes again by itself after a reconnect; subscribing here too tells us when it is done.
+    notices.on('ready', () => {
+      deaf();
+      void subscribe();
+    });
+    if (notices.status === 'ready') void subscribe();
   }
 }
