@@ -18,6 +18,12 @@ export interface ItemPage {
 export class ListSaleItemsUseCase {
   /** Item rows of recent pages (ids and names never change; the stored sold flag matters once unloaded). */
   private readonly rows = new RecentAnswers<ItemView[]>();
+  /**
+   * The page last built from a recent answer of the ledger (keyed by that answer, so it goes when the answer
+   * does): while neither the rows nor the ledger's answer changed, every caller gets the same page object,
+   * which the HTTP door serializes once (see SalesHttpController).
+   */
+  private readonly pages = new WeakMap<object, { readonly rows: ItemView[]; readonly page: ItemPage }>();
 
   constructor(
     private readonly calendar: SaleCalendar,
@@ -37,9 +43,13 @@ export class ListSaleItemsUseCase {
       page.map((r) => r.id),
       maxAgeMs,
     );
-    return ok({
+    const built = this.pages.get(left);
+    if (built && built.rows === rows) return ok(built.page);
+    const result: ItemPage = {
       items: page.map((r, i) => ({ id: r.id, name: r.name, sold: left[i] === null || left[i] === undefined ? r.sold : left[i]! <= 0 })),
       nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,
-    });
+    };
+    this.pages.set(left, { rows, page: result });
+    return ok(result);
   }
 }

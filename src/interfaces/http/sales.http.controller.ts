@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GetSaleUseCase, PUBLIC_READ_MAX_AGE_MS } from '../../application/sales/get-sale.use-case';
-import { ListSaleItemsUseCase } from '../../application/sales/list-sale-items.use-case';
+import { ItemPage, ListSaleItemsUseCase } from '../../application/sales/list-sale-items.use-case';
 import { ItemId, parseItemId } from '../../domain/sale/item-id.value-object';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
 import { AccessRule } from './access/access.decorator';
@@ -13,6 +13,9 @@ export const MAX_ITEMS_PAGE = 1000;
 
 /** GET /sales/active, GET /sales/upcoming, GET /sales/:id, GET /sales/:id/items?limit=&cursor= (Fastify routes: see fastify-route.ts) */
 const READ: AccessRule = { group: 'read', caller: 'none' };
+
+/** A page's JSON, made once per page object: the use case hands every caller the same page while it is fresh. */
+const pageBodies = new WeakMap<ItemPage, string>();
 
 @Injectable()
 export class SalesHttpController implements FastifyDoor {
@@ -60,6 +63,9 @@ export class SalesHttpController implements FastifyDoor {
     const cursor = optionalParam<ItemId | null>(query, 'cursor', parseItemId, 'the nextCursor of a previous page', null);
     if (cursor instanceof InvalidParam) return cursor.send(reply);
     const result = await this.listItems.execute(id, cursor, limit, PUBLIC_READ_MAX_AGE_MS);
-    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+    if (!result.ok) return sendRejection(reply, result.error);
+    let body = pageBodies.get(result.value);
+    if (body === undefined) pageBodies.set(result.value, (body = JSON.stringify(result.value)));
+    return reply.type('application/json; charset=utf-8').send(body);
   }
 }

@@ -74,6 +74,23 @@ describe('ListSaleItemsUseCase', () => {
     expect(page.ok && page.value.items.map((i) => i.sold)).toEqual([false, false, true]);
   });
 
+  it("hands out the same page while the ledger's answer is the same one, and a new page once it changes", async () => {
+    const sale = anOpenSale({ items: 2 });
+    await world.live(sale);
+    // The Redis read model hands out one answer object for as long as it keeps it (PUBLIC_READ_MAX_AGE_MS).
+    const kept = [5, 5];
+    const unitsLeft = jest.spyOn(world.ledger, 'unitsLeft').mockResolvedValue(kept);
+
+    const first = await listItems.execute(sale.id, null, 10, 100);
+    const again = await listItems.execute(sale.id, null, 10, 100);
+    expect(again.ok && first.ok && again.value === first.value).toBe(true);
+
+    unitsLeft.mockResolvedValue([0, 5]);
+    const later = await listItems.execute(sale.id, null, 10, 100);
+    expect(later.ok && later.value.items.map((i) => i.sold)).toEqual([true, false]);
+    expect(first.ok && first.value.items.map((i) => i.sold)).toEqual([false, false]);
+  });
+
   it('answers an unknown sale as sale_not_found', async () => {
     expect(await listItems.execute(5 as SaleId, null, 10)).toEqual({
       ok: false,
