@@ -28,6 +28,9 @@
 #   BENCH_SESSION_USERS=96  users signed in for AUTH_MODE=session (more than BENCH_CONNECTIONS; each costs
 #                           two scrypt hashes, about 0.4 s of CPU each)
 #   BENCH_DRAIN_ORDERS=20000, BENCH_DRAIN_ITEMS_PER_ORDER=2   the worker drain's backlog
+#   BENCH_PROFILE=1         app instances run under node --cpu-prof: one .cpuprofile each in
+#                           bench/results/profiles/; `npx ts-node bench/profile-summary.ts <file>` says where
+#                           the time went. Profiling slows the app: its figures are not comparable
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
