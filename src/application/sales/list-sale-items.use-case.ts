@@ -9,7 +9,8 @@ import { ItemView, SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 
 export interface ItemPage {
-  readonly items: { id: number; name: string; sold: boolean }[];
+  /** Shared by every caller while fresh (see `pages`): never changed once built. */
+  readonly items: readonly { readonly id: number; readonly name: string; readonly sold: boolean }[];
   readonly nextCursor: string | null;
 }
 

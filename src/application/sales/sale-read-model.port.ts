@@ -28,6 +28,9 @@ export abstract class SaleReadModel {
   abstract liveState(saleId: SaleId, maxAgeMs?: number): Promise<SaleLiveState | null>;
   abstract stats(saleId: SaleId): Promise<SaleStats>;
   abstract unitsBoughtBy(saleId: SaleId, userId: UserId): Promise<number>;
-  /** Units left per item, null for items the ledger does not hold; `maxAgeMs` as for liveState. */
-  abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[], maxAgeMs?: number): Promise<(number | null)[]>;
+  /**
+   * Units left per item, null for items the ledger does not hold; `maxAgeMs` as for liveState. With a
+   * `maxAgeMs`, callers within it get the same array: shared, never to be changed.
+   */
+  abstract unitsLeft(saleId: SaleId, itemIds: readonly ItemId[], maxAgeMs?: number): Promise<readonly (number | null)[]>;
 }

@@ -25,8 +25,9 @@ const CACHE_MAX_ENTRIES = 100_000;
  * subscribed drops it at once. Memory is used only while that subscription is up: whenever the notice
  * connection drops, the cache is emptied and every request reads Redis until the subscription is back, so a
  * lost notice is bounded by the reconnect, and SESSION_CACHE_MS bounds what nothing notices (a session key
- * deleted in Redis by hand, a notice lost on a Cluster whose subscriber node failed). Unverified sessions are
- * never kept: verifying one must show at once on every instance.
+ * deleted in Redis by hand). Unverified sessions are never kept: verifying one must show at once on every
+ * instance. On a Cluster nothing is kept: ioredis runs a Cluster's subscription on a hidden connection that
+ * it moves to another node without telling, so the store could not know when it had missed a notice.
  */
 @Injectable()
 export class RedisSessionStore extends SessionStore implements OnApplicationShutdown {
@@ -35,8 +36,12 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   private notices?: RedisClient;
   /** True while the sign-out notices are subscribed: only then may a session be kept. */
   private listening = false;
-  /** Counts sign-out notices received: a read that saw one arrive meanwhile is not kept (it may predate it). */
-  private signOutsSeen = 0;
+  /**
+   * Moves on every sign-out notice and every loss of the notice connection: a read during which it moved is
+   * not kept (it may predate a sign-out whose notice arrived, or was lost, meanwhile).
+   */
+  private generation = 0;
+  private closed = false;
   private readonly channel: string;
 
   constructor(
@@ -80,11 +85,12 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
       if (kept.until > now) return kept.session;
       this.cache.delete(digest);
     }
-    const signOutsBefore = this.signOutsSeen;
+    // Only a read that starts and ends while notices flow, with none arriving or lost meanwhile, may be kept.
+    const generation = this.listening ? this.generation : -1;
     const [userId, email, verified, expiresAt] = await this.redis.command.hmget(keyOf(digest), 'userId', 'email', 'verified', 'expiresAt');
     if (!userId) return null;
     const session = { userId: userId as UserId, email: email as Email, verified: verified === '1', expiresAt: new Date(Number(expiresAt)) };
-    if (session.verified && this.settings.sessionCacheMs > 0) this.keep(digest, session, now, signOutsBefore);
+    if (session.verified && this.settings.sessionCacheMs > 0 && this.redis.kind !== 'cluster') this.keep(digest, session, now, generation);
     return session;
   }
 
@@ -95,17 +101,19 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   async delete(token: string): Promise<void> {
     const digest = digestOf(token);
     this.cache.delete(digest);
-    await this.redis.command.del(keyOf(digest));
-    await this.redis.command.publish(this.channel, digest);
+    // One transaction: the session never goes without its notice (no instance keeps a Cluster's sessions).
+    if (this.redis.kind === 'cluster') await this.redis.command.del(keyOf(digest));
+    else await this.redis.command.multi().del(keyOf(digest)).publish(this.channel, digest).exec();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     if (this.notices) await closeConnection(this.notices);
   }
 
-  private keep(digest: string, session: Session, now: number, signOutsBefore: number): void {
-    if (!this.notices) this.listen();
-    if (!this.listening || this.signOutsSeen !== signOutsBefore) return;
+  private keep(digest: string, session: Session, now: number, generation: number): void {
+    if (!this.notices && !this.closed) this.listen();
+    if (!this.listening || generation !== this.generation) return;
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(digest, { session, until: Math.min(now + this.settings.sessionCacheMs, session.expiresAt.getTime()) });
   }
@@ -121,10 +129,11 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
       );
     const deaf = () => {
       this.listening = false;
+      this.generation++;
       this.cache.clear();
     };
     notices.on('message', (_channel: string, digest: string) => {
-      this.signOutsSeen++;
+      this.generation++;
       this.cache.delete(digest);
     });
     notices.on('close', deaf);
