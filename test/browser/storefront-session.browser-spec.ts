@@ -31,7 +31,9 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   await wipeState();
-  t = await startTestApp({ AUTH_MODE: 'session' });
+  // The session is made to expire below by deleting its key in Redis, which an instance answering verified
+  // sessions from memory would see only after SESSION_CACHE_MS (test/contract/session-store covers that).
+  t = await startTestApp({ AUTH_MODE: 'session', SESSION_CACHE_MS: '0' });
   sale = await createOpenSale(t, { itemsTotal: 12, perUserLimit: 2 });
   ids = await itemIdsOf(t, sale);
   const items = await call(t.url, 'GET', `/sales/${sale.id}/items?limit=1000`);
