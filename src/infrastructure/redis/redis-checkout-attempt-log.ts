@@ -7,17 +7,18 @@ import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { ATTEMPTS_WITHOUT_SALE_KEY, saleKeys } from './sale-keys';
 import { streamFields, streamIdAfter } from './stream-fields';
+import { TurnBatches } from './turn-batches';
 
-/** Attempts waiting for the next write (four arguments each: see attempts-append.lua), with the requests waiting on it. */
-interface PendingAttempts {
-  readonly args: string[];
-  readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[];
-}
+/** At most this many attempts per attempts-append.lua call, so one call never holds Redis for long. */
+const MAX_ATTEMPTS_PER_CALL = 500;
 
 /** Checkout attempts in Redis streams: one per sale (written by checkout.lua) and one for "no sale open". */
 @Injectable()
 export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
-  private pending: PendingAttempts | null = null;
+  /** Attempts answered before any sale script, for the next attempts-append.lua call. */
+  private readonly withoutSale = new TurnBatches<void>(MAX_ATTEMPTS_PER_CALL, (key, args, count) =>
+    this.redis.bounded(runScript<number>(this.redis.command, 'attempts-append', [key], args)).then(() => new Array<void>(count)),
+  );
 
   constructor(private readonly redis: RedisConnections) {
     super();
@@ -29,27 +30,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
    * answered only once its attempt is logged.
    */
   logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (!this.pending) {
-        this.pending = { args: [], waiters: [] };
-        setImmediate(() => this.flush());
-      }
-      this.pending.args.push(userId, String(itemId), result, saleId ? String(saleId) : '');
-      this.pending.waiters.push({ resolve, reject });
-    });
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = null;
-    if (!batch) return;
-    // Through a promise even if the call throws: this runs from setImmediate.
-    Promise.resolve()
-      .then(() => this.redis.bounded(runScript<number>(this.redis.command, 'attempts-append', [ATTEMPTS_WITHOUT_SALE_KEY], batch.args)))
-      .then(
-        () => batch.waiters.forEach((w) => w.resolve()),
-        (e: unknown) => batch.waiters.forEach((w) => w.reject(e)),
-      );
+    return this.withoutSale.add(ATTEMPTS_WITHOUT_SALE_KEY, userId, String(itemId), result, saleId ? String(saleId) : '');
   }
 
   sourcesFor(saleIds: readonly SaleId[]): string[] {

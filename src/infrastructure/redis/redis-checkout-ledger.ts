@@ -10,13 +10,8 @@ import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { runIdempotently } from './redis-idempotency';
 import { saleKeys } from './sale-keys';
+import { TurnBatches } from './turn-batches';
 import { decodeCheckout, decodeSoldOutVerdicts } from './script-replies';
-
-/** Checkouts of items believed sold out, waiting for the next checkout-sold-out.lua call, for one sale. */
-interface SoldOutBatch {
-  readonly args: string[];
-  readonly waiters: { resolve: (refused: boolean) => void; reject: (e: unknown) => void }[];
-}
 
 /** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
 const MAX_SOLD_OUT_PER_CALL = 500;
@@ -24,7 +19,13 @@ const MAX_SOLD_OUT_PER_CALL = 500;
 /** Checkout on Redis: scripts/lua/checkout.lua, and checkout-sold-out.lua for items refused as sold out. */
 @Injectable()
 export class RedisCheckoutLedger extends CheckoutLedger {
-  private readonly soldOutBatches = new Map<SaleId, SoldOutBatch>();
+  /** Checkouts of items believed sold out, per sale, for the next checkout-sold-out.lua call. */
+  private readonly soldOut = new TurnBatches<boolean>(MAX_SOLD_OUT_PER_CALL, (saleId, args, count) => {
+    const k = saleKeys(Number(saleId) as SaleId);
+    return this.redis
+      .bounded(runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args))
+      .then((reply) => decodeSoldOutVerdicts(reply, count));
+  });
 
   constructor(
     private readonly redis: RedisConnections,
@@ -58,34 +59,6 @@ export class RedisCheckoutLedger extends CheckoutLedger {
    * request is answered only once its refusal is recorded.
    */
   refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      let batch = this.soldOutBatches.get(saleId);
-      if (!batch) {
-        batch = { args: [], waiters: [] };
-        this.soldOutBatches.set(saleId, batch);
-        setImmediate(() => this.flushSoldOut(saleId));
-      }
-      batch.args.push(userId, String(itemId));
-      batch.waiters.push({ resolve, reject });
-    });
-  }
-
-  private flushSoldOut(saleId: SaleId): void {
-    const batch = this.soldOutBatches.get(saleId);
-    this.soldOutBatches.delete(saleId);
-    if (!batch) return;
-    const k = saleKeys(saleId);
-    for (let i = 0; i < batch.waiters.length; i += MAX_SOLD_OUT_PER_CALL) {
-      const waiters = batch.waiters.slice(i, i + MAX_SOLD_OUT_PER_CALL);
-      const args = batch.args.slice(2 * i, 2 * (i + MAX_SOLD_OUT_PER_CALL));
-      // Through a promise even if runScript throws: this runs from setImmediate, where a throw would be fatal.
-      Promise.resolve()
-        .then(() => this.redis.bounded(runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args)))
-        .then((reply) => decodeSoldOutVerdicts(reply, waiters.length))
-        .then(
-          (verdicts) => waiters.forEach((w, j) => w.resolve(verdicts[j]!)),
-          (e: unknown) => waiters.forEach((w) => w.reject(e)),
-        );
-    }
+    return this.soldOut.add(String(saleId), userId, String(itemId));
   }
 }
