@@ -38,7 +38,7 @@ export const S = {
   drainOrders: integer('BENCH_DRAIN_ORDERS', 20_000),
   drainItemsPerOrder: integer('BENCH_DRAIN_ITEMS_PER_ORDER', 2),
   /** App instances run with node --cpu-prof, one .cpuprofile each in bench/results/profiles/ (written when
-   *  the instance stops): where an instance's time goes, for `node bench/profile-summary.js`. */
+   *  the instance stops): where an instance's time goes, for `npx ts-node bench/profile-summary.ts`. */
   profile: process.env.BENCH_PROFILE === '1',
 };
 
