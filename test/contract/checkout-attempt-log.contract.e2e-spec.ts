@@ -1,3 +1,6 @@
+import { ItemId } from '../../src/domain/sale/item-id.value-object';
+import { SaleId } from '../../src/domain/sale/sale-id.value-object';
+import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisCheckoutAttemptLog } from '../../src/infrastructure/redis/redis-checkout-attempt-log';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
@@ -52,4 +55,41 @@ it('trims by sequence number within one millisecond', async () => {
   expect(batch.attempts.map((a) => a.entryId)).toEqual(['5000-0', '5000-1']);
   await log.acknowledge(batch);
   expect((await log.read(stream, 10)).attempts.map((a) => a.entryId)).toEqual(['5000-2']);
+});
+
+it('reads the attempts of one batched write as rows of their own, and never splits such a write', async () => {
+  const stream = 'flashsale:attempts';
+  await add('single-1', '*', stream);
+  // Three attempts in one turn: attempts-append.lua writes them as one entry.
+  await Promise.all([
+    log.logWithoutSale('p1' as UserId, 11 as ItemId, 'no_active_sale'),
+    log.logWithoutSale('p2' as UserId, 12 as ItemId, 'sale_not_started', 77 as SaleId),
+    log.logWithoutSale('p3' as UserId, 13 as ItemId, 'no_active_sale'),
+  ]);
+  await add('single-2', '*', stream);
+  expect(await redis.command.xlen(stream)).toBe(3);
+
+  // Room for two: the single entry, but not the batched one after it (three attempts).
+  const first = await log.read(stream, 2);
+  expect(first.attempts.map((a) => a.userId)).toEqual(['single-1']);
+  await log.acknowledge(first);
+
+  // The batched entry alone is more than one asks for: it comes whole, each attempt with its own fields.
+  const batched = await log.read(stream, 2);
+  expect(batched.attempts.map((a) => [a.userId, a.itemId, a.result, a.saleId])).toEqual([
+    ['p1', 11, 'no_active_sale', null],
+    ['p2', 12, 'sale_not_started', 77],
+    ['p3', 13, 'no_active_sale', null],
+  ]);
+  const ids = batched.attempts.map((a) => a.entryId);
+  expect(new Set(ids).size).toBe(3);
+  expect(ids.map((id) => id.replace(/^\d+-\d+/, ''))).toEqual(['.0', '.1', '.2']);
+  expect(batched.attempts.every((a) => a.attemptedAt.getTime() === batched.attempts[0]!.attemptedAt.getTime())).toBe(true);
+  await log.acknowledge(batched);
+
+  // Its acknowledgement dropped exactly it.
+  const rest = await log.read(stream, 10);
+  expect(rest.attempts.map((a) => a.userId)).toEqual(['single-2']);
+  await log.acknowledge(rest);
+  expect(await redis.command.xlen(stream)).toBe(0);
 });

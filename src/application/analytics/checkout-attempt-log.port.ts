@@ -17,6 +17,8 @@ export interface CheckoutAttempt {
 export interface AttemptBatch {
   readonly source: string;
   readonly attempts: CheckoutAttempt[];
+  /** Where in the log the batch ends (what acknowledge() drops up to); null for an empty batch. */
+  readonly end: string | null;
 }
 
 /**
@@ -26,7 +28,10 @@ export interface AttemptBatch {
 export abstract class CheckoutAttemptLog {
   /** Logs an attempt answered before the ledger (no open sale, or a sale that has not started). */
   abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void>;
-  /** The oldest `max` attempts of a source, in the order they were logged. */
+  /**
+   * The oldest attempts of a source, in the order they were logged: at most `max`, except that attempts
+   * logged together (one batched write) come together, so a batch may hold up to one such write more.
+   */
   abstract read(source: string, max: number): Promise<AttemptBatch>;
   /** Drops a batch that read() returned, once it is written; later attempts stay. */
   abstract acknowledge(batch: AttemptBatch): Promise<void>;

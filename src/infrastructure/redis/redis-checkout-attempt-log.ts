@@ -37,27 +37,52 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     return [ATTEMPTS_WITHOUT_SALE_KEY, ...saleIds.map((id) => saleKeys(id).attempts)];
   }
 
+  /**
+   * An entry is one attempt, or (written by checkout-sold-out.lua and attempts-append.lua) `n` of them as
+   * comma lists, each a row of its own keyed "<entry id>.<k>". Whole entries only: at most `max` attempts
+   * unless the first entry alone holds more.
+   */
   async read(source: string, max: number): Promise<AttemptBatch> {
     const saleId = /^\{sale:(\d+)\}/.exec(source)?.[1];
     const entries = await this.redis.background.xrange(source, '-', '+', 'COUNT', max);
-    const attempts: CheckoutAttempt[] = entries.map(([entryId, flat]) => {
+    const attempts: CheckoutAttempt[] = [];
+    let end: string | null = null;
+    for (const [entryId, flat] of entries) {
       const f = streamFields(flat);
-      return {
-        source,
-        entryId,
-        saleId: saleId ? (Number(saleId) as SaleId) : f.s ? (Number(f.s) as SaleId) : null,
-        userId: f.u ?? '',
-        itemId: f.i && /^\d{1,10}$/.test(f.i) && Number(f.i) <= 2_147_483_647 ? (Number(f.i) as ItemId) : null,
-        result: f.r ?? 'unknown',
-        attemptedAt: new Date(Number(f.t ?? entryId.split('-')[0])),
-      };
-    });
-    return { source, attempts };
+      const n = f.n === undefined ? 1 : Number(f.n);
+      if (end !== null && attempts.length + n > max) break;
+      end = entryId;
+      const attemptedAt = new Date(Number(f.t ?? entryId.split('-')[0]));
+      const users = listOf(f.u ?? '', n);
+      const items = listOf(f.i ?? '', n);
+      const results = listOf(f.r ?? 'unknown', n);
+      const sales = listOf(f.s ?? '', n);
+      for (let k = 0; k < n; k++) {
+        const item = items[k]!;
+        const sale = saleId ?? sales[k];
+        attempts.push({
+          source,
+          entryId: f.n === undefined ? entryId : `${entryId}.${k}`,
+          saleId: sale ? (Number(sale) as SaleId) : null,
+          userId: users[k]!,
+          itemId: /^\d{1,10}$/.test(item) && Number(item) <= 2_147_483_647 ? (Number(item) as ItemId) : null,
+          result: results[k]!,
+          attemptedAt,
+        });
+      }
+    }
+    return { source, attempts, end };
   }
 
   /** A batch is the head of its stream (read from "-"): trimmed past its last entry (XDEL of 2,000 ids cost more). */
   async acknowledge(batch: AttemptBatch): Promise<void> {
-    const last = batch.attempts.at(-1)?.entryId;
-    if (last !== undefined) await this.redis.background.xtrim(batch.source, 'MINID', streamIdAfter(last));
+    if (batch.end !== null) await this.redis.background.xtrim(batch.source, 'MINID', streamIdAfter(batch.end));
   }
+}
+
+/** A batched entry's field: n comma-separated values, or one value that holds for all n. */
+function listOf(value: string, n: number): string[] {
+  if (n === 1) return [value];
+  const values = value.split(',');
+  return values.length === n ? values : new Array<string>(n).fill(value);
 }

@@ -35,13 +35,13 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
   }
 
   async read(source: string, max: number): Promise<AttemptBatch> {
-    return { source, attempts: this.of(source).slice(0, max) };
+    const attempts = this.of(source).slice(0, max);
+    return { source, attempts, end: attempts.at(-1)?.entryId ?? null };
   }
 
   async acknowledge(batch: AttemptBatch): Promise<void> {
-    const last = batch.attempts.at(-1);
-    if (!last) return;
-    const lastSeq = Number(last.entryId.split('-')[1]);
+    if (batch.end === null) return;
+    const lastSeq = Number(batch.end.split('-')[1]);
     this.logs.set(
       batch.source,
       this.of(batch.source).filter((a) => Number(a.entryId.split('-')[1]) > lastSeq),
