@@ -6,9 +6,9 @@ import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/tes
 import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
 
 /*
- * After a sell-out nearly every request is a checkout of an item that is gone. Once the ledger has refused
- * an item as sold out, the instance sends later checkouts of it to a cheap batched check
- * (checkout-sold-out.lua) instead of the full checkout script. The answers, the analytics rows and the
+ * After a sell-out nearly every request is a checkout of an item that is gone, or of a sale whose cap is
+ * reached. Once the ledger has refused an item (or the sale) as sold out, the instance sends later checkouts
+ * of it to a cheap batched check (checkout-sold-out.lua) instead of the full checkout script. The answers, the analytics rows and the
  * dashboard's tallies must be exactly those the checkout script would have produced, no answered attempt may
  * go unlogged, and an item whose stock comes back (a ledger rebuilt after Redis lost data) must sell again.
  */
@@ -160,4 +160,67 @@ it('sells an item again when the ledger no longer calls it sold out (stock rebui
     expect((await checkout('jo', item!)).status).toBe(200);
   });
   expect(next).toEqual({ refuseSoldOut: 0, checkout: 1 });
+});
+
+it('answers checkouts of a sale that reached its cap as the ledger would, logs every one, and keeps what the cap does not decide', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 6, saleCap: 2 });
+  const items = await itemIdsOf(t, sale);
+
+  // Kim holds item 3 in her checkout before the cap is reached; two buyers then reach it.
+  expect((await checkout('kim', items[2]!)).status).toBe(200);
+  for (const [user, item] of [
+    ['lea', items[0]!],
+    ['max', items[1]!],
+  ] as const) {
+    const code = (await checkout(user, item)).body.code;
+    expect((await request(t.url).post('/purchase').query({ code })).body.purchased).toEqual([item]);
+  }
+
+  // The first refusal comes from the full script; the instance learns the cap is reached.
+  const first = await checkout('first', items[3]!);
+  expect([first.status, first.body.code]).toEqual([409, 'sale_sold_out']);
+
+  // 300 buyers at once, of items that still have units and of the sold ones: every one refused by the
+  // batched check, as the script would (sale_sold_out, or item_sold_out for the items bought).
+  let crowd: request.Response[] = [];
+  const crowdItems = Array.from({ length: 300 }, (_, i) => items[i % items.length]!);
+  const runs = await ledgerCallsDuring(async () => {
+    crowd = await Promise.all(crowdItems.map((item, i) => checkout(`cap-${i}`, item)));
+  });
+  crowd.forEach((res, i) => {
+    const gone = crowdItems[i] === items[0] || crowdItems[i] === items[1];
+    expect([res.status, res.body.code]).toEqual([409, gone ? 'item_sold_out' : 'sale_sold_out']);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+  expect(runs).toEqual({ checkout: 0, refuseSoldOut: crowd.length });
+
+  // Kim's item is already hers: the batched check leaves it to the full checkout, which answers it unchanged.
+  const kim = await ledgerCallsDuring(async () => {
+    const again = await checkout('kim', items[2]!);
+    expect([again.status, again.body.items]).toEqual([200, [items[2]]]);
+  });
+  expect(kim).toEqual({ checkout: 1, refuseSoldOut: 1 });
+
+  // Every refusal is in checkout_attempts with its own result, and in the dashboard's tallies.
+  const refusedSaleSoldOut = ['first', ...crowd.flatMap((r, i) => (r.body.code === 'sale_sold_out' ? [`cap-${i}`] : []))].sort();
+  const rows = await eventually(
+    () =>
+      withPg(
+        async (pg) =>
+          (
+            await pg.query<{ user_id: string }>(`SELECT user_id FROM checkout_attempts WHERE result = 'sale_sold_out' AND sale_id = $1`, [
+              sale.id,
+            ])
+          ).rows,
+      ),
+    (r) => r.length >= refusedSaleSoldOut.length,
+  );
+  expect(rows.map((r) => r.user_id).sort()).toEqual(refusedSaleSoldOut);
+  const redis = rawRedis();
+  try {
+    expect(await redis.hget(`{sale:${sale.id}}:stats`, 'c:sale_sold_out')).toBe(String(refusedSaleSoldOut.length));
+    expect(await redis.hget(`{sale:${sale.id}}:stats`, 'c:item_sold_out')).toBe(String(crowd.length + 1 - refusedSaleSoldOut.length));
+  } finally {
+    redis.disconnect();
+  }
 });

@@ -56,22 +56,27 @@ export class CheckoutUseCase {
         replayed: false,
       };
     }
-    // An item the ledger has already refused as sold out almost surely still is: the ledger's cheap batched
-    // check confirms it (and records the refusal) instead of a full checkout. If it disagrees (its stock was
-    // rebuilt after Redis lost data), the item is forgotten and the checkout runs in full. With an
-    // Idempotency-Key the full checkout always runs, as it stores the reply.
-    if (!idempotencyKey && this.soldOut.has(sale.id, itemId)) {
-      if (await this.ledger.refuseSoldOut(sale.id, userId, itemId)) {
-        this.metrics.checkout(RejectionCode.ItemSoldOut);
-        return { result: err(reject(RejectionCode.ItemSoldOut)), replayed: false };
+    // A checkout the ledger has already refused for good (its item sold out, or the sale's cap reached)
+    // almost surely still is: the ledger's cheap batched check confirms it (and records the refusal) instead
+    // of a full checkout. If it disagrees (stock rebuilt after Redis lost data; or, for the cap, a pause or an
+    // item already in the buyer's checkout, which the full checkout answers), the checkout runs in full, which
+    // also corrects the hint. With an Idempotency-Key the full checkout always runs, as it stores the reply.
+    const itemSoldOut = this.soldOut.has(sale.id, itemId);
+    if (!idempotencyKey && (itemSoldOut || this.soldOut.capReached(sale.id))) {
+      const refusal = await this.ledger.refuseSoldOut(sale.id, userId, itemId);
+      if (refusal) {
+        this.metrics.checkout(refusal);
+        return { result: err(reject(refusal)), replayed: false };
       }
-      this.soldOut.forget(sale.id, itemId);
+      if (itemSoldOut) this.soldOut.forget(sale.id, itemId);
     }
     const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
     const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
     if (!replayed) this.metrics.checkout(result.kind === 'ok' ? 'accepted' : result.reason);
     if (result.kind === 'rejected' && result.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(sale.id, itemId);
+    if (result.kind === 'rejected' && result.reason === RejectionCode.SaleSoldOut) this.soldOut.learnCapReached(sale.id);
+    if (result.kind === 'ok' && result.added) this.soldOut.forgetCapReached(sale.id);
     if (result.kind === 'rejected') {
       const retryAfter =
         result.reason === RejectionCode.SaleNotStarted

@@ -48,7 +48,10 @@ export class PurchaseUseCase {
     // Confirmed means kept: no 200 until a replica holds the purchase (or, answered again, its stored result),
     // so a failover cannot undo it. Throws ReplicaNotConfirmedError (503: retry with the same code) otherwise.
     await this.replicas.confirmSale(saleId);
-    for (const f of result.failed) if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
+    for (const f of result.failed) {
+      if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
+      if (f.reason === RejectionCode.SaleSoldOut) this.soldOut.learnCapReached(saleId);
+    }
     // A spent code answers again with the same items: they are counted once, when they were bought.
     if (result.firstTime && !replayed) this.metrics.purchaseItems(result.purchased.length, countBy(result.failed.map((f) => f.reason)));
     return { result: ok({ orderId: result.orderId, saleId, purchased: result.purchased, failed: result.failed }), replayed };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CheckoutLedger, LedgerCheckoutResult } from '../../application/checkout/checkout-ledger.port';
+import { CheckoutLedger, LedgerCheckoutResult, SoldOutRefusal } from '../../application/checkout/checkout-ledger.port';
 import { Answer, IdempotencyRequest } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
@@ -16,14 +16,15 @@ import { decodeCheckout, decodeSoldOutVerdicts } from './script-replies';
 /** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
 const MAX_SOLD_OUT_PER_CALL = 500;
 
-/** Checkout on Redis: scripts/lua/checkout.lua, and checkout-sold-out.lua for items refused as sold out. */
+/** Checkout on Redis: scripts/lua/checkout.lua, and checkout-sold-out.lua for items or sales refused as sold out. */
 @Injectable()
 export class RedisCheckoutLedger extends CheckoutLedger {
-  /** Checkouts of items believed sold out, per sale, for the next checkout-sold-out.lua call. */
-  private readonly soldOut = new TurnBatches<boolean>(MAX_SOLD_OUT_PER_CALL, (saleId, args, count) => {
+  /** Checkouts believed refused for good (item or sale sold out), per sale, for the next checkout-sold-out.lua call. */
+  private readonly soldOut = new TurnBatches<SoldOutRefusal | null>(MAX_SOLD_OUT_PER_CALL, (saleId, args, count) => {
     const k = saleKeys(Number(saleId) as SaleId);
+    const keys = [k.meta, k.stock, k.attempts, k.stats, k.open, k.checkouts];
     return this.redis
-      .bounded(runScript(this.redis.command, 'checkout-sold-out', [k.meta, k.stock, k.attempts, k.stats], args))
+      .bounded(runScript(this.redis.command, 'checkout-sold-out', keys, args))
       .then((reply) => decodeSoldOutVerdicts(reply, count));
   });
 
@@ -58,7 +59,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
    * one checkout-sold-out.lua call per sale serves them all. Each promise settles with that call, so a
    * request is answered only once its refusal is recorded.
    */
-  refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<boolean> {
+  refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<SoldOutRefusal | null> {
     return this.soldOut.add(String(saleId), userId, String(itemId));
   }
 }

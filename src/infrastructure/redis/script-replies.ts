@@ -1,11 +1,11 @@
-import { LedgerCheckoutResult } from '../../application/checkout/checkout-ledger.port';
+import { LedgerCheckoutResult, SoldOutRefusal } from '../../application/checkout/checkout-ledger.port';
 import { OtpCheck } from '../../application/identity/session-store.port';
 import { LedgerPurchaseResult } from '../../application/purchase/purchase-ledger.port';
 import { IDEMPOTENCY_REJECTIONS } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { CHECKOUT_REJECTIONS, PURCHASE_FAILURE_REASONS, PURCHASE_REJECTIONS } from '../../domain/sale/sale-rules';
-import { isOneOf } from '../../domain/shared/rejection';
+import { RejectionCode, isOneOf } from '../../domain/shared/rejection';
 import { LINE_CLOSE_REASONS, LineCloseReason, LineStanding } from '../../domain/line/line-place';
 import { AdmitStep, LineStatus, LineWatch } from '../../application/line/waiting-line.port';
 
@@ -101,12 +101,12 @@ export function decodeIdempotencyClaim(reply: unknown): IdempotencyClaim {
   throw new UnexpectedScriptReply('idempotency-claim', reply);
 }
 
-/** checkout-sold-out.lua: one 1 (refused as sold out) or 0 (not so) per checkout sent. */
-export function decodeSoldOutVerdicts(reply: unknown, count: number): boolean[] {
-  if (!Array.isArray(reply) || reply.length !== count || !reply.every((v) => v === 0 || v === 1)) {
+/** checkout-sold-out.lua: per checkout sent, 1 (refused as item_sold_out), 2 (as sale_sold_out) or 0 (neither). */
+export function decodeSoldOutVerdicts(reply: unknown, count: number): (SoldOutRefusal | null)[] {
+  if (!Array.isArray(reply) || reply.length !== count || !reply.every((v) => v === 0 || v === 1 || v === 2)) {
     throw new UnexpectedScriptReply('checkout-sold-out', reply);
   }
-  return reply.map((v) => v === 1);
+  return reply.map((v) => (v === 1 ? RejectionCode.ItemSoldOut : v === 2 ? RejectionCode.SaleSoldOut : null));
 }
 
 /** Scripts that answer 1 (done) or 0 (nothing to do). */

@@ -1,4 +1,4 @@
-import { CheckoutLedger, LedgerCheckoutResult } from '../../../src/application/checkout/checkout-ledger.port';
+import { CheckoutLedger, LedgerCheckoutResult, SoldOutRefusal } from '../../../src/application/checkout/checkout-ledger.port';
 import { AcknowledgedOrders } from '../../../src/application/orders/acknowledged-orders.port';
 import { LedgerPurchaseResult, PurchaseLedger } from '../../../src/application/purchase/purchase-ledger.port';
 import { BuyerTally, ItemStock, SaleLedgerLoader } from '../../../src/application/sales/sale-ledger-loader.port';
@@ -10,7 +10,7 @@ import { CheckoutCode } from '../../../src/domain/checkout/checkout-code.value-o
 import { Order, OrderLine } from '../../../src/domain/order/order.entity';
 import { ItemId } from '../../../src/domain/sale/item-id.value-object';
 import { SaleId } from '../../../src/domain/sale/sale-id.value-object';
-import { PurchaseFailureReason, checkoutVerdict, purchaseItemVerdict } from '../../../src/domain/sale/sale-rules';
+import { CheckoutVerdict, PurchaseFailureReason, checkoutVerdict, purchaseItemVerdict } from '../../../src/domain/sale/sale-rules';
 import { Sale } from '../../../src/domain/sale/sale.entity';
 import { RejectionCode, TRANSIENT_REJECTIONS, isOneOf } from '../../../src/domain/shared/rejection';
 import { UserId } from '../../../src/domain/user/user-id.value-object';
@@ -108,22 +108,20 @@ export class InMemoryLedger
     );
   }
 
-  async refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<boolean> {
+  async refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<SoldOutRefusal | null> {
     this.calls.refuseSoldOut++;
     const s = this.state(saleId);
-    const open = s.meta !== null && s.meta.sale.window.phaseAt(this.clock.now()) === 'open';
-    const left = open ? s.stock.get(itemId) : undefined;
-    if (left === undefined || left > 0) return false;
-    this.record(saleId, s, userId, itemId, RejectionCode.ItemSoldOut);
-    return true;
+    const verdict = this.verdictOf(s, userId, itemId);
+    if (verdict !== RejectionCode.ItemSoldOut && verdict !== RejectionCode.SaleSoldOut) return null;
+    this.record(saleId, s, userId, itemId, verdict);
+    return verdict;
   }
 
-  private runCheckout(saleId: SaleId, user: UserId, item: ItemId, codeIfNew: CheckoutCode): LedgerCheckoutResult {
-    const s = this.state(saleId);
+  private verdictOf(s: SaleState, user: UserId, item: ItemId): CheckoutVerdict {
     const meta = s.meta;
     const code = s.open.get(user);
     const current: CheckoutRecord = code ? s.checkouts.get(code)! : { user, items: [] };
-    const verdict = checkoutVerdict({
+    return checkoutVerdict({
       // A sale that is not loaded has nothing to sell: the script answers as after its end.
       phase: meta ? meta.sale.window.phaseAt(this.clock.now()) : 'ended',
       paused: meta?.paused ?? false,
@@ -137,6 +135,14 @@ export class InMemoryLedger
       onePurchasePerUser: meta?.sale.terms.onePurchasePerUser ?? false,
       userPurchases: s.purchases.get(user) ?? 0,
     });
+  }
+
+  private runCheckout(saleId: SaleId, user: UserId, item: ItemId, codeIfNew: CheckoutCode): LedgerCheckoutResult {
+    const s = this.state(saleId);
+    const meta = s.meta;
+    const code = s.open.get(user);
+    const current: CheckoutRecord = code ? s.checkouts.get(code)! : { user, items: [] };
+    const verdict = this.verdictOf(s, user, item);
     if (verdict !== 'add' && verdict !== 'unchanged') {
       this.record(saleId, s, user, item, verdict);
       return { kind: 'rejected', reason: verdict };

@@ -107,6 +107,58 @@ describe('CheckoutUseCase', () => {
     });
   });
 
+  describe('a sale the ledger has refused as sold out (its cap reached)', () => {
+    let sale: Sale;
+
+    beforeEach(async () => {
+      sale = anOpenSale({ items: 5, saleCap: 2 });
+      await world.live(sale);
+      await sellOut(sale, itemOf(sale, 1));
+      await sellOut(sale, itemOf(sale, 2)); // the cap: items 3 to 5 still have a unit each
+      world.metrics.checkouts.length = 0;
+    });
+
+    it('is learned from the ledger’s answer', async () => {
+      expect(world.soldOut.capReached(sale.id)).toBe(false);
+      expect((await run(alice, itemOf(sale, 3))).result).toEqual({ ok: false, error: expect.objectContaining({ code: 'sale_sold_out' }) });
+      expect(world.soldOut.capReached(sale.id)).toBe(true);
+    });
+
+    it('then refuses every item of the sale through the ledger’s cheap check, not a full checkout, and counts it', async () => {
+      await run(alice, itemOf(sale, 3));
+      const fullCheckouts = world.ledger.calls.checkout;
+
+      const answers = [await run(bob, itemOf(sale, 4)), await run(bob, itemOf(sale, 1))];
+
+      expect(answers.map((a) => (a.result.ok ? 'ok' : a.result.error.code))).toEqual(['sale_sold_out', 'item_sold_out']);
+      expect(world.ledger.calls.refuseSoldOut).toBe(2);
+      expect(world.ledger.calls.checkout).toBe(fullCheckouts);
+      expect(world.metrics.checkouts).toEqual(['sale_sold_out', 'sale_sold_out', 'item_sold_out']);
+      expect((await world.ledger.stats(sale.id))?.checkouts).toEqual(expect.objectContaining({ sale_sold_out: 2, item_sold_out: 1 }));
+    });
+
+    it('leaves to the full checkout what the cap does not decide: an item already in the buyer’s checkout, a pause', async () => {
+      const early = await run(alice, itemOf(sale, 3)); // refused: alice has no checkout yet
+      expect(early.result.ok).toBe(false);
+      await world.ledger.setPaused(sale.id, true);
+      const paused = await run(bob, itemOf(sale, 4));
+      await world.ledger.setPaused(sale.id, false);
+
+      expect(paused.result).toEqual({ ok: false, error: expect.objectContaining({ code: 'sale_paused' }) });
+      expect(world.ledger.calls.refuseSoldOut).toBe(1);
+      expect(world.soldOut.capReached(sale.id)).toBe(true);
+    });
+
+    it('goes through the full checkout with an Idempotency-Key', async () => {
+      await run(alice, itemOf(sale, 3));
+      expect((await run(bob, itemOf(sale, 4), 'key-1')).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'sale_sold_out' }),
+      });
+      expect(world.ledger.calls.refuseSoldOut).toBe(0);
+    });
+  });
+
   describe('in the open sale', () => {
     let sale: Sale;
 

@@ -35,6 +35,15 @@ describe('SoldOutItems', () => {
     expect(soldOut.has(sale.id, itemOf(sale, 2))).toBe(true);
   });
 
+  it('knows a sale’s cap was reached only for that sale, until told otherwise', () => {
+    soldOut.learnCapReached(sale.id);
+    expect([soldOut.capReached(sale.id), soldOut.capReached(next.id)]).toEqual([true, false]);
+    expect(soldOut.has(sale.id, itemOf(sale, 1))).toBe(false);
+
+    soldOut.forgetCapReached(sale.id);
+    expect(soldOut.capReached(sale.id)).toBe(false);
+  });
+
   it('drops the sales the calendar no longer holds, when it first learns about another sale', async () => {
     const registry = new InMemorySaleRegistry();
     const later = aSaleOpeningIn(2 * HOUR);
