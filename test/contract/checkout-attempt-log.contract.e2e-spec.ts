@@ -57,6 +57,17 @@ it('trims by sequence number within one millisecond', async () => {
   expect((await log.read(stream, 10)).attempts.map((a) => a.entryId)).toEqual(['5000-2']);
 });
 
+it('never hands out a batch short of what was asked for while more attempts are waiting', async () => {
+  // The writer takes a short batch for "caught up" and pauses: under a sell-out's refusals, batches cut
+  // short before a batched entry let the stream grow faster than it drained.
+  await Promise.all(['m1', 'm2', 'm3'].map((u, i) => log.logWithoutSale(u as UserId, i as ItemId, 'no_active_sale')));
+  await Promise.all(['m4', 'm5', 'm6'].map((u, i) => log.logWithoutSale(u as UserId, i as ItemId, 'no_active_sale')));
+  const full = await log.read('flashsale:attempts', 4);
+  expect(full.attempts.map((a) => a.userId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  await log.acknowledge(full);
+  expect(await redis.command.xlen('flashsale:attempts')).toBe(0);
+});
+
 it('reads the attempts of one batched write as rows of their own, and never splits such a write', async () => {
   const stream = 'flashsale:attempts';
   await add('single-1', '*', stream);
@@ -69,12 +80,12 @@ it('reads the attempts of one batched write as rows of their own, and never spli
   await add('single-2', '*', stream);
   expect(await redis.command.xlen(stream)).toBe(3);
 
-  // Room for two: the single entry, but not the batched one after it (three attempts).
-  const first = await log.read(stream, 2);
+  // Room for one: the single entry only.
+  const first = await log.read(stream, 1);
   expect(first.attempts.map((a) => a.userId)).toEqual(['single-1']);
   await log.acknowledge(first);
 
-  // The batched entry alone is more than one asks for: it comes whole, each attempt with its own fields.
+  // Room for two: the batched entry comes whole (three attempts), each with its own fields, and nothing after it.
   const batched = await log.read(stream, 2);
   expect(batched.attempts.map((a) => [a.userId, a.itemId, a.result, a.saleId])).toEqual([
     ['p1', 11, 'no_active_sale', null],

@@ -29,8 +29,9 @@ export abstract class CheckoutAttemptLog {
   /** Logs an attempt answered before the ledger (no open sale, or a sale that has not started). */
   abstract logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void>;
   /**
-   * The oldest attempts of a source, in the order they were logged: at most `max`, except that attempts
-   * logged together (one batched write) come together, so a batch may hold up to one such write more.
+   * The oldest attempts of a source, in the order they were logged: `max` of them if there are as many,
+   * except that attempts logged together (one batched write) come together, so the last such write taken
+   * may carry the batch past `max`.
    */
   abstract read(source: string, max: number): Promise<AttemptBatch>;
   /** Drops a batch that read() returned, once it is written; later attempts stay. */

@@ -39,8 +39,9 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
 
   /**
    * An entry is one attempt, or (written by checkout-sold-out.lua and attempts-append.lua) `n` of them as
-   * comma lists, each a row of its own keyed "<entry id>.<k>". Whole entries only: at most `max` attempts
-   * unless the first entry alone holds more.
+   * comma lists, each a row of its own keyed "<entry id>.<k>". Whole entries only, taken until there are
+   * `max` attempts: the last may go past it, so a batch is never short of `max` while more are waiting (the
+   * writer reads "short" as "caught up" and pauses).
    */
   async read(source: string, max: number): Promise<AttemptBatch> {
     const saleId = /^\{sale:(\d+)\}/.exec(source)?.[1];
@@ -50,7 +51,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     for (const [entryId, flat] of entries) {
       const f = streamFields(flat);
       const n = f.n === undefined ? 1 : Number(f.n);
-      if (end !== null && attempts.length + n > max) break;
+      if (attempts.length >= max) break;
       end = entryId;
       const attemptedAt = new Date(Number(f.t ?? entryId.split('-')[0]));
       const users = listOf(f.u ?? '', n);
