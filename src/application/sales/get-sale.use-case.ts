@@ -4,7 +4,7 @@ import { Sale } from '../../domain/sale/sale.entity';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { Clock } from '../shared/clock.port';
-import { SaleReadModel } from './sale-read-model.port';
+import { SaleLiveState, SaleReadModel } from './sale-read-model.port';
 import { SaleRepository } from './sale.repository.port';
 import { SaleCalendar } from './sale-calendar.service';
 import { SaleView } from './sale-view';
@@ -19,6 +19,13 @@ export const PUBLIC_READ_MAX_AGE_MS = 100;
 /** A sale with its live counters: from the ledger while it is loaded, from PostgreSQL afterwards. */
 @Injectable()
 export class GetSaleUseCase {
+  /**
+   * The view made from a recent ledger answer, per answer object: while the answer is the same recent one
+   * (≤ maxAgeMs, dropped at once by this instance's own writes) every caller gets the same view, whose JSON the
+   * door then makes once. Made again when the sale's status moves with the clock (it opens or ends meanwhile).
+   */
+  private readonly views = new WeakMap<SaleLiveState, { readonly sale: Sale; readonly view: SaleView }>();
+
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly ledger: SaleReadModel,
@@ -51,12 +58,16 @@ export class GetSaleUseCase {
   }
 
   private async view(sale: Sale, now: Date, maxAgeMs = 0): Promise<SaleView> {
-    const live = (await this.ledger.liveState(sale.id, maxAgeMs)) ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
-    return {
+    const answer = await this.ledger.liveState(sale.id, maxAgeMs);
+    const live = answer ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
+    const status = sale.statusAt(now, live);
+    const kept = answer && this.views.get(answer);
+    if (kept && kept.sale === sale && kept.view.status === status) return kept.view;
+    const view: SaleView = {
       id: sale.id,
       startsAt: sale.startsAt.toISOString(),
       endsAt: sale.endsAt.toISOString(),
-      status: sale.statusAt(now, live),
+      status,
       itemsTotal: sale.terms.itemsTotal,
       itemsSold: live.sold,
       itemsRemaining: Math.max(0, sale.unitsOnSale - live.sold),
@@ -64,5 +75,7 @@ export class GetSaleUseCase {
       saleCap: sale.terms.saleCap,
       onePurchasePerUser: sale.terms.onePurchasePerUser,
     };
+    if (answer) this.views.set(answer, { sale, view });
+    return view;
   }
 }

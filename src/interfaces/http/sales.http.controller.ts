@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GetSaleUseCase, PUBLIC_READ_MAX_AGE_MS } from '../../application/sales/get-sale.use-case';
 import { ItemPage, ListSaleItemsUseCase } from '../../application/sales/list-sale-items.use-case';
+import { SaleView } from '../../application/sales/sale-view';
 import { ItemId, parseItemId } from '../../domain/sale/item-id.value-object';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
 import { AccessRule } from './access/access.decorator';
@@ -16,6 +17,14 @@ const READ: AccessRule = { group: 'read', caller: 'none' };
 
 /** A page's JSON, made once per page object: the use case hands every caller the same page while it is fresh. */
 const pageBodies = new WeakMap<ItemPage, string>();
+/** A sale view's JSON, made once per view object (the use case hands out the same view while it is fresh). */
+const viewBodies = new WeakMap<SaleView, string>();
+
+function sendView(reply: FastifyReply, view: SaleView): FastifyReply {
+  let body = viewBodies.get(view);
+  if (body === undefined) viewBodies.set(view, (body = JSON.stringify(view)));
+  return reply.type('application/json; charset=utf-8').send(body);
+}
 
 @Injectable()
 export class SalesHttpController implements FastifyDoor {
@@ -41,7 +50,7 @@ export class SalesHttpController implements FastifyDoor {
   async active(reply: FastifyReply): Promise<FastifyReply> {
     const result = await this.getSale.active(PUBLIC_READ_MAX_AGE_MS);
     // Here "no active sale" means the resource asked for does not exist: 404 (checkout answers it with 409).
-    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error, 404);
+    return result.ok ? sendView(reply, result.value) : sendRejection(reply, result.error, 404);
   }
 
   async upcoming(): Promise<{ sales: unknown[] }> {
@@ -52,7 +61,7 @@ export class SalesHttpController implements FastifyDoor {
     const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
     if (id instanceof InvalidParam) return id.send(reply);
     const result = await this.getSale.byId(id, PUBLIC_READ_MAX_AGE_MS);
-    return result.ok ? reply.send(result.value) : sendRejection(reply, result.error);
+    return result.ok ? sendView(reply, result.value) : sendRejection(reply, result.error);
   }
 
   async items(params: Record<string, unknown>, query: Record<string, unknown>, reply: FastifyReply): Promise<FastifyReply> {

@@ -22,6 +22,30 @@ describe('GetSaleUseCase', () => {
     await world.ledger.purchase(sale.id, code, `order-${user}-${n}`, null, null);
   }
 
+  it("hands out the same view while the ledger's answer is the same one, and a new one once it or the status changes", async () => {
+    const sale = anOpenSale({ items: 10, durationMs: 10 * MINUTE });
+    await world.live(sale);
+    // The Redis read model hands out one answer object for as long as it keeps it (PUBLIC_READ_MAX_AGE_MS).
+    const kept = { sold: 3, paused: false };
+    const liveState = jest.spyOn(world.ledger, 'liveState').mockResolvedValue(kept);
+
+    const first = await getSale.active(100);
+    const again = await getSale.byId(sale.id, 100);
+    expect(first.ok && again.ok && again.value === first.value).toBe(true);
+
+    liveState.mockResolvedValue({ sold: 4, paused: false });
+    const later = await getSale.active(100);
+    expect(later.ok && later.value.itemsSold).toBe(4);
+    expect(first.ok && first.value.itemsSold).toBe(3);
+
+    // The same answer, but the sale has ended meanwhile: its status follows the clock, not the kept view.
+    liveState.mockResolvedValue(kept);
+    world.clock.advance(10 * MINUTE);
+    const ended = await getSale.byId(sale.id, 100);
+    expect(ended.ok && ended.value.status).toBe('ended');
+    expect(first.ok && first.value.status).toBe('active');
+  });
+
   describe('active()', () => {
     it('shows the open sale with its live counters', async () => {
       const sale = anOpenSale({ items: 10, saleCap: 6, perUserLimit: 2, onePurchasePerUser: true });
