@@ -9,7 +9,7 @@ The others are left untouched, for the caller to send through checkout.lua.
 KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap sold [paused] ...
 KEYS[2] {sale:<id>}:stock      hash: itemId -> units left
 KEYS[3] {sale:<id>}:attempts   stream: one entry per attempt (u user, i item, r result, t ms), or per batch of
-                               attempts: n count, u/i/r comma lists of n values (r may be one value for all)
+                               attempts: n count, u/i/r comma lists of n values
 KEYS[4] {sale:<id>}:stats      hash: counters for the dashboard ("c:<result>" per checkout result)
 KEYS[5] {sale:<id>}:open       hash: userId -> code of the user's open checkout
 KEYS[6] {sale:<id>}:checkouts  hash: code -> checkout record (JSON {u=userId, i=[itemIds], ...})

@@ -49,9 +49,9 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     const attempts: CheckoutAttempt[] = [];
     let end: string | null = null;
     for (const [entryId, flat] of entries) {
+      if (attempts.length >= max) break;
       const f = streamFields(flat);
       const n = f.n === undefined ? 1 : Number(f.n);
-      if (attempts.length >= max) break;
       end = entryId;
       const attemptedAt = new Date(Number(f.t ?? entryId.split('-')[0]));
       const users = listOf(f.u ?? '', n);
@@ -59,15 +59,15 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
       const results = listOf(f.r ?? 'unknown', n);
       const sales = listOf(f.s ?? '', n);
       for (let k = 0; k < n; k++) {
-        const item = items[k]!;
+        const item = items[k] ?? '';
         const sale = saleId ?? sales[k];
         attempts.push({
           source,
           entryId: f.n === undefined ? entryId : `${entryId}.${k}`,
           saleId: sale ? (Number(sale) as SaleId) : null,
-          userId: users[k]!,
+          userId: users[k] ?? '',
           itemId: /^\d{1,10}$/.test(item) && Number(item) <= 2_147_483_647 ? (Number(item) as ItemId) : null,
-          result: results[k]!,
+          result: results[k] ?? 'unknown',
           attemptedAt,
         });
       }
@@ -81,9 +81,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   }
 }
 
-/** A batched entry's field: n comma-separated values, or one value that holds for all n. */
+/** An entry's field: one value, or a batched entry's n comma-separated values. */
 function listOf(value: string, n: number): string[] {
-  if (n === 1) return [value];
-  const values = value.split(',');
-  return values.length === n ? values : new Array<string>(n).fill(value);
+  return n === 1 ? [value] : value.split(',');
 }
