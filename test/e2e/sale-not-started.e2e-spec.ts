@@ -43,7 +43,10 @@ describe('a sale that has not started', () => {
     // The attempt still reaches analytics, under the sale it was for.
     const rows = await eventually(
       () =>
-        withPg(async (pg) => (await pg.query(`SELECT sale_id, result FROM checkout_attempts WHERE user_id = 'early' ORDER BY id`)).rows),
+        withPg(
+          async (pg) =>
+            (await pg.query(`SELECT sale_id, result FROM checkout_attempts WHERE user_id = 'early' ORDER BY attempted_at`)).rows,
+        ),
       (r) => r.length === 2,
     );
     expect(rows).toContainEqual({ sale_id: later.id, result: 'sale_not_started' });
