@@ -61,7 +61,9 @@ export function spawnDist(entry: 'main.js' | 'worker.js', env: Record<string, st
   const output = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': 'exit' may come before the last of the child's output has been read (CI run 22 saw a
+  // process that stopped on a bad setting with its stderr still empty), and tests read that output.
+  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const proc: NodeProcess = {
     child,
     output,
