@@ -16,6 +16,9 @@ import { SaleSettings } from './sale-settings';
 @Injectable()
 export class SaleCalendar {
   private entries: readonly RegisteredSale[] = [];
+  /** Refreshes started so far, and for each sale remembered here, how many had started when it was. */
+  private refreshesStarted = 0;
+  private readonly rememberedAt = new Map<SaleId, number>();
 
   constructor(
     private readonly registry: SaleRegistry,
@@ -25,12 +28,18 @@ export class SaleCalendar {
 
   /** Reloads from the registry the sales that are open, upcoming, or ended within the retention period. */
   async refresh(): Promise<void> {
-    this.entries = await this.registry.listEndingAfter(new Date(this.clock.now().getTime() - this.settings.retentionMs));
+    const started = ++this.refreshesStarted;
+    const listed = await this.registry.listEndingAfter(new Date(this.clock.now().getTime() - this.settings.retentionMs));
+    // A sale remembered while the registry was being read may be missing from what it answered, or be there as
+    // it was before: keep what this instance was told, or it would answer no_active_sale for a sale it has just
+    // loaded until the next refresh (a slow read made that window wide enough for a test to fall into it).
+    const newer = this.entries.filter((e) => (this.rememberedAt.get(e.sale.id) ?? 0) >= started);
+    this.entries = byStart([...listed.filter((l) => !newer.some((e) => e.sale.id === l.sale.id)), ...newer]);
   }
 
   remember(sale: Sale, items: ItemSet | null): void {
-    const others = this.entries.filter((e) => e.sale.id !== sale.id);
-    this.entries = [...others, { sale, items }].sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
+    this.rememberedAt.set(sale.id, this.refreshesStarted);
+    this.entries = byStart([...this.entries.filter((e) => e.sale.id !== sale.id), { sale, items }]);
   }
 
   openAt(at: Date): Sale | null {
@@ -59,4 +68,8 @@ export class SaleCalendar {
   all(): readonly Sale[] {
     return this.entries.map((e) => e.sale);
   }
+}
+
+function byStart(entries: RegisteredSale[]): RegisteredSale[] {
+  return entries.sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
 }

@@ -93,4 +93,24 @@ describe('SaleCalendar', () => {
     expect(calendar.find(later.id)).toBe(later);
     expect(calendar.notStartedSaleWith(itemOf(later, 1), clock.now())).toBeNull();
   });
+
+  it('keeps a sale it was told of while a refresh was reading the registry, even if the read missed it', async () => {
+    await registry.register(next, ItemSet.of(itemsOf(next)));
+    // The registry answers as it was when the read began: before the open sale was registered.
+    let answer!: () => void;
+    const before = await registry.listEndingAfter(new Date(0));
+    jest.spyOn(registry, 'listEndingAfter').mockImplementationOnce(() => new Promise((resolve) => (answer = () => resolve(before))));
+    const refreshing = calendar.refresh();
+
+    await registry.register(open, ItemSet.of(itemsOf(open)));
+    calendar.remember(open, ItemSet.of(itemsOf(open)));
+    answer();
+    await refreshing;
+
+    expect(calendar.openAt(clock.now())).toBe(open);
+    expect(calendar.all()).toEqual([open, next]);
+    // The next refresh reads the registry afresh, which has it.
+    await calendar.refresh();
+    expect(calendar.all()).toEqual([open, next]);
+  });
 });
