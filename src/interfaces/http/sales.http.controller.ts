@@ -15,14 +15,12 @@ export const MAX_ITEMS_PAGE = 1000;
 /** GET /sales/active, GET /sales/upcoming, GET /sales/:id, GET /sales/:id/items?limit=&cursor= (Fastify routes: see fastify-route.ts) */
 const READ: AccessRule = { group: 'read', caller: 'none' };
 
-/** A page's JSON, made once per page object: the use case hands every caller the same page while it is fresh. */
-const pageBodies = new WeakMap<ItemPage, string>();
-/** A sale view's JSON, made once per view object (the use case hands out the same view while it is fresh). */
-const viewBodies = new WeakMap<SaleView, string>();
+/** A page's or a sale view's JSON, made once per object: the use cases hand every caller the same one while it is fresh. */
+const bodies = new WeakMap<ItemPage | SaleView, string>();
 
-function sendView(reply: FastifyReply, view: SaleView): FastifyReply {
-  let body = viewBodies.get(view);
-  if (body === undefined) viewBodies.set(view, (body = JSON.stringify(view)));
+function sendJsonOf(reply: FastifyReply, value: ItemPage | SaleView): FastifyReply {
+  let body = bodies.get(value);
+  if (body === undefined) bodies.set(value, (body = JSON.stringify(value)));
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
@@ -50,7 +48,7 @@ export class SalesHttpController implements FastifyDoor {
   async active(reply: FastifyReply): Promise<FastifyReply> {
     const result = await this.getSale.active(PUBLIC_READ_MAX_AGE_MS);
     // Here "no active sale" means the resource asked for does not exist: 404 (checkout answers it with 409).
-    return result.ok ? sendView(reply, result.value) : sendRejection(reply, result.error, 404);
+    return result.ok ? sendJsonOf(reply, result.value) : sendRejection(reply, result.error, 404);
   }
 
   async upcoming(): Promise<{ sales: unknown[] }> {
@@ -61,7 +59,7 @@ export class SalesHttpController implements FastifyDoor {
     const id = param(params, ['id'], parseSaleId, 'a positive integer sale id');
     if (id instanceof InvalidParam) return id.send(reply);
     const result = await this.getSale.byId(id, PUBLIC_READ_MAX_AGE_MS);
-    return result.ok ? sendView(reply, result.value) : sendRejection(reply, result.error);
+    return result.ok ? sendJsonOf(reply, result.value) : sendRejection(reply, result.error);
   }
 
   async items(params: Record<string, unknown>, query: Record<string, unknown>, reply: FastifyReply): Promise<FastifyReply> {
@@ -73,8 +71,6 @@ export class SalesHttpController implements FastifyDoor {
     if (cursor instanceof InvalidParam) return cursor.send(reply);
     const result = await this.listItems.execute(id, cursor, limit, PUBLIC_READ_MAX_AGE_MS);
     if (!result.ok) return sendRejection(reply, result.error);
-    let body = pageBodies.get(result.value);
-    if (body === undefined) pageBodies.set(result.value, (body = JSON.stringify(result.value)));
-    return reply.type('application/json; charset=utf-8').send(body);
+    return sendJsonOf(reply, result.value);
   }
 }
