@@ -2,7 +2,7 @@
 # `npm run bench`: set up (dependencies, Redis, PostgreSQL, migrations, build, wrk), then run bench/run.ts,
 # which starts the built app (`node dist/main.js`) and the ceiling servers on 127.0.0.1 as children, loads
 # each scenario with wrk, and prints one markdown table (req/s, ratio to a bare Fastify POST route measured
-# first and last, p50/p99, app and Redis CPU µs per request, the targets of issue 11) plus the worker drain,
+# around each slice of the run, p50/p99, app and Redis CPU µs per request, the targets of issue 11) plus the worker drain,
 # memory and details. Writes bench/results/latest.json. Not part of `npm test`. Exits 1 if any scenario got
 # answers it did not expect (a 500 or a 429 where none should be is a broken scenario, not a fast one).
 #
@@ -18,6 +18,10 @@
 #                           named (about four minutes more)
 #   BENCH_DURATION=10       seconds of each measured wrk run (3 is enough to try a change)
 #   BENCH_WARMUP=2          seconds of the warm-up run before each (thrown away but for unexpected answers)
+#   BENCH_SLICES=5          each measured run cut into this many slices, each after a 1 s warm-up and between
+#   BENCH_BARE_SLICE=2      runs of the bare route of this many seconds: a row's ratio is the mean of its
+#                           slices' ratios to the bare runs on either side (0 for either: one run, and ratios
+#                           against the bare route's first and last runs)
 #   BENCH_CONNECTIONS=64    wrk -c
 #   BENCH_THREADS=1         wrk -t. One: on a 2-core machine the app's event loop takes one core and Redis,
 #                           PostgreSQL and wrk share the other; one wrk thread drives ~100k req/s with its Lua
@@ -31,6 +35,7 @@
 #   BENCH_PROFILE=1         app instances run under node --cpu-prof: one .cpuprofile each in
 #                           bench/results/profiles/; `npx ts-node bench/profile-summary.ts <file>` says where
 #                           the time went. Profiling slows the app: its figures are not comparable
+#   BENCH_APP_NODE_ARGS="--single-threaded-gc"   node flags for the app instances (V8 settings to try)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

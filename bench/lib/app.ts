@@ -68,7 +68,7 @@ export interface App {
 export async function startApp(name: string, overrides: Record<string, string>, port: number): Promise<App> {
   const started = Date.now();
   const profile = S.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = startNode(name, [...profile, 'dist/main.js'], appEnv(port, overrides));
+  const child = startNode(name, [...profile, ...S.appNodeArgs, 'dist/main.js'], appEnv(port, overrides));
   await waitFor(
     'GET /health/ready',
     async () => ((await call(port, 'GET', '/health/ready')).status === 200 ? true : undefined),

@@ -3,6 +3,7 @@ import { call } from './http';
 import { startNode, waitFor } from './processes';
 import { ADMIN_TOKEN, REDIS_URL, S } from './settings';
 import type { Instance, Server, WorldName } from './scenario';
+import type { WrkLoad } from './wrk';
 
 /*
  * The servers scenarios run on. Worlds run in this order, each on freshly wiped data:
@@ -55,17 +56,23 @@ async function startCeiling(name: string, file: string, port: number, method: 'G
   return { name, child, port, pid: child.process.pid ?? 0 };
 }
 
-function bareInstance(world: WorldName): Instance {
+/** What wrk sends the bare route: the yardstick every ratio is taken against. */
+export const BARE_LOAD: WrkLoad = { script: 'static', method: 'POST', path: '/bare', expect: { status: 200, body: '"ok":true' } };
+
+function bareInstance(world: WorldName, name = 'bare'): Instance {
   return {
-    name: 'bare',
+    name,
     world,
     settings: 'bench/children/bare-server.ts',
-    start: (port) => startCeiling('bare', 'bench/children/bare-server.ts', port, 'GET', '/bare'),
+    start: (port) => startCeiling(name, 'bench/children/bare-server.ts', port, 'GET', '/bare'),
   };
 }
 
 export const BARE_FIRST = bareInstance('ceilings');
 export const BARE_LAST = bareInstance('ceilings-last');
+/** A bare route of its own that runs through the whole bench, measured just before and after each scenario
+ *  (lib/runner.ts), so each ratio is against the machine of that minute, not of the bench's first and last. */
+export const BARE_AROUND = bareInstance('ceilings', 'bare-around');
 export const NEST: Instance = {
   name: 'nest',
   world: 'ceilings',

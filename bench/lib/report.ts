@@ -5,6 +5,7 @@ import { RESULTS_DIR } from './processes';
 import { S, TARGETS } from './settings';
 import type { Results } from './runner';
 import type { Row } from './scenario';
+import type { Measurement } from './wrk';
 
 /*
  * The report: one markdown table in the README's format (ceilings included), the costs, the drain and memory
@@ -18,19 +19,34 @@ const BARE = ['bare-first', 'bare-last'];
 const isCeiling = (r: Row) => r.group === 'ceilings';
 const broken = (r: Row) => !r.run || r.problems.length > 0;
 
-/** Ratios to the bare route (the mean of its two runs) and each cost against its baseline row. */
+/**
+ * Ratios to the bare route: with slices (lib/wrk.ts: measure), the mean over a row's slices of the slice's req/s
+ * ÷ the mean of the bare route's runs on either side of it; otherwise (the bare rows themselves, or
+ * BENCH_SLICES=0) req/s ÷ the mean of the bare route's first and last runs. Each cost against its baseline row,
+ * by those ratios and by CPU. Returns the mean of the first and last runs.
+ */
 export function finish(rows: Row[]): number {
   const bare = rows.filter((r) => BARE.includes(r.name) && r.run && !broken(r)).map((r) => r.run!.requestsPerSecond);
-  const yardstick = bare.length ? bare.reduce((a, b) => a + b, 0) / bare.length : NaN;
+  const yardstick = mean(bare);
+  for (const r of rows) if (r.run) r.ratio = slicedRatio(r) ?? r.run.requestsPerSecond / yardstick;
   for (const r of rows) {
-    if (r.run) r.ratio = r.run.requestsPerSecond / yardstick;
     const base = r.cost && rows.find((b) => b.name === r.cost!.baseline);
-    if (r.run && base?.run) {
-      r.costFraction = 1 - r.run.requestsPerSecond / base.run.requestsPerSecond;
+    if (r.ratio !== undefined && base?.ratio !== undefined) {
+      r.costFraction = 1 - r.ratio / base.ratio;
       r.cpuCostFraction = 1 - serviceMicros(base) / serviceMicros(r);
     }
   }
   return yardstick;
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** The mean of each slice's req/s against the bare route's runs on either side of it, if the row has slices. */
+function slicedRatio(r: Row): number | undefined {
+  const slices = r.slices ?? [];
+  const bare = r.bareAround ?? [];
+  if (!slices.length || bare.length !== slices.length + 1) return undefined;
+  return mean(slices.map((m, i) => m.requestsPerSecond / mean([bare[i]!.requestsPerSecond, bare[i + 1]!.requestsPerSecond])));
 }
 
 /** App + Redis CPU per request: what the service spends on one, whatever else runs on the machine. */
@@ -78,11 +94,18 @@ function mainRow(r: Row): string {
 
 function mainTable(rows: Row[], yardstick: number): string[] {
   const order = [...rows.filter((r) => !isCeiling(r)), ...rows.filter(isCeiling)];
+  const vs = rows.some((r) => r.slices) ? 'vs bare around it' : `vs bare (${fmt(yardstick)} req/s)`;
   return [
-    `| Scenario | Req/s | vs bare (${fmt(yardstick)} req/s) | p50 / p99 ms | App CPU µs/req | Redis CPU µs/req | Target | Answers |`,
+    `| Scenario | Req/s | ${vs} | p50 / p99 ms | App CPU µs/req | Redis CPU µs/req | Target | Answers |`,
     '| --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
     ...order.map(mainRow),
   ];
+}
+
+/** The lowest and highest req/s of some runs. */
+function spread(runs: readonly Measurement[]): string {
+  const rps = runs.map((m) => m.requestsPerSecond);
+  return `${fmt(Math.min(...rps))} to ${fmt(Math.max(...rps))}`;
 }
 
 function detailsRow(r: Row): string {
@@ -94,9 +117,10 @@ function detailsRow(r: Row): string {
     : '-';
   const pairs = m?.counters.pairs ? `; ${fmt(m.counters.pairs / m.seconds)} pairs/s` : '';
   const cpu = m ? `${fmt(m.cpuPercent.app)} / ${fmt(m.cpuPercent.redis)} / ${fmt(m.cpuPercent.wrk)} / ${fmt(m.cpuPercent.rest)}` : '-';
+  const around = r.bareAround?.length && r.slices ? `${spread(r.bareAround)} (${r.bareAround.length} runs); ${spread(r.slices)}` : '-';
   return (
     `| ${r.name} | ${r.server}: ${r.settings} | ${fmt(m?.requests)}${pairs} | ${statuses} | ` +
-    `${fmt(m?.latencyMs.p90, 1)} / ${fmt(m?.latencyMs.max, 1)} | ${cpu} | ${fmt(m?.cpuMicrosPerRequest.wrk)} | ${r.notes.join('; ')} |`
+    `${fmt(m?.latencyMs.p90, 1)} / ${fmt(m?.latencyMs.max, 1)} | ${cpu} | ${fmt(m?.cpuMicrosPerRequest.wrk)} | ${around} | ${r.notes.join('; ')} |`
   );
 }
 
@@ -113,11 +137,15 @@ function header(machine: Record<string, unknown>, seconds: number, rows: Row[]):
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.os}; load average before: ${machine.loadBefore}, after: ${machine.loadAfter}`,
     `- Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}, ${machine.wrk}`,
     `- wrk -t${S.threads} -c${S.connections}, ${S.duration} s per scenario after a ${S.warmup} s warm-up, all on 127.0.0.1; ` +
-      `"vs bare" is against the mean of the bare route's first and last runs; the bench took ${fmt(seconds)} s`,
+      (rows.some((r) => r.slices)
+        ? `each run in ${S.slices} slices with a ${S.bareSlice} s run of the bare route before, between and after them; "vs bare around it" is ` +
+          `the mean over the slices of a slice's req/s ÷ the mean of the bare route's runs on either side of it (Details give their spread), ` +
+          `the bare rows' against the mean of the first and last runs; the bench took ${fmt(seconds)} s`
+        : `"vs bare" is against the mean of the bare route's first and last runs; the bench took ${fmt(seconds)} s`),
     `- The rest of the machine (PostgreSQL, the bench itself, anything else running) used ${fmt(restOfMachine(rows))}% of one core on average during the measured runs`,
     '- App and Redis CPU µs per request are read from /proc/<pid>/stat and INFO CPU before and after each run: steadier than req/s on a shared machine',
     '- "Answers": every response is checked by the wrk script (status and a piece of the body); one unexpected answer or socket error marks the row BROKEN (see Problems)',
-    '- Costs: a row against its baseline row of the same run, by req/s and by app + Redis CPU per request (1 − without ÷ with)',
+    "- Costs: a row against its baseline row of the same run, by req/s (1 − its ratio to the bare route ÷ the baseline's) and by app + Redis CPU per request (1 − without ÷ with)",
     `- Targets (issue 11): final refusals and sale reads ≥ ${TARGETS.finalRefusal} of the bare route, accepted checkout ≥ ${TARGETS.acceptedCheckout}, ` +
       `pairs ≥ ${TARGETS.pairs}, p99 ≤ ${TARGETS.p99Ms} ms on every path; rate limiting costs ≤ ${TARGETS.rateLimitCost * 100}%, session auth ≤ ${TARGETS.sessionCost * 100}% on the buy paths`,
     '',
@@ -138,8 +166,8 @@ export function report(results: Results, yardstick: number, machine: Record<stri
     '',
     '### Details',
     '',
-    '| Scenario | Server | Responses | Statuses | p90 / max ms | CPU %: app / Redis / wrk / rest | wrk µs/req | Notes |',
-    '| --- | --- | ---: | --- | --- | --- | ---: | --- |',
+    '| Scenario | Server | Responses | Statuses | p90 / max ms | CPU %: app / Redis / wrk / rest | wrk µs/req | Req/s: bare route around it; the slices | Notes |',
+    '| --- | --- | ---: | --- | --- | --- | ---: | --- | --- |',
     ...results.rows.map(detailsRow),
     ...(all.length ? ['', '### Problems', '', ...all.map((p) => `- **${p}**`)] : []),
   ].join('\n');

@@ -1,8 +1,8 @@
 import { settle } from './app';
-import { WORLD_ORDER } from './instances';
+import { BARE_AROUND, BARE_LOAD, WORLD_ORDER } from './instances';
 import { freePort, log, stopChild } from './processes';
 import { S, selected } from './settings';
-import { measure } from './wrk';
+import { type Yardstick, measure, runWrk } from './wrk';
 import { World } from './scenario';
 import type { Ctx, Instance, LoadScenario, Row, Server, TaskResult, TaskScenario, WorldName } from './scenario';
 import type { Data } from './data';
@@ -11,6 +11,10 @@ import type { Data } from './data';
  * Runs the selected scenarios world by world (lib/instances.ts: WORLD_ORDER): wipe the data, run the
  * world's tasks, then start each instance its load scenarios name (in the order they are listed), run them
  * on it, and stop it. A scenario that fails is reported as a problem row and the next one runs.
+ *
+ * Each scenario's run is cut into slices between short runs of a bare route that lives through the whole
+ * bench (BARE_AROUND; lib/wrk.ts: measure): on this shared machine the bare route's req/s moved by a third
+ * from one 3 s run to the next, so a ratio against runs minutes away measured the machine as much as the code.
  */
 
 export interface Results {
@@ -47,6 +51,9 @@ function checkRun(row: Row): void {
         (r.samples.length ? `; e.g. ${r.samples.slice(0, 2).join(' | ')}` : ''),
     );
   }
+  for (const b of row.bareAround ?? [])
+    if (b.unexpected || b.socketErrors)
+      row.problems.push(`the bare route's run next to it got ${b.unexpected + b.socketErrors} unexpected answers`);
   if (row.warmupUnexpected) row.notes.push(`${row.warmupUnexpected} unexpected answers in the warm-up`);
   // PostgreSQL takes a little; more is other people's work on a shared machine, which req/s feels and CPU µs/req hardly does.
   if (r.cpuPercent.rest > BUSY_PERCENT) row.notes.push(`the rest of the machine used ${r.cpuPercent.rest.toFixed(0)}% of a core meanwhile`);
@@ -58,8 +65,9 @@ async function runLoad(s: LoadScenario, ctx: Ctx): Promise<Row> {
     await settle(ctx.data, ctx.server, [...ctx.world.saleIds]);
     const target = { port: ctx.server.port, pid: ctx.server.pid, logFile: ctx.server.child.logFile };
     const once = async (): Promise<Row> => {
-      const { run, warmupUnexpected } = await measure(s.label, load, target, ctx.data.redis);
-      const row: Row = { ...emptyRow(s), run, warmupUnexpected };
+      const y = ctx.yardstick && !s.always ? yardstickFor(ctx) : null;
+      const { run, warmupUnexpected, slices, bare } = await measure(s.label, load, target, ctx.data.redis, y);
+      const row: Row = { ...emptyRow(s), run, warmupUnexpected, slices, bareAround: bare };
       checkRun(row);
       return row;
     };
@@ -70,7 +78,25 @@ async function runLoad(s: LoadScenario, ctx: Ctx): Promise<Row> {
   }
 }
 
-async function onInstance(instance: Instance, scenarios: LoadScenario[], data: Data, world: World): Promise<Row[]> {
+/** The bare route that flanks a scenario's slices; before each of its runs, what the scenario left to write
+ *  (attempts, orders) is written, so the bare route is not measured against the app's catching up. */
+function yardstickFor(ctx: Ctx): Yardstick {
+  const y = ctx.yardstick!;
+  return {
+    load: BARE_LOAD,
+    target: { port: y.port, pid: y.pid },
+    seconds: S.bareSlice,
+    quiet: () => settle(ctx.data, ctx.server, [...ctx.world.saleIds]),
+  };
+}
+
+async function onInstance(
+  instance: Instance,
+  scenarios: LoadScenario[],
+  data: Data,
+  world: World,
+  yardstick: Server | null,
+): Promise<Row[]> {
   let server: Server;
   try {
     server = await instance.start(await freePort());
@@ -84,7 +110,7 @@ async function onInstance(instance: Instance, scenarios: LoadScenario[], data: D
   }
   const rows: Row[] = [];
   try {
-    for (const s of scenarios) rows.push(await runLoad(s, { data, world, server }));
+    for (const s of scenarios) rows.push(await runLoad(s, { data, world, server, yardstick }));
   } finally {
     // Let this instance drain its own backlog (attempts, outbox) while it still runs: the next server may drain
     // nothing (the bare route's last run waited its full two minutes for a stream no one was reading).
@@ -94,7 +120,13 @@ async function onInstance(instance: Instance, scenarios: LoadScenario[], data: D
   return rows;
 }
 
-async function runWorld(name: WorldName, loads: LoadScenario[], tasks: TaskScenario[], data: Data): Promise<Results> {
+async function runWorld(
+  name: WorldName,
+  loads: LoadScenario[],
+  tasks: TaskScenario[],
+  data: Data,
+  yardstick: Server | null,
+): Promise<Results> {
   const world = new World(name);
   if (name !== 'ceilings' && name !== 'ceilings-last') {
     log(`world "${name}": wiping the bench's data`);
@@ -110,6 +142,7 @@ async function runWorld(name: WorldName, loads: LoadScenario[], tasks: TaskScena
         loads.filter((s) => s.on === instance),
         data,
         world,
+        yardstick,
       )),
     );
   }
@@ -120,13 +153,25 @@ export async function runAll(loads: readonly LoadScenario[], tasks: readonly Tas
   const chosen = loads.filter((s) => s.always || selected(s.name, s.group));
   const chosenTasks = tasks.filter((t) => (t.optIn ? S.only.includes(t.name) || S.only.includes(t.group) : selected(t.name, t.group)));
   const all: Results = { rows: [], tasks: [] };
-  for (const name of WORLD_ORDER) {
-    const l = chosen.filter((s) => s.on.world === name);
-    const t = chosenTasks.filter((x) => x.world === name);
-    if (!l.length && !t.length) continue;
-    const r = await runWorld(name, l, t, data);
-    all.rows.push(...r.rows);
-    all.tasks.push(...r.tasks);
+  const yardstick = S.bareSlice > 0 && S.slices > 0 && chosen.some((s) => !s.always) ? await startYardstick(data) : null;
+  try {
+    for (const name of WORLD_ORDER) {
+      const l = chosen.filter((s) => s.on.world === name);
+      const t = chosenTasks.filter((x) => x.world === name);
+      if (!l.length && !t.length) continue;
+      const r = await runWorld(name, l, t, data, yardstick);
+      all.rows.push(...r.rows);
+      all.tasks.push(...r.tasks);
+    }
+  } finally {
+    if (yardstick) await stopChild(yardstick.child);
   }
   return all;
+}
+
+/** Starts the bare route that flanks every scenario, and warms it up once. */
+async function startYardstick(data: Data): Promise<Server> {
+  const server = await BARE_AROUND.start(await freePort());
+  if (S.warmup > 0) await runWrk(BARE_LOAD, { port: server.port, pid: server.pid }, S.warmup, data.redis);
+  return server;
 }

@@ -48,6 +48,8 @@ export interface Ctx {
   readonly data: Data;
   readonly world: World;
   readonly server: Server;
+  /** The bare route whose short runs flank each slice of a scenario (null when BENCH_SLICES or BENCH_BARE_SLICE is 0). */
+  readonly yardstick: Server | null;
 }
 
 /** The feature a row prices: its req/s against the baseline row's (same world, same settings otherwise). */
@@ -85,10 +87,14 @@ export interface Row {
   /** Undefined when the scenario failed before it could be measured (see problems). */
   readonly run?: Measurement;
   readonly warmupUnexpected: number;
+  /** The slices `run` merges, and the bare route's runs around them (bare, slice, bare, ..., slice, bare); none
+   *  for the bare route's own rows, or with BENCH_SLICES=0 / BENCH_BARE_SLICE=0. */
+  readonly slices?: readonly Measurement[];
+  readonly bareAround?: readonly Measurement[];
   /**
-   * Filled in at the end: req/s ÷ the mean of the bare route's two runs; the cost against the baseline row,
-   * by req/s (1 − req/s with ÷ without) and by CPU (1 − app+Redis µs/req without ÷ with: steadier when other
-   * work shares the machine).
+   * Filled in at the end: the mean over slices of a slice's req/s ÷ the mean of the bare route's runs on either
+   * side of it (without slices: req/s ÷ the mean of the bare route's first and last runs); the cost against the baseline row, by req/s
+   * (1 − ratio with ÷ without) and by CPU (1 − app+Redis µs/req without ÷ with).
    */
   ratio?: number;
   costFraction?: number;

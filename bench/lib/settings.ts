@@ -22,6 +22,10 @@ export const S = {
   /** Seconds of each measured wrk run, and of the warm-up run before it (thrown away). */
   duration: integer('BENCH_DURATION', 10),
   warmup: integer('BENCH_WARMUP', 2, 0),
+  /** Each measured run in this many slices, each between two runs of the bare route of BENCH_BARE_SLICE
+   *  seconds (0: one run, and every ratio against the bare route's first and last runs only). */
+  slices: integer('BENCH_SLICES', 5),
+  bareSlice: integer('BENCH_BARE_SLICE', 2, 0),
   /** wrk's connections and threads (-c, -t): see scripts/bench.sh for why one thread. */
   connections: integer('BENCH_CONNECTIONS', 64),
   threads: integer('BENCH_THREADS', 1),
@@ -40,6 +44,8 @@ export const S = {
   /** App instances run with node --cpu-prof, one .cpuprofile each in bench/results/profiles/ (written when
    *  the instance stops): where an instance's time goes, for `npx ts-node bench/profile-summary.ts`. */
   profile: process.env.BENCH_PROFILE === '1',
+  /** Node flags for the app instances (e.g. V8's GC settings), to try one without changing the code. */
+  appNodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean),
 };
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? '';

@@ -39,6 +39,8 @@ interface WrkReport {
   duration_us: number;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   latency_us: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** Latency at QUANTILE_GRID's percentiles, comma-separated. */
+  quantiles_us: string;
   statuses: Record<string, number>;
   unexpected: number;
   samples: string;
@@ -51,6 +53,8 @@ export interface Measurement {
   readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+  /** Latency (ms) at QUANTILE_GRID's percentiles: what lets runs be merged (mergeRuns). */
+  readonly quantilesMs: readonly number[];
   readonly statuses: Record<string, number>;
   /** Responses that were not what the scenario expects, and wrk's socket errors (connect, read, write, timeout). */
   readonly unexpected: number;
@@ -66,6 +70,14 @@ export interface Measurement {
 }
 
 let runs = 0;
+
+/** The percentiles common.lua's done() reports, in order: 0.5 to 98 by 0.5, to 99.9 by 0.05, to 99.99 by 0.01, 100. */
+const QUANTILE_GRID: readonly number[] = [
+  ...Array.from({ length: 196 }, (_, i) => (i + 1) * 0.5),
+  ...Array.from({ length: 38 }, (_, i) => 98 + (i + 1) * 0.05),
+  ...Array.from({ length: 9 }, (_, i) => 99.9 + (i + 1) * 0.01),
+  100,
+];
 
 function wrkArgs(load: WrkLoad, target: Target, seconds: number): string[] {
   const script = path.join(WRK_DIR, `${load.script}.lua`);
@@ -124,6 +136,9 @@ export async function runWrk(load: WrkLoad, target: Target, seconds: number, red
   const perRequest = (s: number) => (1e6 * s) / r.requests;
   const percent = (s: number) => (100 * s) / wall;
   const ms = (us: number) => us / 1000;
+  const quantilesMs = r.quantiles_us.split(',').map((q) => ms(Number(q)));
+  if (quantilesMs.length !== QUANTILE_GRID.length)
+    throw new Error(`wrk reported ${quantilesMs.length} percentiles, not ${QUANTILE_GRID.length}`);
   const logLines = target.logFile ? countLines(target.logFile, logBefore, fileSize(target.logFile)) : NaN;
   const e = r.errors;
   return {
@@ -137,6 +152,7 @@ export async function runWrk(load: WrkLoad, target: Target, seconds: number, red
       max: ms(r.latency_us.max),
       mean: ms(r.latency_us.mean),
     },
+    quantilesMs,
     statuses: r.statuses,
     unexpected: r.unexpected,
     socketErrors: e.connect + e.read + e.write + e.timeout,
@@ -148,20 +164,110 @@ export async function runWrk(load: WrkLoad, target: Target, seconds: number, red
   };
 }
 
-/** A short warm-up (JIT, connections, script cache), thrown away but for its unexpected answers, then the run. */
+/** The warm-up before each slice (after the scenario's own S.warmup, before the first bare run). */
+const SLICE_WARMUP_SECONDS = 1;
+
+const unexpectedIn = (m: Measurement) => m.unexpected + m.socketErrors;
+
+/** Where the bare route is, for the runs that flank a scenario's slices. */
+export interface Yardstick {
+  readonly load: WrkLoad;
+  readonly target: Target;
+  readonly seconds: number;
+  /** Runs before each bare run: waits for what the scenario left to write (attempts, orders). */
+  readonly quiet: () => Promise<void>;
+}
+
+/**
+ * A short warm-up (JIT, connections, script cache), thrown away but for its unexpected answers, then the run.
+ * With a yardstick the run is cut into `S.slices` slices, each between two short runs of the bare route
+ * (bare, slice, bare, slice, ..., bare; each slice after a warm-up of its own): the machine's speed moves
+ * within seconds here, and each slice is compared with the bare route's runs on either side of it. The
+ * slices are merged into one measurement.
+ */
 export async function measure(
   label: string,
   load: WrkLoad,
   target: Target,
   redis: Redis,
-): Promise<{ run: Measurement; warmupUnexpected: number }> {
-  log(`${label}: ${S.warmup} s warm-up, then ${S.duration} s`);
+  yardstick: Yardstick | null = null,
+): Promise<{ run: Measurement; warmupUnexpected: number; slices?: Measurement[]; bare?: Measurement[] }> {
+  const slices = yardstick ? Math.min(S.slices, S.duration) : 1;
+  log(`${label}: ${S.warmup} s warm-up, then ${S.duration} s${yardstick ? ` in ${slices} slices between runs of the bare route` : ''}`);
   let warmupUnexpected = 0;
   if (S.warmup > 0) {
     const w = await runWrk(load, target, S.warmup, redis);
-    warmupUnexpected = w.unexpected + w.socketErrors;
+    warmupUnexpected = unexpectedIn(w);
     if (warmupUnexpected) log(`${label}: ${warmupUnexpected} unexpected answers in the warm-up, e.g. ${w.samples[0] ?? '(socket errors)'}`);
   }
-  const run = await runWrk(load, target, S.duration, redis);
-  return { run, warmupUnexpected };
+  if (!yardstick) return { run: await runWrk(load, target, S.duration, redis), warmupUnexpected };
+  const bareRun = async () => {
+    await yardstick.quiet();
+    return runWrk(yardstick.load, yardstick.target, yardstick.seconds, redis);
+  };
+  const bare = [await bareRun()];
+  const runs: Measurement[] = [];
+  for (let i = 0; i < slices; i++) {
+    // The load comes back onto an app that idled during the bare run, through new connections: a second of it
+    // is thrown away first, or every slice's start would count in the p99.
+    warmupUnexpected += unexpectedIn(await runWrk(load, target, SLICE_WARMUP_SECONDS, redis));
+    // Whole seconds (wrk's -d), as even as they go: 10 s in 4 slices is 3 + 3 + 2 + 2.
+    runs.push(await runWrk(load, target, Math.floor(S.duration / slices) + (i < S.duration % slices ? 1 : 0), redis));
+    bare.push(await bareRun());
+  }
+  return { run: mergeRuns(runs), warmupUnexpected, slices: runs, bare };
+}
+
+/** Several runs as one: counts added, CPU and log lines per request over all of them, latency percentiles of the
+ *  merged distribution (each run's QUANTILE_GRID, weighted by its requests). */
+export function mergeRuns(runs: readonly Measurement[]): Measurement {
+  const sum = (f: (m: Measurement) => number) => runs.reduce((a, m) => a + f(m), 0);
+  const requests = sum((m) => m.requests);
+  const seconds = sum((m) => m.seconds);
+  const add = (pick: (m: Measurement) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const m of runs) for (const [k, n] of Object.entries(pick(m))) out[k] = (out[k] ?? 0) + n;
+    return out;
+  };
+  const perRequest = (f: (m: Measurement) => number) => sum((m) => f(m) * m.requests) / requests;
+  const perSecond = (f: (m: Measurement) => number) => sum((m) => f(m) * m.seconds) / seconds;
+  // Each grid point of a run stands for the requests between it and the point before it.
+  const points = runs
+    .flatMap((m) => m.quantilesMs.map((v, j) => ({ v, mass: (m.requests * (QUANTILE_GRID[j]! - (QUANTILE_GRID[j - 1] ?? 0))) / 100 })))
+    .sort((a, b) => a.v - b.v);
+  const at = (p: number) => {
+    let seen = 0;
+    for (const x of points) if ((seen += x.mass) >= (p / 100) * requests - 1e-9) return x.v;
+    return points[points.length - 1]?.v ?? NaN;
+  };
+  return {
+    requests,
+    seconds,
+    requestsPerSecond: requests / seconds,
+    latencyMs: {
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: Math.max(...runs.map((m) => m.latencyMs.max)),
+      mean: perRequest((m) => m.latencyMs.mean),
+    },
+    quantilesMs: QUANTILE_GRID.map(at),
+    statuses: add((m) => m.statuses),
+    unexpected: sum((m) => m.unexpected),
+    socketErrors: sum((m) => m.socketErrors),
+    samples: runs.flatMap((m) => m.samples).slice(0, 5),
+    counters: add((m) => m.counters),
+    cpuPercent: {
+      app: perSecond((m) => m.cpuPercent.app),
+      redis: perSecond((m) => m.cpuPercent.redis),
+      wrk: perSecond((m) => m.cpuPercent.wrk),
+      rest: perSecond((m) => m.cpuPercent.rest),
+    },
+    cpuMicrosPerRequest: {
+      app: perRequest((m) => m.cpuMicrosPerRequest.app),
+      redis: perRequest((m) => m.cpuMicrosPerRequest.redis),
+      wrk: perRequest((m) => m.cpuMicrosPerRequest.wrk),
+    },
+    logLinesPerResponse: perRequest((m) => m.logLinesPerResponse),
+  };
 }

@@ -1,14 +1,11 @@
-import { BARE_FIRST, BARE_LAST, NEST } from '../lib/instances';
+import { BARE_FIRST, BARE_LAST, BARE_LOAD, NEST } from '../lib/instances';
 import type { LoadScenario } from '../lib/scenario';
-import type { WrkLoad } from '../lib/wrk';
 
 /*
- * The ceilings, measured in the same run as everything else: the bare Fastify POST route (the yardstick,
- * first and last; every ratio is against the mean of the two), a minimal NestJS-on-Fastify POST route, and
+ * The ceilings, measured in the same run as everything else: the bare Fastify POST route (first and last; each
+ * scenario is also flanked by short runs of it, lib/runner.ts, and its ratio is against those), a minimal NestJS-on-Fastify POST route, and
  * bare Fastify with one small EVALSHA per request on the same Redis.
  */
-
-const bare: WrkLoad = { script: 'static', method: 'POST', path: '/bare', expect: { status: 200, body: '"ok":true' } };
 
 export const bareFirst: LoadScenario = {
   name: 'bare-first',
@@ -16,7 +13,7 @@ export const bareFirst: LoadScenario = {
   label: 'bare Fastify POST route (first run)',
   on: BARE_FIRST,
   always: true,
-  load: async () => bare,
+  load: async () => BARE_LOAD,
 };
 
 export const bareEvalsha: LoadScenario = {

@@ -99,7 +99,7 @@ function section(d: Drain): string[] {
 async function run(data: Data, world: World): Promise<TaskResult> {
   const app = await startApp('app-drain', WORLD_ENV.main, await freePort());
   try {
-    await prepareOrders({ data, world, server: app });
+    await prepareOrders({ data, world, server: app, yardstick: null });
   } finally {
     await stopApp(app);
   }

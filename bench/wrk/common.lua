@@ -1,7 +1,7 @@
 -- Loaded first by every scenario script in bench/wrk/ (dofile(os.getenv("WRK_LIB"))). Each response is
 -- counted by status and checked against what the scenario expects; done() prints one JSON line,
--- "@@bench {...}", that bench/lib/wrk.ts reads: exact p50/p90/p99, status counts, the unexpected answers
--- (with a few samples), script counters and wrk's own CPU time.
+-- "@@bench {...}", that bench/lib/wrk.ts reads: exact p50/p90/p99, a grid of percentiles, status counts, the
+-- unexpected answers (with a few samples), script counters and wrk's own CPU time.
 --
 -- The bench passes its settings in the environment:
 --   WRK_EXPECT_STATUS  the status every response must have (default 200)
@@ -73,6 +73,17 @@ local function encode(v)
   return "null"
 end
 
+-- The latency at a grid of percentiles (coarse in the middle, fine in the tail; the last is the maximum), so
+-- the bench can merge the latencies of several short runs into one distribution (bench/lib/wrk.ts).
+local function quantiles(latency)
+  local q = {}
+  for i = 1, 196 do q[#q + 1] = latency:percentile(i * 0.5) end        -- 0.5 .. 98
+  for i = 1, 38 do q[#q + 1] = latency:percentile(98 + i * 0.05) end   -- 98.05 .. 99.9
+  for i = 1, 9 do q[#q + 1] = latency:percentile(99.9 + i * 0.01) end  -- 99.91 .. 99.99
+  q[#q + 1] = latency.max                                              -- 100
+  return table.concat(q, ",")
+end
+
 function done(summary, latency, requests)
   local all = { statuses = {}, unexpected = 0, samples = {}, counters = {} }
   for _, t in ipairs(threads) do
@@ -94,6 +105,7 @@ function done(summary, latency, requests)
       p50 = latency:percentile(50), p90 = latency:percentile(90), p99 = latency:percentile(99),
       max = latency.max, mean = latency.mean,
     },
+    quantiles_us = quantiles(latency),
     statuses = all.statuses,
     unexpected = all.unexpected,
     samples = table.concat(all.samples, "\n"),
