@@ -24,7 +24,7 @@ export const S = {
   warmup: integer('BENCH_WARMUP', 2, 0),
   /** Each measured run in this many slices, each between two runs of the bare route of BENCH_BARE_SLICE
    *  seconds (0: one run, and every ratio against the bare route's first and last runs only). */
-  slices: integer('BENCH_SLICES', 5),
+  slices: integer('BENCH_SLICES', 5, 0),
   bareSlice: integer('BENCH_BARE_SLICE', 2, 0),
   /** wrk's connections and threads (-c, -t): see scripts/bench.sh for why one thread. */
   connections: integer('BENCH_CONNECTIONS', 64),
