@@ -5,6 +5,8 @@ import { RESULTS_DIR } from './processes';
 import { S, TARGETS } from './settings';
 import type { Results } from './runner';
 import type { Row } from './scenario';
+import { broken, serviceMicros } from './ratios';
+import { SLICE_WARMUP_SECONDS } from './settings';
 import type { Measurement } from './wrk';
 
 /*
@@ -15,42 +17,8 @@ import type { Measurement } from './wrk';
 export const fmt = (n: number | undefined, digits = 0) =>
   n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-';
 
-const BARE = ['bare-first', 'bare-last'];
 const isCeiling = (r: Row) => r.group === 'ceilings';
-const broken = (r: Row) => !r.run || r.problems.length > 0;
 
-/**
- * Ratios to the bare route: with slices (lib/wrk.ts: measure), the mean over a row's slices of the slice's req/s
- * ÷ the mean of the bare route's runs on either side of it; otherwise (the bare rows themselves, or
- * BENCH_SLICES=0) req/s ÷ the mean of the bare route's first and last runs. Each cost against its baseline row,
- * by those ratios and by CPU. Returns the mean of the first and last runs.
- */
-export function finish(rows: Row[]): number {
-  const bare = rows.filter((r) => BARE.includes(r.name) && r.run && !broken(r)).map((r) => r.run!.requestsPerSecond);
-  const yardstick = mean(bare);
-  for (const r of rows) if (r.run) r.ratio = slicedRatio(r) ?? r.run.requestsPerSecond / yardstick;
-  for (const r of rows) {
-    const base = r.cost && rows.find((b) => b.name === r.cost!.baseline);
-    if (r.ratio !== undefined && base?.ratio !== undefined) {
-      r.costFraction = 1 - r.ratio / base.ratio;
-      r.cpuCostFraction = 1 - serviceMicros(base) / serviceMicros(r);
-    }
-  }
-  return yardstick;
-}
-
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-
-/** The mean of each slice's req/s against the bare route's runs on either side of it, if the row has slices. */
-function slicedRatio(r: Row): number | undefined {
-  const slices = r.slices ?? [];
-  const bare = r.bareAround ?? [];
-  if (!slices.length || bare.length !== slices.length + 1) return undefined;
-  return mean(slices.map((m, i) => m.requestsPerSecond / mean([bare[i]!.requestsPerSecond, bare[i + 1]!.requestsPerSecond])));
-}
-
-/** App + Redis CPU per request: what the service spends on one, whatever else runs on the machine. */
-const serviceMicros = (r: Row | undefined) => (r?.run ? r.run.cpuMicrosPerRequest.app + r.run.cpuMicrosPerRequest.redis : NaN);
 const pct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${fmt(x * 100, 1)}%` : '-');
 
 function costsTable(rows: Row[]): string[] {
@@ -59,14 +27,14 @@ function costsTable(rows: Row[]): string[] {
   const line = (r: Row) => {
     const base = rows.find((b) => b.name === r.cost!.baseline);
     return (
-      `| ${r.label} | ${base?.label ?? r.cost!.baseline} | ${fmt(base?.run?.requestsPerSecond)} → ${fmt(r.run?.requestsPerSecond)} | ` +
+      `| ${r.label} | ${base?.label ?? r.cost!.baseline} | ${fmt(base?.ratio, 2)} → ${fmt(r.ratio, 2)} | ` +
       `${pct(r.costFraction)} | ${fmt(serviceMicros(base))} → ${fmt(serviceMicros(r))} | ${pct(r.cpuCostFraction)} | ` +
       `${r.cost!.max === undefined ? '' : `≤ ${r.cost!.max * 100}%`} |`
     );
   };
   return [
     '',
-    '| Cost of | Against | Req/s without → with | Cost by req/s | App + Redis CPU µs/req without → with | Cost by CPU | Limit |',
+    '| Cost of | Against | Ratio to the bare route without → with | Cost by ratio | App + Redis CPU µs/req without → with | Cost by CPU | Limit |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
     ...costed.map(line),
   ];
@@ -138,14 +106,15 @@ function header(machine: Record<string, unknown>, seconds: number, rows: Row[]):
     `- Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}, ${machine.wrk}`,
     `- wrk -t${S.threads} -c${S.connections}, ${S.duration} s per scenario after a ${S.warmup} s warm-up, all on 127.0.0.1; ` +
       (rows.some((r) => r.slices)
-        ? `each run in ${S.slices} slices with a ${S.bareSlice} s run of the bare route before, between and after them; "vs bare around it" is ` +
+        ? `each run in ${Math.min(S.slices, S.duration)} slices, with a ${S.bareSlice} s run of the bare route before, between and after them ` +
+          `(each slice and bare run after a ${Math.min(SLICE_WARMUP_SECONDS, S.warmup)} s warm-up); "vs bare around it" is ` +
           `the mean over the slices of a slice's req/s ÷ the mean of the bare route's runs on either side of it (Details give their spread), ` +
           `the bare rows' against the mean of the first and last runs; the bench took ${fmt(seconds)} s`
         : `"vs bare" is against the mean of the bare route's first and last runs; the bench took ${fmt(seconds)} s`),
     `- The rest of the machine (PostgreSQL, the bench itself, anything else running) used ${fmt(restOfMachine(rows))}% of one core on average during the measured runs`,
-    '- App and Redis CPU µs per request are read from /proc/<pid>/stat and INFO CPU before and after each run: steadier than req/s on a shared machine',
+    '- App and Redis CPU µs per request are read from /proc/<pid>/stat and INFO CPU before and after each run (each slice)',
     '- "Answers": every response is checked by the wrk script (status and a piece of the body); one unexpected answer or socket error marks the row BROKEN (see Problems)',
-    "- Costs: a row against its baseline row of the same run, by req/s (1 − its ratio to the bare route ÷ the baseline's) and by app + Redis CPU per request (1 − without ÷ with)",
+    '- Costs: a row against its baseline row of the same run, by ratio to the bare route (1 − with ÷ without) and by app + Redis CPU per request (1 − without ÷ with)',
     `- Targets (issue 11): final refusals and sale reads ≥ ${TARGETS.finalRefusal} of the bare route, accepted checkout ≥ ${TARGETS.acceptedCheckout}, ` +
       `pairs ≥ ${TARGETS.pairs}, p99 ≤ ${TARGETS.p99Ms} ms on every path; rate limiting costs ≤ ${TARGETS.rateLimitCost * 100}%, session auth ≤ ${TARGETS.sessionCost * 100}% on the buy paths`,
     '',

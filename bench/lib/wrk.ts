@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { ROOT, countLines, fileSize, guard, log } from './processes';
+import { QUANTILE_GRID, mergeRuns } from './merge';
 import { cpuSnapshot } from './sampling';
-import { S } from './settings';
+import { S, SLICE_WARMUP_SECONDS } from './settings';
 
 /*
  * One wrk run against 127.0.0.1, with the CPU the app and Redis used meanwhile. The scripts in bench/wrk/
@@ -70,14 +71,6 @@ export interface Measurement {
 }
 
 let runs = 0;
-
-/** The percentiles common.lua's done() reports, in order: 0.5 to 98 by 0.5, to 99.9 by 0.05, to 99.99 by 0.01, 100. */
-const QUANTILE_GRID: readonly number[] = [
-  ...Array.from({ length: 196 }, (_, i) => (i + 1) * 0.5),
-  ...Array.from({ length: 38 }, (_, i) => 98 + (i + 1) * 0.05),
-  ...Array.from({ length: 9 }, (_, i) => 99.9 + (i + 1) * 0.01),
-  100,
-];
 
 function wrkArgs(load: WrkLoad, target: Target, seconds: number): string[] {
   const script = path.join(WRK_DIR, `${load.script}.lua`);
@@ -164,9 +157,6 @@ export async function runWrk(load: WrkLoad, target: Target, seconds: number, red
   };
 }
 
-/** The warm-up before each slice (after the scenario's own S.warmup, before the first bare run). */
-const SLICE_WARMUP_SECONDS = 1;
-
 const unexpectedIn = (m: Measurement) => m.unexpected + m.socketErrors;
 
 /** Where the bare route is, for the runs that flank a scenario's slices. */
@@ -181,9 +171,9 @@ export interface Yardstick {
 /**
  * A short warm-up (JIT, connections, script cache), thrown away but for its unexpected answers, then the run.
  * With a yardstick the run is cut into `S.slices` slices, each between two short runs of the bare route
- * (bare, slice, bare, slice, ..., bare; each slice after a warm-up of its own): the machine's speed moves
- * within seconds here, and each slice is compared with the bare route's runs on either side of it. The
- * slices are merged into one measurement.
+ * (bare, slice, bare, slice, ..., bare; each slice and each bare run after a warm-up of its own): the
+ * machine's speed moves within seconds here, and each slice is compared with the bare route's runs on either
+ * side of it. The slices are merged into one measurement.
  */
 export async function measure(
   label: string,
@@ -195,79 +185,29 @@ export async function measure(
   const slices = yardstick ? Math.min(S.slices, S.duration) : 1;
   log(`${label}: ${S.warmup} s warm-up, then ${S.duration} s${yardstick ? ` in ${slices} slices between runs of the bare route` : ''}`);
   let warmupUnexpected = 0;
-  if (S.warmup > 0) {
-    const w = await runWrk(load, target, S.warmup, redis);
-    warmupUnexpected = unexpectedIn(w);
-    if (warmupUnexpected) log(`${label}: ${warmupUnexpected} unexpected answers in the warm-up, e.g. ${w.samples[0] ?? '(socket errors)'}`);
-  }
+  const warmUp = async (what: WrkLoad, on: Target, seconds: number) => {
+    if (seconds <= 0) return;
+    const w = await runWrk(what, on, seconds, redis);
+    warmupUnexpected += unexpectedIn(w);
+    if (unexpectedIn(w)) log(`${label}: ${unexpectedIn(w)} unexpected answers in a warm-up, e.g. ${w.samples[0] ?? '(socket errors)'}`);
+  };
+  await warmUp(load, target, S.warmup);
   if (!yardstick) return { run: await runWrk(load, target, S.duration, redis), warmupUnexpected };
+  const again = Math.min(SLICE_WARMUP_SECONDS, S.warmup);
   const bareRun = async () => {
     await yardstick.quiet();
+    await warmUp(yardstick.load, yardstick.target, again);
     return runWrk(yardstick.load, yardstick.target, yardstick.seconds, redis);
   };
   const bare = [await bareRun()];
   const runs: Measurement[] = [];
   for (let i = 0; i < slices; i++) {
-    // The load comes back onto an app that idled during the bare run, through new connections: a second of it
-    // is thrown away first, or every slice's start would count in the p99.
-    warmupUnexpected += unexpectedIn(await runWrk(load, target, SLICE_WARMUP_SECONDS, redis));
+    // The app and the bare route each come back from idling, through new connections: a second of each is thrown
+    // away first, or every slice's start would count in the p99 and the ratio.
+    await warmUp(load, target, again);
     // Whole seconds (wrk's -d), as even as they go: 10 s in 4 slices is 3 + 3 + 2 + 2.
     runs.push(await runWrk(load, target, Math.floor(S.duration / slices) + (i < S.duration % slices ? 1 : 0), redis));
     bare.push(await bareRun());
   }
   return { run: mergeRuns(runs), warmupUnexpected, slices: runs, bare };
-}
-
-/** Several runs as one: counts added, CPU and log lines per request over all of them, latency percentiles of the
- *  merged distribution (each run's QUANTILE_GRID, weighted by its requests). */
-export function mergeRuns(runs: readonly Measurement[]): Measurement {
-  const sum = (f: (m: Measurement) => number) => runs.reduce((a, m) => a + f(m), 0);
-  const requests = sum((m) => m.requests);
-  const seconds = sum((m) => m.seconds);
-  const add = (pick: (m: Measurement) => Record<string, number>) => {
-    const out: Record<string, number> = {};
-    for (const m of runs) for (const [k, n] of Object.entries(pick(m))) out[k] = (out[k] ?? 0) + n;
-    return out;
-  };
-  const perRequest = (f: (m: Measurement) => number) => sum((m) => f(m) * m.requests) / requests;
-  const perSecond = (f: (m: Measurement) => number) => sum((m) => f(m) * m.seconds) / seconds;
-  // Each grid point of a run stands for the requests between it and the point before it.
-  const points = runs
-    .flatMap((m) => m.quantilesMs.map((v, j) => ({ v, mass: (m.requests * (QUANTILE_GRID[j]! - (QUANTILE_GRID[j - 1] ?? 0))) / 100 })))
-    .sort((a, b) => a.v - b.v);
-  const at = (p: number) => {
-    let seen = 0;
-    for (const x of points) if ((seen += x.mass) >= (p / 100) * requests - 1e-9) return x.v;
-    return points[points.length - 1]?.v ?? NaN;
-  };
-  return {
-    requests,
-    seconds,
-    requestsPerSecond: requests / seconds,
-    latencyMs: {
-      p50: at(50),
-      p90: at(90),
-      p99: at(99),
-      max: Math.max(...runs.map((m) => m.latencyMs.max)),
-      mean: perRequest((m) => m.latencyMs.mean),
-    },
-    quantilesMs: QUANTILE_GRID.map(at),
-    statuses: add((m) => m.statuses),
-    unexpected: sum((m) => m.unexpected),
-    socketErrors: sum((m) => m.socketErrors),
-    samples: runs.flatMap((m) => m.samples).slice(0, 5),
-    counters: add((m) => m.counters),
-    cpuPercent: {
-      app: perSecond((m) => m.cpuPercent.app),
-      redis: perSecond((m) => m.cpuPercent.redis),
-      wrk: perSecond((m) => m.cpuPercent.wrk),
-      rest: perSecond((m) => m.cpuPercent.rest),
-    },
-    cpuMicrosPerRequest: {
-      app: perRequest((m) => m.cpuMicrosPerRequest.app),
-      redis: perRequest((m) => m.cpuMicrosPerRequest.redis),
-      wrk: perRequest((m) => m.cpuMicrosPerRequest.wrk),
-    },
-    logLinesPerResponse: perRequest((m) => m.logLinesPerResponse),
-  };
 }

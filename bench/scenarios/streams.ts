@@ -63,15 +63,17 @@ async function withStreams(ctx: Ctx, measure: () => Promise<Row>): Promise<Row> 
   const counted = await serverStreams(ctx.server.port);
   await ask<StreamCounts>(client, { cmd: 'mark' }, 'mark', 10_000);
   const clientCpu = cpuSeconds(client.process.pid ?? 0);
+  const started = Date.now();
   const row = await measure();
+  const seconds = (Date.now() - started) / 1000;
   const rss = rssBytes(ctx.server.pid);
   const during = await ask<StreamCounts>(client, { cmd: 'count' }, 'count', 10_000);
-  const clientPercent = (100 * (cpuSeconds(client.process.pid ?? 0) - clientCpu)) / (S.warmup + S.duration);
+  const clientPercent = (100 * (cpuSeconds(client.process.pid ?? 0) - clientCpu)) / seconds;
   const limits = `open-file limits: app ${openFileLimit(ctx.server.pid)}, client ${openFileLimit(client.process.pid ?? 0)}`;
   const { closed, left } = await closeStreams(ctx.server, client);
   row.notes.push(
     `${opened.withSnapshot} of ${S.streams} streams opened in ${(opened.openMs / 1000).toFixed(1)} s (the app counted ${counted}); ` +
-      `${during.open} open after the run; ${during.stockSinceMark} stock events in the warm-up and run ` +
+      `${during.open} open after the run; ${during.stockSinceMark} stock events while measured (warm-ups and bare runs included) ` +
       `(${during.stockSinceMarkMin} to ${during.stockSinceMarkMax} per stream); the stream client used ${clientPercent.toFixed(0)}% of a core; ` +
       `app RSS ${(rss / MiB).toFixed(0)} MiB with them open; ${limits}`,
   );

@@ -1,6 +1,7 @@
-import { finish } from '../../../bench/lib/report';
+import { QUANTILE_GRID, mergeRuns } from '../../../bench/lib/merge';
+import { finish } from '../../../bench/lib/ratios';
 import type { Row } from '../../../bench/lib/scenario';
-import { type Measurement, mergeRuns } from '../../../bench/lib/wrk';
+import type { Measurement } from '../../../bench/lib/wrk';
 
 /*
  * The bench cuts each scenario into slices between short runs of the bare route (bench/lib/wrk.ts: measure);
@@ -14,7 +15,7 @@ function run(requests: number, seconds: number, ms: number, cpu = { app: 50, red
     seconds,
     requestsPerSecond: requests / seconds,
     latencyMs: { p50: ms, p90: ms, p99: ms, max: ms, mean: ms },
-    quantilesMs: Array.from({ length: 244 }, () => ms),
+    quantilesMs: QUANTILE_GRID.map(() => ms),
     statuses: { '200': requests },
     unexpected: 0,
     socketErrors: 0,
@@ -67,15 +68,31 @@ describe('bench: merging slices', () => {
     expect(merged.latencyMs.p99).toBe(2);
     expect(merged.quantilesMs[233]).toBe(50);
   });
+
+  it('gives back a single run as it was', () => {
+    const one = run(987_654, 10, 1);
+    const distinct = { ...one, quantilesMs: QUANTILE_GRID.map((p) => p / 10) };
+    expect(mergeRuns([distinct]).quantilesMs).toEqual(distinct.quantilesMs);
+    expect(mergeRuns([distinct]).latencyMs.p99).toBeCloseTo(9.9);
+  });
+
+  it('has the percentiles common.lua reports, in order, ending with the maximum', () => {
+    expect(QUANTILE_GRID).toHaveLength(244);
+    expect([...QUANTILE_GRID].sort((a, b) => a - b)).toEqual(QUANTILE_GRID);
+    expect(QUANTILE_GRID[QUANTILE_GRID.length - 1]).toBe(100);
+    expect(QUANTILE_GRID[99]).toBe(50);
+    expect(QUANTILE_GRID[215]).toBeCloseTo(99);
+  });
 });
 
 describe('bench: ratio to the bare route around each slice', () => {
   it('compares each slice with the bare runs on either side, so the machine slowing down mid-run cancels out', () => {
-    // The machine halves its speed after the first slice: the bare route and the app both slow down.
-    const r = row('app', [run(20_000, 2, 3), run(10_000, 2, 3)], [run(80_000, 2, 1), run(60_000, 2, 1), run(40_000, 2, 1)]);
+    // The machine halves its speed after the first bare run; the app keeps a quarter of the bare route's pace.
+    const r = row('app', [run(30_000, 2, 3), run(20_000, 2, 3)], [run(160_000, 2, 1), run(80_000, 2, 1), run(80_000, 2, 1)]);
     finish([r]);
-    // Slice 1: 10,000/s against (40,000 + 30,000) / 2; slice 2: 5,000/s against (30,000 + 20,000) / 2.
-    expect(r.ratio).toBeCloseTo((10_000 / 35_000 + 5_000 / 25_000) / 2);
+    // 15,000/s against (80,000 + 40,000) / 2, then 10,000/s against 40,000: a quarter each time. Against the
+    // mean of all bare runs it would have read 12,500 / 53,333 = 0.23.
+    expect(r.ratio).toBeCloseTo(0.25);
   });
 
   it('prices a cost by the two rows ratios, not by their req/s measured at different moments', () => {
