@@ -70,8 +70,8 @@ function bareInstance(world: WorldName, name = 'bare'): Instance {
 
 export const BARE_FIRST = bareInstance('ceilings');
 export const BARE_LAST = bareInstance('ceilings-last');
-/** A bare route of its own that runs through the whole bench, measured just before and after each scenario
- *  (lib/runner.ts), so each ratio is against the machine of that minute, not of the bench's first and last. */
+/** A bare route of its own that runs through the whole bench, measured before, between and after each
+ *  scenario's slices (lib/wrk.ts: measure), so each ratio is against the machine of those seconds. */
 export const BARE_AROUND = bareInstance('ceilings', 'bare-around');
 export const NEST: Instance = {
   name: 'nest',

@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RESULTS_DIR } from './processes';
-import { S, TARGETS } from './settings';
+import { S, SLICES, SLICE_WARMUP_SECONDS, TARGETS } from './settings';
 import type { Results } from './runner';
 import type { Row } from './scenario';
 import { broken, serviceMicros } from './ratios';
-import { SLICE_WARMUP_SECONDS } from './settings';
 import type { Measurement } from './wrk';
 
 /*
@@ -106,8 +105,8 @@ function header(machine: Record<string, unknown>, seconds: number, rows: Row[]):
     `- Node ${machine.node}, Redis ${machine.redis}, PostgreSQL ${machine.postgres}, ${machine.wrk}`,
     `- wrk -t${S.threads} -c${S.connections}, ${S.duration} s per scenario after a ${S.warmup} s warm-up, all on 127.0.0.1; ` +
       (rows.some((r) => r.slices)
-        ? `each run in ${Math.min(S.slices, S.duration)} slices, with a ${S.bareSlice} s run of the bare route before, between and after them ` +
-          `(each slice and bare run after a ${Math.min(SLICE_WARMUP_SECONDS, S.warmup)} s warm-up); "vs bare around it" is ` +
+        ? `each run in ${SLICES} slices, with a ${S.bareSlice} s run of the bare route before, between and after them ` +
+          `(each slice and bare run after a ${SLICE_WARMUP_SECONDS} s warm-up); "vs bare around it" is ` +
           `the mean over the slices of a slice's req/s ÷ the mean of the bare route's runs on either side of it (Details give their spread), ` +
           `the bare rows' against the mean of the first and last runs; the bench took ${fmt(seconds)} s`
         : `"vs bare" is against the mean of the bare route's first and last runs; the bench took ${fmt(seconds)} s`),

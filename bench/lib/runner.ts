@@ -1,7 +1,7 @@
 import { settle } from './app';
 import { BARE_AROUND, BARE_LOAD, WORLD_ORDER } from './instances';
 import { freePort, log, stopChild } from './processes';
-import { S, selected } from './settings';
+import { S, SLICES, selected } from './settings';
 import { type Yardstick, measure, runWrk } from './wrk';
 import { World } from './scenario';
 import type { Ctx, Instance, LoadScenario, Row, Server, TaskResult, TaskScenario, WorldName } from './scenario';
@@ -153,7 +153,7 @@ export async function runAll(loads: readonly LoadScenario[], tasks: readonly Tas
   const chosen = loads.filter((s) => s.always || selected(s.name, s.group));
   const chosenTasks = tasks.filter((t) => (t.optIn ? S.only.includes(t.name) || S.only.includes(t.group) : selected(t.name, t.group)));
   const all: Results = { rows: [], tasks: [] };
-  const yardstick = S.bareSlice > 0 && S.slices > 0 && chosen.some((s) => !s.always) ? await startYardstick(data) : null;
+  const yardstick = S.bareSlice > 0 && SLICES > 0 && chosen.some((s) => !s.always) ? await startYardstick(data) : null;
   try {
     for (const name of WORLD_ORDER) {
       const l = chosen.filter((s) => s.on.world === name);

@@ -52,10 +52,11 @@ export interface Ctx {
   readonly yardstick: Server | null;
 }
 
-/** The feature a row prices: its req/s against the baseline row's (same world, same settings otherwise). */
+/** The feature a row prices: its ratio to the bare route against the baseline row's (same world, same settings
+ *  otherwise). */
 export interface Cost {
   readonly baseline: string;
-  /** The most it may cost (a fraction of the baseline's req/s), if the issue sets a limit. */
+  /** The most it may cost (a fraction of the baseline's ratio), if the issue sets a limit. */
   readonly max?: number;
 }
 
@@ -93,8 +94,8 @@ export interface Row {
   readonly bareAround?: readonly Measurement[];
   /**
    * Filled in at the end: the mean over slices of a slice's req/s ÷ the mean of the bare route's runs on either
-   * side of it (without slices: req/s ÷ the mean of the bare route's first and last runs); the cost against the baseline row, by req/s
-   * (1 − ratio with ÷ without) and by CPU (1 − app+Redis µs/req without ÷ with).
+   * side of it (without slices: req/s ÷ the mean of the bare route's first and last runs); the cost against
+   * the baseline row, by ratio (1 − ratio with ÷ without) and by CPU (1 − app+Redis µs/req without ÷ with).
    */
   ratio?: number;
   costFraction?: number;

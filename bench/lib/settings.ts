@@ -51,8 +51,11 @@ export const S = {
 export const DATABASE_URL = process.env.DATABASE_URL ?? '';
 export const REDIS_URL = process.env.REDIS_URL ?? '';
 
-/** The warm-up before each slice and each bare run around it (none if BENCH_WARMUP=0): both come back from idling. */
-export const SLICE_WARMUP_SECONDS = 1;
+/** Slices a run is cut into: BENCH_SLICES, but at least a second each (0: one run, no bare runs around it). */
+export const SLICES = Math.min(S.slices, S.duration);
+/** The warm-up before each slice and each bare run around it, 1 s (none if BENCH_WARMUP=0): both come back from
+ *  idling. */
+export const SLICE_WARMUP_SECONDS = Math.min(1, S.warmup);
 
 /** Items of the main sale bought out first, for the item_sold_out refusal. */
 export const SOLD_OUT_ITEMS = 10;

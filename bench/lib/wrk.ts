@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { ROOT, countLines, fileSize, guard, log } from './processes';
 import { QUANTILE_GRID, mergeRuns } from './merge';
 import { cpuSnapshot } from './sampling';
-import { S, SLICE_WARMUP_SECONDS } from './settings';
+import { S, SLICES, SLICE_WARMUP_SECONDS } from './settings';
 
 /*
  * One wrk run against 127.0.0.1, with the CPU the app and Redis used meanwhile. The scripts in bench/wrk/
@@ -182,7 +182,7 @@ export async function measure(
   redis: Redis,
   yardstick: Yardstick | null = null,
 ): Promise<{ run: Measurement; warmupUnexpected: number; slices?: Measurement[]; bare?: Measurement[] }> {
-  const slices = yardstick ? Math.min(S.slices, S.duration) : 1;
+  const slices = yardstick ? SLICES : 1;
   log(`${label}: ${S.warmup} s warm-up, then ${S.duration} s${yardstick ? ` in ${slices} slices between runs of the bare route` : ''}`);
   let warmupUnexpected = 0;
   const warmUp = async (what: WrkLoad, on: Target, seconds: number) => {
@@ -193,10 +193,9 @@ export async function measure(
   };
   await warmUp(load, target, S.warmup);
   if (!yardstick) return { run: await runWrk(load, target, S.duration, redis), warmupUnexpected };
-  const again = Math.min(SLICE_WARMUP_SECONDS, S.warmup);
   const bareRun = async () => {
     await yardstick.quiet();
-    await warmUp(yardstick.load, yardstick.target, again);
+    await warmUp(yardstick.load, yardstick.target, SLICE_WARMUP_SECONDS);
     return runWrk(yardstick.load, yardstick.target, yardstick.seconds, redis);
   };
   const bare = [await bareRun()];
@@ -204,7 +203,7 @@ export async function measure(
   for (let i = 0; i < slices; i++) {
     // The app and the bare route each come back from idling, through new connections: a second of each is thrown
     // away first, or every slice's start would count in the p99 and the ratio.
-    await warmUp(load, target, again);
+    await warmUp(load, target, SLICE_WARMUP_SECONDS);
     // Whole seconds (wrk's -d), as even as they go: 10 s in 4 slices is 3 + 3 + 2 + 2.
     runs.push(await runWrk(load, target, Math.floor(S.duration / slices) + (i < S.duration % slices ? 1 : 0), redis));
     bare.push(await bareRun());

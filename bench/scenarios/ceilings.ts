@@ -3,8 +3,9 @@ import type { LoadScenario } from '../lib/scenario';
 
 /*
  * The ceilings, measured in the same run as everything else: the bare Fastify POST route (first and last; each
- * scenario is also flanked by short runs of it, lib/runner.ts, and its ratio is against those), a minimal NestJS-on-Fastify POST route, and
- * bare Fastify with one small EVALSHA per request on the same Redis.
+ * scenario's slices are also flanked by short runs of it, lib/wrk.ts: measure, and its ratio is against
+ * those), a minimal NestJS-on-Fastify POST route, and bare Fastify with one small EVALSHA per request on the
+ * same Redis.
  */
 
 export const bareFirst: LoadScenario = {
