@@ -110,7 +110,7 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
-    metrics.httpDuration.observe({ method: request.method, route, status: reply.statusCode }, seconds);
+    metrics.httpDuration.observe(request.method, route, reply.statusCode, seconds);
     if (reply.statusCode >= 500 || (sample > 0 && Math.random() < sample)) {
       request.log.info(
         { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
