@@ -13,6 +13,13 @@ export class CheckRateLimitsUseCase {
     private readonly settings: RateLimitSettings,
   ) {}
 
+  /** Whether a request of the group is counted at all; when not, execute() would answer null. */
+  limits(group: RateLimitGroup): boolean {
+    if (!this.settings.enabled) return false;
+    const { ip, user } = this.settings.groups[group];
+    return ip !== null || user !== null;
+  }
+
   async execute(group: RateLimitGroup, ip: string, user: string | null): Promise<RateLimitVerdict | null> {
     if (!this.settings.enabled) return null;
     const limits = this.settings.groups[group];

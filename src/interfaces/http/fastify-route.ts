@@ -43,7 +43,8 @@ export function registerFastifyRoutes(
         errorHandler: (error, request, reply) => answerException(error, request, reply, logger),
         handler: async (request, reply) => {
           try {
-            await access.check(route.access, request, reply);
+            const checking = access.check(route.access, request, reply);
+            if (checking) await checking;
             admission?.check(route.access, request);
             return await route.handle(request, reply);
           } catch (e) {

@@ -47,6 +47,13 @@ describe('CheckRateLimitsUseCase', () => {
     });
   });
 
+  it('says every group with a limit is limited, one limited per user only too', () => {
+    const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: limits('off', '5/1s') }));
+
+    for (const group of RATE_LIMIT_GROUPS) expect(check.limits(group)).toBe(true);
+    expect(userOnly.limits('read')).toBe(true);
+  });
+
   it('counts per IP only when the caller is anonymous', async () => {
     await check.execute('auth', '203.0.113.7', null);
 
@@ -78,6 +85,9 @@ describe('CheckRateLimitsUseCase', () => {
 
     expect(await noLimits.execute('read', '203.0.113.7', 'alice')).toBeNull();
     expect(limiter.hits).toEqual([]);
+    // The guard skips the call for such a group (no promise on the request's way).
+    expect(noLimits.limits('read')).toBe(false);
+    expect(noLimits.limits('buy')).toBe(true);
   });
 
   it('checks nothing when rate limiting is off', async () => {
@@ -85,6 +95,7 @@ describe('CheckRateLimitsUseCase', () => {
 
     for (const group of RATE_LIMIT_GROUPS) expect(await off.execute(group, '203.0.113.7', 'alice')).toBeNull();
     expect(limiter.hits).toEqual([]);
+    for (const group of RATE_LIMIT_GROUPS) expect(off.limits(group)).toBe(false);
   });
 });
 
