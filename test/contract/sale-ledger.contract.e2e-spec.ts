@@ -199,6 +199,17 @@ describe('the Lua scripts and the domain rules', () => {
         const buyer = random(3) === 0 ? null : users[random(users.length)]!;
         const orderId = `order-${seed}-${step}`;
         const idem = key(buyer ? `purchase:${buyer}` : 'purchase', `code=${code}`);
+        // The batched check for purchases after the end writes nothing, so asking it first changes no history;
+        // the sale is open here, so it may only refuse an unknown code (or someone else's), never as sale_ended.
+        const ended = await ledger.purchase.refuseEnded(saleId, code, buyer);
+        covered.add(`refuseEnded:${ended}`);
+        expect({ step, op: 'refuseEnded', code, buyer, refused: ended }).toEqual({
+          step,
+          op: 'refuseEnded',
+          code,
+          buyer,
+          refused: await model.refuseEnded(saleId, code, buyer),
+        });
         const real = await ledger.purchase.purchase(saleId, code, orderId, idem, buyer);
         const expected = await model.purchase(saleId, code, orderId, idem, buyer);
         cover('purchase', real);
@@ -260,6 +271,8 @@ describe('the Lua scripts and the domain rules', () => {
         'refuseSoldOut:open:sale_sold_out',
         'refuseSoldOut:open:null',
         'refuseSoldOut:later:null',
+        'refuseEnded:checkout_not_found',
+        'refuseEnded:null',
       ]),
     );
 

@@ -64,3 +64,47 @@ it('tells open pages when the sale starts and when it ends', async () => {
     page.close();
   }
 });
+
+it('answers a crowd of purchases after the end each as a full purchase would: spent codes their order again, the rest sale_ended or checkout_not_found', async () => {
+  // Purchases after the end are checked in batches (purchase-ended.lua) rather than one purchase.lua call each:
+  // the batches must give every request its own answer, and a spent code still its order.
+  // Starting a moment from now: the sale of the test before may have ended only just.
+  const sale = await createOpenSale(t, { itemsTotal: 8, startsInMs: 200, durationMs: 6_000 });
+  const items = await itemIdsOf(t, sale);
+  await new Promise((resolve) => setTimeout(resolve, sale.window.startsAt.getTime() - Date.now() + 50));
+  const codes: string[] = [];
+  for (const [i, item] of items.entries()) {
+    const res = await request(t.url)
+      .post('/checkout')
+      .query({ user_id: `crowd-${i}`, id: item });
+    expect(res.status).toBe(200);
+    codes.push(res.body.code);
+  }
+  const spent = codes.slice(0, 3);
+  const orders = new Map<string, string>();
+  for (const code of spent) {
+    const res = await request(t.url).post('/purchase').query({ code });
+    expect(res.status).toBe(200);
+    orders.set(code, res.body.orderId);
+  }
+  const unknown = `${sale.id}-AAAAAAAAAAAAAAAAAAAAAA`;
+  await new Promise((resolve) => setTimeout(resolve, sale.window.endsAt.getTime() - Date.now() + 100));
+
+  const asked = Array.from({ length: 120 }, (_, i) => [...codes, unknown][i % (codes.length + 1)]!);
+  const answers = await Promise.all(asked.map((code) => request(t.url).post('/purchase').query({ code })));
+
+  answers.forEach((res, i) => {
+    const code = asked[i]!;
+    if (orders.has(code)) expect([res.status, res.body.orderId]).toEqual([200, orders.get(code)]);
+    else if (code === unknown) expect([res.status, res.body.code]).toEqual([404, 'checkout_not_found']);
+    else expect([res.status, res.body.code]).toEqual([409, 'sale_ended']);
+  });
+  const redis = rawRedis();
+  try {
+    // Nothing more was bought: the three units of the spent codes, and every other item still in stock.
+    expect(await redis.hget(`{sale:${sale.id}}:meta`, 'sold')).toBe('3');
+    expect(await redis.hmget(`{sale:${sale.id}}:stock`, ...items.map(String))).toEqual(items.map((_, i) => (i < 3 ? '0' : '1')));
+  } finally {
+    redis.disconnect();
+  }
+});

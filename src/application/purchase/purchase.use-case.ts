@@ -5,8 +5,10 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { err, ok } from '../../domain/shared/result';
+import { Clock } from '../shared/clock.port';
 import { IdGenerator } from '../shared/id-generator.port';
 import { Metrics } from '../observability/metrics.port';
+import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
@@ -33,9 +35,19 @@ export class PurchaseUseCase {
     private readonly metrics: Metrics,
     private readonly soldOut: SoldOutItems,
     private readonly replicas: ReplicaConfirmation,
+    private readonly calendar: SaleCalendar,
+    private readonly clock: Clock,
   ) {}
 
   async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
+    // A purchase after its sale's end is almost surely refused: the ledger's cheap batched check answers it
+    // (on the ledger's clock) unless the code was spent (its stored result is answered again) or the sale
+    // has not ended there after all; those, and every purchase with an Idempotency-Key (the full purchase
+    // stores the reply), run in full.
+    if (!idempotencyKey && this.calendar.find(saleId)?.window.phaseAt(this.clock.now()) === 'ended') {
+      const refusal = await this.ledger.refuseEnded(saleId, code, buyer ?? null);
+      if (refusal) return { result: err(reject(refusal)), replayed: false };
+    }
     // Keys are the client's: scoped to the signed-in buyer, so two buyers who pick the same key never meet.
     // Without one (trusted mode) the code is the credential, and keys are scoped to the sale.
     const scope = buyer ? `purchase:${buyer}` : 'purchase';

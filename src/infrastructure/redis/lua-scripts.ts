@@ -12,6 +12,7 @@ export type ScriptName =
   | 'checkout'
   | 'checkout-sold-out'
   | 'purchase'
+  | 'purchase-ended'
   | 'sale-load-fields'
   | 'sale-activate'
   | 'lease-acquire'

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerPurchaseResult, PurchaseLedger } from '../../application/purchase/purchase-ledger.port';
+import { EndedPurchaseRefusal, LedgerPurchaseResult, PurchaseLedger } from '../../application/purchase/purchase-ledger.port';
 import { Answer, IdempotencyRequest } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
@@ -10,11 +10,26 @@ import { RedisConnections } from './redis-connections';
 import { saleReadCache } from './sale-read-cache';
 import { runIdempotently } from './redis-idempotency';
 import { saleEventsChannel, saleKeys } from './sale-keys';
-import { decodePurchase } from './script-replies';
+import { decodeEndedVerdicts, decodePurchase } from './script-replies';
+import { TurnBatches } from './turn-batches';
 
-/** Purchase on Redis: scripts/lua/purchase.lua, one atomic step that also appends the order to the outbox. */
+/** At most this many purchases per purchase-ended.lua call, so one call never holds Redis for long. */
+const MAX_ENDED_PER_CALL = 500;
+
+/**
+ * Purchase on Redis: scripts/lua/purchase.lua, one atomic step that also appends the order to the outbox;
+ * purchase-ended.lua for purchases that come after their sale's end.
+ */
 @Injectable()
 export class RedisPurchaseLedger extends PurchaseLedger {
+  /** Purchases believed to come after their sale's end, per sale, for the next purchase-ended.lua call. */
+  private readonly ended = new TurnBatches<EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, args, count) => {
+    const k = saleKeys(Number(saleId) as SaleId);
+    return this.redis
+      .bounded(runScript(this.redis.command, 'purchase-ended', [k.meta, k.checkouts], args))
+      .then((reply) => decodeEndedVerdicts(reply, count));
+  });
+
   constructor(
     private readonly redis: RedisConnections,
     private readonly settings: LedgerSettings,
@@ -41,5 +56,10 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     // This instance reads its own writes: recent reads of the sale no longer answer.
     saleReadCache(this.redis).forget(saleId);
     return { result: decodePurchase(reply), replayed };
+  }
+
+  /** Batched like RedisCheckoutLedger.refuseSoldOut: one purchase-ended.lua call per sale and turn serves them all. */
+  refuseEnded(saleId: SaleId, code: CheckoutCode, buyer: UserId | null): Promise<EndedPurchaseRefusal | null> {
+    return this.ended.add(String(saleId), code, buyer ?? '');
   }
 }

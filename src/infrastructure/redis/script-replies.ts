@@ -1,6 +1,6 @@
 import { LedgerCheckoutResult, SoldOutRefusal } from '../../application/checkout/checkout-ledger.port';
 import { OtpCheck } from '../../application/identity/session-store.port';
-import { LedgerPurchaseResult } from '../../application/purchase/purchase-ledger.port';
+import { EndedPurchaseRefusal, LedgerPurchaseResult } from '../../application/purchase/purchase-ledger.port';
 import { IDEMPOTENCY_REJECTIONS } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
@@ -107,6 +107,14 @@ export function decodeSoldOutVerdicts(reply: unknown, count: number): (SoldOutRe
     throw new UnexpectedScriptReply('checkout-sold-out', reply);
   }
   return reply.map((v) => (v === 1 ? RejectionCode.ItemSoldOut : v === 2 ? RejectionCode.SaleSoldOut : null));
+}
+
+/** purchase-ended.lua: one number per purchase, 1 checkout_not_found, 2 sale_ended, 0 neither. */
+export function decodeEndedVerdicts(reply: unknown, count: number): (EndedPurchaseRefusal | null)[] {
+  if (!Array.isArray(reply) || reply.length !== count || !reply.every((v) => v === 0 || v === 1 || v === 2)) {
+    throw new UnexpectedScriptReply('purchase-ended', reply);
+  }
+  return reply.map((v) => (v === 1 ? RejectionCode.CheckoutNotFound : v === 2 ? RejectionCode.SaleEnded : null));
 }
 
 /** Scripts that answer 1 (done) or 0 (nothing to do). */

@@ -1,6 +1,6 @@
 import { CheckoutLedger, LedgerCheckoutResult, SoldOutRefusal } from '../../../src/application/checkout/checkout-ledger.port';
 import { AcknowledgedOrders } from '../../../src/application/orders/acknowledged-orders.port';
-import { LedgerPurchaseResult, PurchaseLedger } from '../../../src/application/purchase/purchase-ledger.port';
+import { EndedPurchaseRefusal, LedgerPurchaseResult, PurchaseLedger } from '../../../src/application/purchase/purchase-ledger.port';
 import { BuyerTally, ItemStock, SaleLedgerLoader } from '../../../src/application/sales/sale-ledger-loader.port';
 import { SalePauseSwitch } from '../../../src/application/sales/sale-pause-switch.port';
 import { SaleLiveState, SaleReadModel, SaleStats } from '../../../src/application/sales/sale-read-model.port';
@@ -83,7 +83,7 @@ export class InMemoryLedger
 {
   private readonly sales = new Map<SaleId, SaleState>();
   /** How often each entry point was called: lets a test see that a use case did not ask the ledger. */
-  readonly calls = { checkout: 0, refuseSoldOut: 0, purchase: 0, load: 0, setPaused: 0 };
+  readonly calls = { checkout: 0, refuseSoldOut: 0, purchase: 0, refuseEnded: 0, load: 0, setPaused: 0 };
 
   constructor(
     private readonly clock: Clock,
@@ -178,6 +178,16 @@ export class InMemoryLedger
       () => this.runPurchase(saleId, code, orderIdIfBought, buyer),
       (reason) => ({ kind: 'rejected', reason }),
     );
+  }
+
+  /** purchase-ended.lua: purchase()'s answer up to its sale_ended refusal, or null where purchase() must run. */
+  async refuseEnded(saleId: SaleId, code: CheckoutCode, buyer: UserId | null): Promise<EndedPurchaseRefusal | null> {
+    this.calls.refuseEnded++;
+    const s = this.state(saleId);
+    const c = s.checkouts.get(code);
+    if (!c || (buyer !== null && c.user !== buyer)) return RejectionCode.CheckoutNotFound;
+    if (c.spent) return null;
+    return !s.meta || this.clock.now().getTime() >= s.meta.sale.endsAt.getTime() ? RejectionCode.SaleEnded : null;
   }
 
   private runPurchase(saleId: SaleId, code: CheckoutCode, orderId: string, buyer: UserId | null): LedgerPurchaseResult {

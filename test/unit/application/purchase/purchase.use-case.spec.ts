@@ -1,10 +1,12 @@
 import { CheckoutCode } from '../../../../src/domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
+import { SaleId } from '../../../../src/domain/sale/sale-id.value-object';
+import { SaleWindow } from '../../../../src/domain/sale/sale-window.value-object';
 import { Sale } from '../../../../src/domain/sale/sale.entity';
 import { UserId } from '../../../../src/domain/user/user-id.value-object';
 import { PurchaseUseCase } from '../../../../src/application/purchase/purchase.use-case';
 import { ReplicaNotConfirmedError } from '../../../../src/application/shared/replica-confirmation.errors';
-import { MINUTE, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
+import { MINUTE, SECOND, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
 
 const alice = 'alice' as UserId;
@@ -17,7 +19,7 @@ describe('PurchaseUseCase', () => {
 
   beforeEach(async () => {
     world = new World();
-    purchase = new PurchaseUseCase(world.ledger, world.ids, world.metrics, world.soldOut, world.replicas);
+    purchase = new PurchaseUseCase(world.ledger, world.ids, world.metrics, world.soldOut, world.replicas, world.calendar, world.clock);
     sale = anOpenSale({ items: 6, perUserLimit: 3 });
     await world.live(sale);
   });
@@ -183,6 +185,72 @@ describe('PurchaseUseCase', () => {
         ok: false,
         error: { code: 'sale_ended', detail: expect.any(String) },
       });
+    });
+  });
+
+  describe('after the sale ended: the batched check (purchase-ended.lua) instead of a full purchase', () => {
+    it('refuses a code not spent as sale_ended, and an unknown code or someone else’s as checkout_not_found', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      world.clock.set(sale.endsAt);
+
+      expect((await purchase.execute({ saleId: sale.id, code })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'sale_ended' }),
+      });
+      expect((await purchase.execute({ saleId: sale.id, code, buyer: bob })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'checkout_not_found' }),
+      });
+      const unknown = `${sale.id}-nosuchcodexxxxxxxxx` as CheckoutCode;
+      expect((await purchase.execute({ saleId: sale.id, code: unknown })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'checkout_not_found' }),
+      });
+      expect(world.ledger.calls).toMatchObject({ refuseEnded: 3, purchase: 0 });
+      expect(world.replicas.confirmed).toEqual([]);
+    });
+
+    it('answers a spent code again with what it bought: the full purchase runs, and confirms it', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      const first = await purchase.execute({ saleId: sale.id, code });
+      world.clock.set(sale.endsAt);
+
+      expect((await purchase.execute({ saleId: sale.id, code })).result).toEqual(first.result);
+      expect(world.ledger.calls).toMatchObject({ refuseEnded: 1, purchase: 2 });
+      expect(world.replicas.confirmed).toEqual([sale.id, sale.id]);
+    });
+
+    it('buys when the ledger says the sale is still open: a stale calendar only sends a purchase on, never refuses it', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      // This instance believes the sale ended a second ago (an end moved later since it last read the sale).
+      world.known(Sale.restore(sale.id, SaleWindow.of(sale.startsAt, new Date(world.clock.now().getTime() - SECOND)), sale.terms));
+
+      expect((await purchase.execute({ saleId: sale.id, code })).result).toEqual({
+        ok: true,
+        value: expect.objectContaining({ purchased: [itemOf(sale, 1)] }),
+      });
+      expect(world.ledger.calls).toMatchObject({ refuseEnded: 1, purchase: 1 });
+    });
+
+    it('runs the full purchase with an Idempotency-Key, which stores its answer', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      world.clock.set(sale.endsAt);
+
+      expect((await purchase.execute({ saleId: sale.id, code, idempotencyKey: 'k1' })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'sale_ended' }),
+      });
+      expect(world.ledger.calls).toMatchObject({ refuseEnded: 0, purchase: 1 });
+    });
+
+    it('asks nothing of the batched check while the sale is open, nor for a sale this instance does not know', async () => {
+      const code = await checkoutOf(alice, itemOf(sale, 1));
+      await purchase.execute({ saleId: sale.id, code });
+      expect((await purchase.execute({ saleId: 999 as SaleId, code: '999-nosuchcodexxxxxxxxx' as CheckoutCode })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'checkout_not_found' }),
+      });
+      expect(world.ledger.calls).toMatchObject({ refuseEnded: 0, purchase: 2 });
     });
   });
 
