@@ -17,6 +17,7 @@ import {
   timedRequest,
   waitFor,
 } from '../support/faults';
+import { readScripts } from '../../src/infrastructure/redis/lua-scripts';
 import { ROOT, buildDist, killAll } from '../support/processes';
 import { acknowledgedVersusOrders, answersBy, buyersFor, checkOut, itemsInTwoOrders, purchaseWithRetries } from '../support/storm';
 import { SseClient } from '../support/sse';
@@ -180,6 +181,33 @@ it('answers 50 concurrent purchases of one code with one result, and one order',
   );
   const { rows } = await pg.query('SELECT count(*)::int AS n FROM orders WHERE checkout_code = $1', [code]);
   expect(rows[0].n).toBe(1);
+});
+
+it("runs the batched check for purchases after a sale's end on the Cluster: both keys in the sale's slot", async () => {
+  // The instances use purchase-ended.lua only once a sale has ended, which this week-long sale never does
+  // here: run it directly, on the open sale, for a spent, an open and an unknown code, and someone else’s.
+  const [a, b] = await freeItems(2);
+  const spent = (await checkout('ended-a', a!)).body.code as string;
+  expect((await purchase(spent)).status).toBe(200);
+  const open = (await checkout('ended-b', b!)).body.code as string;
+  const source = readScripts().find((f) => f.name === 'purchase-ended')!.source;
+  const keys = [`{sale:${saleId}}:meta`, `{sale:${saleId}}:checkouts`];
+  const reply = await state.eval(
+    source,
+    keys.length,
+    ...keys,
+    spent,
+    '',
+    open,
+    '',
+    `${saleId}-AAAAAAAAAAAAAAAAAAAAAA`,
+    '',
+    open,
+    'someone-else',
+  );
+  // Not ended on Redis's clock: the spent and the open code are left to purchase.lua; the unknown code and
+  // someone else's are not found.
+  expect(reply).toEqual([0, 0, 1, 1]);
 });
 
 it('counts a rate limit once for the whole fleet, whichever instance a request reaches', async () => {
