@@ -65,14 +65,31 @@ export function problemBody(code: ProblemCode, detail: string, parameter?: strin
   return { type: `urn:flashsale:problem:${code}`, title, status, detail, code, ...(parameter ? { parameter } : {}) };
 }
 
+/**
+ * The last body sent per code. Refusals repeat (a sold-out item is refused thousands of times a second, each
+ * time with the same detail), so a body is serialized once until the next one of its code differs.
+ */
+const lastBodies = new Map<
+  ProblemCode,
+  { readonly detail: string; readonly status: number; readonly parameter?: string; readonly json: string }
+>();
+
+function problemJson(code: ProblemCode, detail: string, status: number, parameter?: string): string {
+  const last = lastBodies.get(code);
+  if (last && last.detail === detail && last.status === status && last.parameter === parameter) return last.json;
+  const json = JSON.stringify({ ...problemBody(code, detail, parameter), status });
+  lastBodies.set(code, { detail, status, parameter, json });
+  return json;
+}
+
 export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: ProblemExtras = {}): FastifyReply {
   if (extras.retryAfterSeconds !== undefined) reply.header('retry-after', String(extras.retryAfterSeconds));
-  for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
+  if (extras.headers) for (const [name, value] of Object.entries(extras.headers)) reply.header(name, value);
   const status = extras.status ?? PROBLEMS[code].status;
   return reply
     .code(status)
     .header('content-type', 'application/problem+json; charset=utf-8')
-    .send(JSON.stringify({ ...problemBody(code, detail, extras.parameter), status }));
+    .send(problemJson(code, detail, status, extras.parameter));
 }
 
 export function sendRejection(reply: FastifyReply, rejection: Rejection, status?: number): FastifyReply {
