@@ -67,6 +67,56 @@ describe('the Lua scripts and the domain rules', () => {
     await redis.onApplicationShutdown();
   });
 
+  it("answers a purchase after the sale's end in its batched check exactly as purchase.lua then does", async () => {
+    // The random histories below run on an open sale; this one ends on Redis's clock a moment after its
+    // checkouts, so the check's sale_ended meets purchase.lua's own.
+    const now = Date.now();
+    const saleId = 4001 as SaleId;
+    const items = [1, 2, 3].map((i) => ({ id: i as ItemId, unitsLeft: 1 }));
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 400)), {
+      itemsTotal: 3,
+      saleCap: 3,
+      perUserLimit: 3,
+      unitsPerItem: 1,
+      onePurchasePerUser: false,
+    });
+    expect(await ledger.loader.load(sale, items, [], 0)).toBe(true);
+    const codeOf = async (user: string, item: number) => {
+      const { result } = await ledger.checkout.checkout(
+        saleId,
+        user as UserId,
+        item as ItemId,
+        composeCheckoutCode(saleId, `ended${user}xxxxxxxxxxxxxxx`),
+        null,
+      );
+      if (result.kind !== 'ok') throw new Error(`checkout refused: ${result.reason}`);
+      return result.code;
+    };
+    const spent = await codeOf('a', 1);
+    expect((await ledger.purchase.purchase(saleId, spent, 'order-ended-1', null, null)).result.kind).toBe('done');
+    const open = await codeOf('b', 2);
+    await new Promise((resolve) => setTimeout(resolve, now + 400 - Date.now() + 50));
+
+    const unknown = composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx');
+    const asked: Array<[CheckoutCode, UserId | null]> = [
+      [spent, null],
+      [spent, 'a' as UserId],
+      [spent, 'b' as UserId],
+      [open, null],
+      [open, 'b' as UserId],
+      [open, 'a' as UserId],
+      [unknown, null],
+    ];
+    const checked = await Promise.all(asked.map(([code, buyer]) => ledger.purchase.refuseEnded(saleId, code, buyer)));
+    expect(checked).toEqual([null, null, 'checkout_not_found', 'sale_ended', 'sale_ended', 'checkout_not_found', 'checkout_not_found']);
+    for (const [i, [code, buyer]] of asked.entries()) {
+      const full = (await ledger.purchase.purchase(saleId, code, `order-ended-x${i}`, null, buyer)).result;
+      // Where the check refuses, purchase.lua refuses alike; where it does not, purchase.lua answers the stored order.
+      if (checked[i]) expect({ i, full }).toEqual({ i, full: { kind: 'rejected', reason: checked[i] } });
+      else expect({ i, full }).toEqual({ i, full: expect.objectContaining({ kind: 'done', firstTime: false, orderId: 'order-ended-1' }) });
+    }
+  });
+
   it.each([
     [1, false],
     [2, false],

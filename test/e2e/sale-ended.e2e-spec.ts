@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { PurchaseLedger } from '../../src/application/purchase/purchase-ledger.port';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, wipeState } from '../support/test-env';
 import { SseClient } from '../support/sse';
@@ -91,7 +92,11 @@ it('answers a crowd of purchases after the end each as a full purchase would: sp
   await new Promise((resolve) => setTimeout(resolve, sale.window.endsAt.getTime() - Date.now() + 100));
 
   const asked = Array.from({ length: 120 }, (_, i) => [...codes, unknown][i % (codes.length + 1)]!);
+  // Only the spent codes may reach the full purchase; the rest are answered by the batched check.
+  const fullPurchases = jest.spyOn(t.app.get(PurchaseLedger), 'purchase');
   const answers = await Promise.all(asked.map((code) => request(t.url).post('/purchase').query({ code })));
+  expect(fullPurchases).toHaveBeenCalledTimes(asked.filter((code) => orders.has(code)).length);
+  fullPurchases.mockRestore();
 
   answers.forEach((res, i) => {
     const code = asked[i]!;

@@ -27,6 +27,8 @@ export class RequestDurations {
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
+    // prom-client throws on these; here one is dropped, so that it can neither fail a request nor poison the sum.
+    if (!Number.isFinite(seconds)) return;
     let byMethod = this.byRoute.get(route);
     if (!byMethod) this.byRoute.set(route, (byMethod = new Map()));
     let byStatus = byMethod.get(method);

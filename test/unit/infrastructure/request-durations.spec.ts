@@ -67,6 +67,15 @@ describe('RequestDurations', () => {
     expect(await ours.metrics()).not.toContain('_count');
   });
 
+  it('drops a duration that is not a finite number instead of counting it', async () => {
+    const ours = new Registry();
+    const durations = new RequestDurations([0.1, 1]);
+    ours.registerMetric(durations.asMetric());
+    durations.observe('GET', '/x', 200, Number.NaN);
+    durations.observe('GET', '/x', 200, Number.POSITIVE_INFINITY);
+    expect(await ours.metrics()).not.toContain('_count');
+  });
+
   it('refuses bounds that do not increase', () => {
     expect(() => new RequestDurations([0.1, 0.1])).toThrow('increase');
   });
