@@ -10,7 +10,7 @@ interface Series {
 
 /**
  * The `http_request_duration_seconds` histogram, observed once per request. prom-client's Histogram hashes
- * its label object and allocates a closure on every observation: about 3 µs a request in the bench, a tenth
+ * its label object and allocates a closure on every observation: about 3 µs a request under load, a tenth
  * of what a sale read costs in all. Here a request finds its series through three small maps and counts
  * into an array. Registered in the same prom-client registry, which renders it as it renders its own
  * histograms (cumulative `le` buckets, `_sum`, `_count`); the metric and its labels are unchanged.
