@@ -21,7 +21,7 @@ export class CheckRateLimitsUseCase {
   }
 
   async execute(group: RateLimitGroup, ip: string, user: string | null): Promise<RateLimitVerdict | null> {
-    if (!this.settings.enabled) return null;
+    if (!this.limits(group)) return null;
     const limits = this.settings.groups[group];
     const checks: RateLimitCheck[] = [];
     if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${ip}` });

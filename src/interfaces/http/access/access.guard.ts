@@ -56,8 +56,7 @@ export class AccessGuard implements CanActivate {
    * count): the common case of trusted mode with limits off, and of public reads when reads are not limited.
    */
   check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
-    const needsCaller = rule.caller !== 'none' && this.auth.mode !== 'trusted';
-    if (!needsCaller && !(rule.group && this.rateLimits.limits(rule.group))) {
+    if (!this.readsCredentials(rule) && !(rule.group && this.rateLimits.limits(rule.group))) {
       request.caller = null;
       return undefined;
     }
@@ -67,7 +66,7 @@ export class AccessGuard implements CanActivate {
   private async checkAsking(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     let caller: Caller | null = null;
     let refusal: Rejection | null = null;
-    const credentials = rule.caller !== 'none' && this.auth.mode !== 'trusted' ? credentialsOf(request) : null;
+    const credentials = this.readsCredentials(rule) ? credentialsOf(request) : null;
     const anonymousAllowed = rule.caller === 'optional' && !credentials?.bearer && !credentials?.cookie;
     if (credentials && !anonymousAllowed) {
       const result = await this.authenticate.execute(credentials);
@@ -84,6 +83,11 @@ export class AccessGuard implements CanActivate {
     if (rule.group) await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
     if (refusal) throw new RejectionException(refusal);
     request.caller = caller;
+  }
+
+  /** Whether the route learns who calls from credentials (not on public routes, nor with trusted user ids). */
+  private readsCredentials(rule: AccessRule): boolean {
+    return rule.caller !== 'none' && this.auth.mode !== 'trusted';
   }
 
   /** The route's rule, looked up once per handler (metadata never changes at run time). */
