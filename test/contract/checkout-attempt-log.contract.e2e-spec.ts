@@ -4,6 +4,7 @@ import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisCheckoutAttemptLog } from '../../src/infrastructure/redis/redis-checkout-attempt-log';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { unfold } from '../support/doubles/in-memory-checkout-attempt-log';
 import { wipeState } from '../support/test-env';
 
 /*
@@ -33,14 +34,14 @@ const add = (user: string, id = '*', stream = source) =>
 it('acknowledging a batch drops exactly that batch, not what was logged after it or left unread', async () => {
   for (const u of ['a', 'b', 'c', 'd', 'e']) await add(u);
   const batch = await log.read(source, 3);
-  expect(batch.attempts.map((a) => a.userId)).toEqual(['a', 'b', 'c']);
-  expect(batch.attempts.every((a) => a.saleId === 4242 && a.itemId === 7 && a.result === 'item_sold_out')).toBe(true);
+  expect(unfold(batch.entries).map((a) => a.userId)).toEqual(['a', 'b', 'c']);
+  expect(unfold(batch.entries).every((a) => a.saleId === 4242 && a.itemId === 7 && a.result === 'item_sold_out')).toBe(true);
 
   await add('f'); // logged while the batch was being written
   await log.acknowledge(batch);
 
   const rest = await log.read(source, 100);
-  expect(rest.attempts.map((a) => a.userId)).toEqual(['d', 'e', 'f']);
+  expect(unfold(rest.entries).map((a) => a.userId)).toEqual(['d', 'e', 'f']);
   await log.acknowledge(rest);
   expect(await redis.command.xlen(source)).toBe(0);
   // An empty batch acknowledges nothing (and does not fail).
@@ -52,9 +53,9 @@ it('trims by sequence number within one millisecond', async () => {
   const stream = '{sale:4243}:attempts';
   for (const [i, u] of ['x', 'y', 'z'].entries()) await add(u, `5000-${i}`, stream);
   const batch = await log.read(stream, 2);
-  expect(batch.attempts.map((a) => a.entryId)).toEqual(['5000-0', '5000-1']);
+  expect(unfold(batch.entries).map((a) => a.entryId)).toEqual(['5000-0', '5000-1']);
   await log.acknowledge(batch);
-  expect((await log.read(stream, 10)).attempts.map((a) => a.entryId)).toEqual(['5000-2']);
+  expect(unfold((await log.read(stream, 10)).entries).map((a) => a.entryId)).toEqual(['5000-2']);
 });
 
 it('never hands out a batch short of what was asked for while more attempts are waiting', async () => {
@@ -63,7 +64,7 @@ it('never hands out a batch short of what was asked for while more attempts are 
   await Promise.all(['m1', 'm2', 'm3'].map((u, i) => log.logWithoutSale(u as UserId, i as ItemId, 'no_active_sale')));
   await Promise.all(['m4', 'm5', 'm6'].map((u, i) => log.logWithoutSale(u as UserId, i as ItemId, 'no_active_sale')));
   const full = await log.read('flashsale:attempts', 4);
-  expect(full.attempts.map((a) => a.userId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  expect(unfold(full.entries).map((a) => a.userId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   await log.acknowledge(full);
   expect(await redis.command.xlen('flashsale:attempts')).toBe(0);
 });
@@ -82,25 +83,25 @@ it('reads the attempts of one batched write as rows of their own, and never spli
 
   // Room for one: the single entry only.
   const first = await log.read(stream, 1);
-  expect(first.attempts.map((a) => a.userId)).toEqual(['single-1']);
+  expect(unfold(first.entries).map((a) => a.userId)).toEqual(['single-1']);
   await log.acknowledge(first);
 
   // Room for two: the batched entry comes whole (three attempts), each with its own fields, and nothing after it.
   const batched = await log.read(stream, 2);
-  expect(batched.attempts.map((a) => [a.userId, a.itemId, a.result, a.saleId])).toEqual([
+  expect(unfold(batched.entries).map((a) => [a.userId, a.itemId, a.result, a.saleId])).toEqual([
     ['p1', 11, 'no_active_sale', null],
     ['p2', 12, 'sale_not_started', 77],
     ['p3', 13, 'no_active_sale', null],
   ]);
-  const ids = batched.attempts.map((a) => a.entryId);
+  const ids = unfold(batched.entries).map((a) => a.entryId);
   expect(new Set(ids).size).toBe(3);
   expect(ids.map((id) => id.replace(/^\d+-\d+/, ''))).toEqual(['.0', '.1', '.2']);
-  expect(batched.attempts.every((a) => a.attemptedAt.getTime() === batched.attempts[0]!.attemptedAt.getTime())).toBe(true);
+  expect(unfold(batched.entries).every((a) => a.attemptedAt.getTime() === unfold(batched.entries)[0]!.attemptedAt.getTime())).toBe(true);
   await log.acknowledge(batched);
 
   // Its acknowledgement dropped exactly it.
   const rest = await log.read(stream, 10);
-  expect(rest.attempts.map((a) => a.userId)).toEqual(['single-2']);
+  expect(unfold(rest.entries).map((a) => a.userId)).toEqual(['single-2']);
   await log.acknowledge(rest);
   expect(await redis.command.xlen(stream)).toBe(0);
 });

@@ -19,7 +19,7 @@ import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
 import { Order } from '../../src/domain/order/order.entity';
 import { IdempotencyRequest } from '../../src/application/shared/idempotency';
 import { FixedClock } from '../support/doubles/fixed-clock';
-import { InMemoryCheckoutAttemptLog, attemptsOfSale } from '../support/doubles/in-memory-checkout-attempt-log';
+import { InMemoryCheckoutAttemptLog, attemptsOfSale, unfold } from '../support/doubles/in-memory-checkout-attempt-log';
 import { InMemoryLedger } from '../support/doubles/in-memory-ledger';
 import { InMemoryPurchaseOutbox } from '../support/doubles/in-memory-purchase-outbox';
 import { wipeState } from '../support/test-env';
@@ -352,7 +352,7 @@ describe('the Lua scripts and the domain rules', () => {
     expect(await acknowledged(ledger.acknowledged.ofSale(saleId))).toEqual(await acknowledged(model.ofSale(saleId)));
     expect(withoutTime((await ledger.outbox.read(saleId, 10_000)).orders)).toEqual(withoutTime(outbox.orders(saleId)));
     for (const id of [saleId, laterSaleId, unknownSaleId]) {
-      const logged = (await ledger.attempts.read(saleKeys(id).attempts, 10_000)).attempts.map((a) => [a.userId, a.itemId, a.result]);
+      const logged = unfold((await ledger.attempts.read(saleKeys(id).attempts, 10_000)).entries).map((a) => [a.userId, a.itemId, a.result]);
       expect({ saleId: id, attempts: logged }).toEqual({
         saleId: id,
         attempts: attempts.waiting(attemptsOfSale(id)).map((a) => [a.userId, a.itemId, a.result]),

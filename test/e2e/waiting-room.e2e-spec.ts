@@ -47,7 +47,7 @@ async function wipeKeepingIds(): Promise<void> {
   await redis.flushdb();
   for (let attempt = 0; ; attempt++) {
     try {
-      await withPg((pg) => pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempts, accounts CASCADE'));
+      await withPg((pg) => pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempt_entries, accounts CASCADE'));
       return;
     } catch (e) {
       if (attempt >= 3 || !/deadlock/.test((e as Error).message)) throw e;

@@ -50,7 +50,7 @@ describe.each<Topology>(['standalone', 'cluster', 'sentinel'])('%s with an ACL u
   let t: TestApp | undefined;
 
   beforeAll(async () => {
-    await pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempts RESTART IDENTITY CASCADE');
+    await pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempt_entries RESTART IDENTITY CASCADE');
     if (topology === 'standalone') {
       const port = await freePort();
       const node = await RedisNode.start(

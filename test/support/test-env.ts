@@ -15,7 +15,7 @@ export async function wipeState(): Promise<void> {
   const pg = new Client({ connectionString: dbUrl });
   await pg.connect();
   try {
-    await pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempts, accounts RESTART IDENTITY CASCADE');
+    await pg.query('TRUNCATE order_items, orders, items, sales, checkout_attempt_entries, accounts RESTART IDENTITY CASCADE');
   } finally {
     await pg.end();
   }

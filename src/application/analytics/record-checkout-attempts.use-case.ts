@@ -37,9 +37,9 @@ export class RecordCheckoutAttemptsUseCase {
 
   async execute(source: string, batchSize: number): Promise<number> {
     const batch = await this.log.read(source, batchSize);
-    if (batch.attempts.length === 0) return 0;
-    await this.attempts.saveBatch(batch.attempts);
+    if (batch.entries.length === 0) return 0;
+    await this.attempts.saveBatch(batch.entries);
     await this.log.acknowledge(batch);
-    return batch.attempts.length;
+    return batch.attempts;
   }
 }

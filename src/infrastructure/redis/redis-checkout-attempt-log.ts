@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AttemptBatch, CheckoutAttempt, CheckoutAttemptLog } from '../../application/analytics/checkout-attempt-log.port';
+import { AttemptBatch, CheckoutAttemptEntry, CheckoutAttemptLog } from '../../application/analytics/checkout-attempt-log.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
@@ -39,40 +39,35 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
 
   /**
    * An entry is one attempt, or (written by checkout-sold-out.lua and attempts-append.lua) `n` of them as
-   * comma lists, each a row of its own keyed "<entry id>.<k>". Whole entries only, taken until there are
-   * `max` attempts: the last may go past it, so a batch is never short of `max` while more are waiting (the
-   * writer reads "short" as "caught up" and pauses).
+   * comma lists. Whole entries only, taken until they hold `max` attempts: the last may go past it, so a batch
+   * is never short of `max` while more are waiting (the writer reads "short" as "caught up" and pauses).
    */
   async read(source: string, max: number): Promise<AttemptBatch> {
     const saleId = /^\{sale:(\d+)\}/.exec(source)?.[1];
     const entries = await this.redis.background.xrange(source, '-', '+', 'COUNT', max);
-    const attempts: CheckoutAttempt[] = [];
+    const taken: CheckoutAttemptEntry[] = [];
+    let attempts = 0;
     let end: string | null = null;
     for (const [entryId, flat] of entries) {
-      if (attempts.length >= max) break;
+      if (attempts >= max) break;
       const f = streamFields(flat);
-      const n = f.n === undefined ? 1 : Number(f.n);
+      const batched = f.n !== undefined;
       end = entryId;
-      const attemptedAt = new Date(Number(f.t ?? entryId.split('-')[0]));
-      const users = listOf(f.u ?? '', n);
-      const items = listOf(f.i ?? '', n);
-      const results = listOf(f.r ?? 'unknown', n);
-      const sales = listOf(f.s ?? '', n);
-      for (let k = 0; k < n; k++) {
-        const item = items[k] ?? '';
-        const sale = saleId ?? sales[k];
-        attempts.push({
-          source,
-          entryId: f.n === undefined ? entryId : `${entryId}.${k}`,
-          saleId: sale ? (Number(sale) as SaleId) : null,
-          userId: users[k] ?? '',
-          itemId: /^\d{1,10}$/.test(item) && Number(item) <= 2_147_483_647 ? (Number(item) as ItemId) : null,
-          result: results[k] ?? 'unknown',
-          attemptedAt,
-        });
-      }
+      const entry: CheckoutAttemptEntry = {
+        source,
+        entryId,
+        batched,
+        saleId: saleId ? (Number(saleId) as SaleId) : null,
+        attemptedAt: new Date(Number(f.t ?? entryId.split('-')[0])),
+        userIds: listOf(f.u ?? '', batched),
+        itemIds: listOf(f.i ?? '', batched),
+        results: listOf(f.r ?? 'unknown', batched),
+        saleIds: saleId ? null : listOf(f.s ?? '', batched),
+      };
+      attempts += entry.results.length;
+      taken.push(entry);
     }
-    return { source, attempts, end };
+    return { source, entries: taken, attempts, end };
   }
 
   /** A batch is the head of its stream (read from "-"): trimmed past its last entry (XDEL of 2,000 ids cost more). */
@@ -81,7 +76,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   }
 }
 
-/** An entry's field: one value, or a batched entry's n comma-separated values. */
-function listOf(value: string, n: number): string[] {
-  return n === 1 ? [value] : value.split(',');
+/** An entry's field: one value, or a batched entry's comma-separated values (one per attempt). */
+function listOf(value: string, batched: boolean): string[] {
+  return batched ? value.split(',') : [value];
 }

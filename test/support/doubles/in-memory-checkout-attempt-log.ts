@@ -1,6 +1,6 @@
 import {
   AttemptBatch,
-  CheckoutAttempt,
+  CheckoutAttemptEntry,
   CheckoutAttemptLog,
   CheckoutAttemptRepository,
 } from '../../../src/application/analytics/checkout-attempt-log.port';
@@ -8,6 +8,17 @@ import { Clock } from '../../../src/application/shared/clock.port';
 import { ItemId } from '../../../src/domain/sale/item-id.value-object';
 import { SaleId } from '../../../src/domain/sale/sale-id.value-object';
 import { UserId } from '../../../src/domain/user/user-id.value-object';
+
+/** One attempt as logged here (each in an entry of its own), and as the repository double unfolds them. */
+export interface LoggedAttempt {
+  readonly source: string;
+  readonly entryId: string;
+  readonly saleId: SaleId | null;
+  readonly userId: string;
+  readonly itemId: ItemId | null;
+  readonly result: string;
+  readonly attemptedAt: Date;
+}
 
 /** The log of attempts answered before any sale was asked. */
 export const ATTEMPTS_WITHOUT_SALE = 'attempts:no-sale';
@@ -20,7 +31,7 @@ export const attemptsOfSale = (saleId: SaleId): string => `attempts:sale:${saleI
  * acknowledging it drops it and everything before it.
  */
 export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
-  private readonly logs = new Map<string, CheckoutAttempt[]>();
+  private readonly logs = new Map<string, LoggedAttempt[]>();
   private seq = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -35,8 +46,20 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
   }
 
   async read(source: string, max: number): Promise<AttemptBatch> {
-    const attempts = this.of(source).slice(0, max);
-    return { source, attempts, end: attempts.at(-1)?.entryId ?? null };
+    const taken = this.of(source).slice(0, max);
+    const perSale = source !== ATTEMPTS_WITHOUT_SALE;
+    const entries = taken.map((a): CheckoutAttemptEntry => ({
+      source,
+      entryId: a.entryId,
+      batched: false,
+      saleId: perSale ? a.saleId : null,
+      attemptedAt: a.attemptedAt,
+      userIds: [a.userId],
+      itemIds: [a.itemId === null ? '' : String(a.itemId)],
+      results: [a.result],
+      saleIds: perSale ? null : [a.saleId === null ? '' : String(a.saleId)],
+    }));
+    return { source, entries, attempts: taken.length, end: taken.at(-1)?.entryId ?? null };
   }
 
   async acknowledge(batch: AttemptBatch): Promise<void> {
@@ -53,7 +76,7 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
   }
 
   /** The attempts still waiting in a log, oldest first. */
-  waiting(source: string): CheckoutAttempt[] {
+  waiting(source: string): LoggedAttempt[] {
     return [...this.of(source)];
   }
 
@@ -63,7 +86,7 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
     this.of(source).push({ source, entryId, saleId, userId, itemId, result, attemptedAt: at });
   }
 
-  private of(source: string): CheckoutAttempt[] {
+  private of(source: string): LoggedAttempt[] {
     let list = this.logs.get(source);
     if (!list) {
       list = [];
@@ -75,18 +98,19 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
 
 /** Attempts kept for analytics (PostgreSQL in production): idempotent per (source, entryId). */
 export class InMemoryCheckoutAttemptRepository implements CheckoutAttemptRepository {
-  readonly saved: CheckoutAttempt[] = [];
+  /** The attempts written, one per attempt of each entry. */
+  readonly saved: LoggedAttempt[] = [];
   private readonly keys = new Set<string>();
   private down: Error | null = null;
 
-  async saveBatch(attempts: readonly CheckoutAttempt[]): Promise<number> {
+  async saveBatch(entries: readonly CheckoutAttemptEntry[]): Promise<number> {
     if (this.down) throw this.down;
     let written = 0;
-    for (const a of attempts) {
-      const key = `${a.source}\n${a.entryId}`;
+    for (const e of entries) {
+      const key = `${e.source}\n${e.entryId}`;
       if (this.keys.has(key)) continue;
       this.keys.add(key);
-      this.saved.push(a);
+      this.saved.push(...unfold([e]));
       written++;
     }
     return written;
@@ -99,4 +123,23 @@ export class InMemoryCheckoutAttemptRepository implements CheckoutAttemptReposit
   comeBack(): void {
     this.down = null;
   }
+}
+
+/** Entries as rows of one attempt each, keyed as the view checkout_attempts keys them ("<entryId>.<k>" when batched). */
+export function unfold(entries: readonly CheckoutAttemptEntry[]): LoggedAttempt[] {
+  return entries.flatMap((e) =>
+    e.results.map((result, k): LoggedAttempt => {
+      const sale = e.saleIds ? e.saleIds[k] : String(e.saleId);
+      const item = e.itemIds[k] ?? '';
+      return {
+        source: e.source,
+        entryId: e.batched ? `${e.entryId}.${k}` : e.entryId,
+        saleId: sale ? (Number(sale) as SaleId) : null,
+        userId: e.userIds[k] ?? '',
+        itemId: item ? (Number(item) as ItemId) : null,
+        result,
+        attemptedAt: e.attemptedAt,
+      };
+    }),
+  );
 }
