@@ -65,10 +65,16 @@ export interface App {
 }
 
 /** Starts an instance and waits until it is ready (Redis, PostgreSQL and the queue answer). */
-export async function startApp(name: string, overrides: Record<string, string>, port: number): Promise<App> {
+/** `nodeArgs`: node flags for this instance only (the memory scenario's GC on signal). */
+export async function startApp(
+  name: string,
+  overrides: Record<string, string>,
+  port: number,
+  nodeArgs: readonly string[] = [],
+): Promise<App> {
   const started = Date.now();
   const profile = S.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-  const child = startNode(name, [...profile, ...S.appNodeArgs, 'dist/main.js'], appEnv(port, overrides));
+  const child = startNode(name, [...profile, ...S.appNodeArgs, ...nodeArgs, 'dist/main.js'], appEnv(port, overrides));
   await waitFor(
     'GET /health/ready',
     async () => ((await call(port, 'GET', '/health/ready')).status === 200 ? true : undefined),

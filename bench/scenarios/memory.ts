@@ -16,7 +16,7 @@ import { closeStreams, openStreams } from './streams';
  * The app's memory (RSS from /proc, and the V8 heap in use from its /metrics) in three states, on an instance
  * with no recurring sales: idle (no sale), with one sale of S.saleItems items loaded (created through the
  * admin API, open now), and with S.streams GET /sales/:id/events streams open on it. Each is read after a
- * few seconds of quiet.
+ * few seconds of quiet and a full garbage collection.
  */
 
 const QUIET_MS = 5_000;
@@ -29,6 +29,10 @@ interface Reading {
 
 async function read(app: App, state: string): Promise<Reading> {
   await sleep(QUIET_MS);
+  // A full GC first (bench/children/gc-on-signal.js), then a moment for V8 to hand pages back: without it
+  // RSS once fell between two readings that added memory (2026-12-04: 217 then 187 MiB).
+  process.kill(app.pid, 'SIGUSR2');
+  await sleep(1_000);
   const metrics = (await call(app.port, 'GET', '/metrics')).body;
   const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN);
   const r = { state, rssMiB: rssBytes(app.pid) / MiB, heapUsedMiB: heap / MiB };
@@ -116,7 +120,7 @@ async function lineKeysBytes(_app: App, saleId: number): Promise<number> {
 }
 
 async function run(_data: Data): Promise<TaskResult> {
-  const app = await startApp('app-memory', WORLD_ENV.memory, await freePort());
+  const app = await startApp('app-memory', WORLD_ENV.memory, await freePort(), ['--expose-gc', '-r', './bench/children/gc-on-signal.js']);
   try {
     const { readings: r, problems } = await readings(app);
     const section = [
