@@ -65,6 +65,9 @@ it('never hands out a batch short of what was asked for while more attempts are 
   await Promise.all(['m4', 'm5', 'm6'].map((u, i) => log.logWithoutSale(u as UserId, i as ItemId, 'no_active_sale')));
   const full = await log.read('flashsale:attempts', 4);
   expect(unfold(full.entries).map((a) => a.userId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  // The writer runs again at once only after a full batch: the count is of attempts, not of entries (2 here).
+  expect(full.entries).toHaveLength(2);
+  expect(full.attempts).toBe(6);
   await log.acknowledge(full);
   expect(await redis.command.xlen('flashsale:attempts')).toBe(0);
 });
@@ -88,6 +91,7 @@ it('reads the attempts of one batched write as rows of their own, and never spli
 
   // Room for two: the batched entry comes whole (three attempts), each with its own fields, and nothing after it.
   const batched = await log.read(stream, 2);
+  expect(batched.attempts).toBe(3);
   expect(unfold(batched.entries).map((a) => [a.userId, a.itemId, a.result, a.saleId])).toEqual([
     ['p1', 11, 'no_active_sale', null],
     ['p2', 12, 'sale_not_started', 77],

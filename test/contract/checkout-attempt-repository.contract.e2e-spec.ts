@@ -114,6 +114,7 @@ it('keeps columns aligned with missing and empty values, separators in values, e
     noSale(5, 3, ['', '77', '']),
     noSale(6, 1, ['78']),
     { ...batchedEntry(7, 2), userIds: ['x;y', 'z'] },
+    { ...batchedEntry(9, 2), userIds: ['p,q', 'r'] },
   ];
   expect(await repository.saveBatch(odd)).toBe(odd.length);
   expect(await repository.saveBatch([single(8, { userIds: [''] })])).toBe(1);
@@ -121,7 +122,15 @@ it('keeps columns aligned with missing and empty values, separators in values, e
     [
       ...odd
         .flatMap(expected)
-        .map((r) => (r.user_id === 'a,b;c' ? { ...r, user_id: 'abc' } : r.user_id === 'x;y' ? { ...r, user_id: 'xy' } : r)),
+        .map((r) =>
+          r.user_id === 'a,b;c'
+            ? { ...r, user_id: 'abc' }
+            : r.user_id === 'x;y'
+              ? { ...r, user_id: 'xy' }
+              : r.user_id === 'p,q'
+                ? { ...r, user_id: 'pq' }
+                : r,
+        ),
       ...expected(single(8, { userIds: [''] })),
     ].sort(byKey),
   );
@@ -129,12 +138,32 @@ it('keeps columns aligned with missing and empty values, separators in values, e
 
 it('shows an item or sale id that is not a number as NULL, never as an error for every query', async () => {
   await wipeState();
+  const noSale = (k: number, saleIds: string[]) => single(k, { source: 'flashsale:attempts', saleId: null, saleIds });
   await repository.saveBatch([
     single(1, { itemIds: ['abc'] }),
     single(2, { itemIds: ['99999999999'] }),
     single(3, { itemIds: ['2147483647'] }),
+    noSale(4, ['x7']),
+    noSale(5, ['99999999999']),
+    noSale(6, ['2147483647']),
   ]);
-  expect((await rows()).map((r) => r.item_id)).toEqual([null, null, 2147483647]);
+  // flashsale:attempts sorts first.
+  expect((await rows()).map((r) => [r.item_id, r.sale_id])).toEqual([
+    [104, null],
+    [105, null],
+    [106, 2147483647],
+    [null, 7],
+    [null, 7],
+    [2147483647, 7],
+  ]);
+});
+
+it('shows an entry whose lists are empty as one attempt, as the log counts it', async () => {
+  await wipeState();
+  await repository.saveBatch([{ ...single(1), batched: true, userIds: [''], itemIds: [''], results: [''] }]);
+  expect(await rows()).toEqual([
+    { source: '{sale:7}:attempts', stream_id: `${T0}-1.0`, sale_id: 7, user_id: '', item_id: null, result: 'unknown', ms: String(T0 + 1) },
+  ]);
 });
 
 it('is idempotent: a batch written again (the writer crashed before trimming its stream) adds nothing', async () => {
@@ -146,10 +175,12 @@ it('is idempotent: a batch written again (the writer crashed before trimming its
   expect(await repository.saveBatch([])).toBe(0);
 });
 
-it('finds a sale’s attempts by sale id through the index on the entries', async () => {
+it('finds a sale’s attempts by sale id through indexes, without reading every entry', async () => {
   const plan = await withPg(async (pg) => {
     await pg.query('SET enable_seqscan = off'); // the table is tiny here: the planner would rightly scan it
     return (await pg.query(`EXPLAIN SELECT count(*) FROM checkout_attempts WHERE sale_id = 7`)).rows.map((r) => r['QUERY PLAN']).join('\n');
   });
   expect(plan).toContain('checkout_attempt_entries_sale_id_idx');
+  expect(plan).toContain('checkout_attempt_entries_without_sale_idx');
+  expect(plan).not.toMatch(/Seq Scan on checkout_attempt_entries/);
 });

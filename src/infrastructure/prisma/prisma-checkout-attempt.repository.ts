@@ -17,9 +17,8 @@ export class PrismaCheckoutAttemptRepository extends CheckoutAttemptRepository {
    * The batch travels as one list per column, entries separated by ";" and an entry's attempts by ",",
    * which PostgreSQL splits: joining strings is the least work for this process. Neither can be in a value:
    * user ids exclude both (USER_ID_PATTERN) and the rest are numbers, stream ids and result codes; any that
-   * slipped in is dropped so that the columns never misalign (a batched entry's values were split on ",",
-   * so only ";" needs dropping there). Each list starts with a ";", so that a list of one empty value is not
-   * read as no value at all, and the first (empty) element is skipped.
+   * slipped in is dropped so that the columns never misalign. Each list starts with a ";", so that a list of
+   * one empty value is not read as no value at all, and the first (empty) element is skipped.
    */
   async saveBatch(entries: readonly CheckoutAttemptEntry[]): Promise<number> {
     if (entries.length === 0) return 0;
@@ -38,10 +37,10 @@ export class PrismaCheckoutAttemptRepository extends CheckoutAttemptRepository {
       sales += ';' + (e.saleId ?? '');
       times += ';' + e.attemptedAt.getTime();
       batched += e.batched ? ';t' : ';f';
-      users += ';' + list(e.userIds, e.batched);
-      items += ';' + list(e.itemIds, e.batched);
-      results += ';' + list(e.results, e.batched);
-      saleLists += ';' + (e.saleIds ? list(e.saleIds, e.batched) : '');
+      users += ';' + list(e.userIds);
+      items += ';' + list(e.itemIds);
+      results += ';' + list(e.results);
+      saleLists += ';' + (e.saleIds ? list(e.saleIds) : '');
     }
     return this.prisma.$executeRaw`
       INSERT INTO checkout_attempt_entries (source, stream_id, sale_id, attempted_at, batched, user_ids, item_ids, results, sale_ids)
@@ -59,7 +58,9 @@ export class PrismaCheckoutAttemptRepository extends CheckoutAttemptRepository {
   }
 }
 
-/** An entry's values as one comma list: a single attempt's value loses any comma, which would split it. */
-function list(values: readonly string[], batched: boolean): string {
-  return (batched ? values.join(',') : (values[0] ?? '').replaceAll(',', '')).replaceAll(';', '');
+/** An entry's values as one comma list; a value loses any separator, which would split it. */
+function list(values: readonly string[]): string {
+  let out = '';
+  for (let k = 0; k < values.length; k++) out += (k ? ',' : '') + values[k]!.replaceAll(',', '');
+  return out.replaceAll(';', '');
 }

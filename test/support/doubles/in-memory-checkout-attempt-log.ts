@@ -129,17 +129,22 @@ export class InMemoryCheckoutAttemptRepository implements CheckoutAttemptReposit
 export function unfold(entries: readonly CheckoutAttemptEntry[]): LoggedAttempt[] {
   return entries.flatMap((e) =>
     e.results.map((result, k): LoggedAttempt => {
-      const sale = e.saleIds ? e.saleIds[k] : String(e.saleId);
+      const sale = e.saleIds ? e.saleIds[k] : e.saleId === null ? '' : String(e.saleId);
       const item = e.itemIds[k] ?? '';
       return {
         source: e.source,
         entryId: e.batched ? `${e.entryId}.${k}` : e.entryId,
-        saleId: sale ? (Number(sale) as SaleId) : null,
+        saleId: asId(sale) as SaleId | null,
         userId: e.userIds[k] ?? '',
-        itemId: item ? (Number(item) as ItemId) : null,
+        itemId: asId(item) as ItemId | null,
         result,
         attemptedAt: e.attemptedAt,
       };
     }),
   );
+}
+
+/** As the view reads an id: a whole number that fits an int, else null. */
+function asId(value: string | undefined): number | null {
+  return value && /^\d{1,10}$/.test(value) && Number(value) <= 2_147_483_647 ? Number(value) : null;
 }
