@@ -60,7 +60,7 @@ export class PrismaCheckoutAttemptRepository extends CheckoutAttemptRepository {
 
 /** An entry's values as one comma list; a value loses any separator, which would split it. */
 function list(values: readonly string[]): string {
-  let out = '';
-  for (let k = 0; k < values.length; k++) out += (k ? ',' : '') + values[k]!.replaceAll(',', '');
-  return out.replaceAll(';', '');
+  // Joined natively unless a value holds a comma (never, from the Redis reader, which split on them).
+  const joined = values.some((v) => v.includes(',')) ? values.map((v) => v.replaceAll(',', '')).join(',') : values.join(',');
+  return joined.replaceAll(';', '');
 }
