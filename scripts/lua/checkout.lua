@@ -1,7 +1,8 @@
 --[[
 checkout: add one item to a user's open checkout in a sale, or say why not. Reserves nothing.
 Every attempt, accepted or rejected, is appended to the sale's attempts stream for analytics.
-The rules are those of checkoutVerdict() in src/domain/sale/sale-rules.ts, in the same order.
+The rules are those of checkoutVerdict() in src/domain/sale/sale-rules.ts (lib/checkout.lua). Checkouts
+without an Idempotency-Key usually go through checkout-batch.lua, a turn's checkouts in one call.
 
 KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused] [onePurchase]
 KEYS[2] {sale:<id>}:stock      hash: itemId -> units left
@@ -25,70 +26,26 @@ The result is also stored in the idempotency record, in the same atomic step (re
 by themselves, such as sale_paused, release the key instead): see lib/idempotency.lua.
 ]]
 --@include lib/idempotency.lua
+--@include lib/checkout.lua
 local user, item, fresh_code, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 local idem, early = idempotency_begin(KEYS[7], ARGV[5])
 if early then return early end
 
-local function run()
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-
-  local function record(result)
-    redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', result, 't', now)
-    redis.call('HINCRBY', KEYS[8], 'c:' .. result, 1)
-  end
-
-  local function no(reason)
-    record(reason)
-    return { reason }
-  end
-
-  local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
-  if not m[1] then return no('no_active_sale') end -- not loaded (or expired): nothing to sell
-  local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])
-  if now < starts_at then return no('sale_not_started') end
-  if now >= ends_at then return no('no_active_sale') end
-
-  -- What is final about the item comes before the sale's state and the user's checkout (sale-rules.ts).
-  local units_left = redis.call('HGET', KEYS[2], item)
-  if not units_left then return no('item_not_found') end
-  units_left = tonumber(units_left)
-  if units_left <= 0 then return no('item_sold_out') end
-  if m[6] == '1' then return no('sale_paused') end
-
-  local code = redis.call('HGET', KEYS[4], user)
-  local checkout
-  if code then
-    checkout = cjson.decode(redis.call('HGET', KEYS[5], code))
-    for _, id in ipairs(checkout.i) do
-      if id == item then
-        record('accepted')
-        return { 'ok', code, table.concat(checkout.i, ','), tostring(ends_at), 'unchanged' }
-      end
-    end
-  else
-    checkout = { u = user, i = {}, s = 'open' }
-  end
-
-  if tonumber(m[5] or '0') >= tonumber(m[3]) then return no('sale_sold_out') end
-  local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-  if bought + #checkout.i + 1 > tonumber(m[4]) then return no('user_limit_reached') end
-  if m[7] == '1' and tonumber(redis.call('HGET', KEYS[3], '#' .. user) or '0') > 0 then return no('user_limit_reached') end
-
-  checkout.i[#checkout.i + 1] = item
-  if not code then
-    code = fresh_code
-    redis.call('HSET', KEYS[4], user, code)
-    -- Keys created lazily get the sale's lifetime here, once per new checkout rather than on every call.
-    redis.call('PEXPIREAT', KEYS[4], ends_at + retention)
-  end
-  redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
-  redis.call('PEXPIREAT', KEYS[5], ends_at + retention)
-  record('accepted')
-  return { 'ok', code, table.concat(checkout.i, ','), tostring(ends_at), 'added' }
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
+local k = { stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+local result, wrote = checkout_step(k, m, now, user, item, fresh_code)
+if wrote then
+  -- Keys created lazily get the sale's lifetime; the open checkouts' only when a new one was added.
+  local expires = tonumber(m[2]) + retention
+  if wrote == 'code' then redis.call('PEXPIREAT', KEYS[4], expires) end
+  redis.call('PEXPIREAT', KEYS[5], expires)
 end
+local outcome = result[1] == 'ok' and 'accepted' or result[1]
+redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', outcome, 't', now)
+redis.call('HINCRBY', KEYS[8], 'c:' .. outcome, 1)
 
-local result = run()
 idempotency_end(KEYS[7], idem, result, ARGV[6])
 return result

@@ -1,8 +1,10 @@
 --[[
 purchase: buy every item of a checkout that can still be bought, atomically, and spend the code.
 Items are tried in the order they were added, with the rules of purchaseItemVerdict() in
-src/domain/sale/sale-rules.ts. A spent code returns its stored result: calling this again (a client retry,
-or a command resent by the Redis client after a reconnect) buys nothing more and answers the same.
+src/domain/sale/sale-rules.ts (lib/purchase.lua). A spent code returns its stored result: calling this
+again (a client retry, or a command resent by the Redis client after a reconnect) buys nothing more and
+answers the same. Purchases without an Idempotency-Key usually go through purchase-batch.lua instead, a
+turn's purchases in one call.
 When at least one item is bought, the order is appended to the sale's outbox stream in the same atomic
 step, so an acknowledged purchase cannot be lost between this script and the order queue.
 
@@ -30,76 +32,17 @@ The result is also stored in the idempotency record, in the same atomic step (re
 by themselves, such as sale_paused, release the key instead): see lib/idempotency.lua.
 ]]
 --@include lib/idempotency.lua
+--@include lib/purchase.lua
 local code, order_id, retention = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local buyer = ARGV[6]
 
 local idem, early = idempotency_begin(KEYS[7], ARGV[4])
 if early then return early end
 
-local function run()
-  local raw = redis.call('HGET', KEYS[5], code)
-  if not raw then return { 'checkout_not_found' } end
-  local checkout = cjson.decode(raw)
-  -- Someone else's code is answered as unknown: it tells nothing about whose it is or what it bought.
-  if buyer ~= '' and checkout.u ~= buyer then return { 'checkout_not_found' } end
-  if checkout.s == 'spent' then
-    local r = checkout.r
-    return { 'done', r.o, r.p, r.f, tostring(r.t), 'again' }
-  end
+local k = { meta = KEYS[1], stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5], outbox = KEYS[6],
+  stats = KEYS[8], events = KEYS[9] }
+local now, sale, done = purchase_begin(k)
+local result = purchase_step(k, sale, now, code, order_id, ARGV[6], done)
+purchase_finish(k, sale, done, retention)
 
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local m = redis.call('HMGET', KEYS[1], 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
-  if not m[1] or now >= tonumber(m[1]) then return { 'sale_ended' } end
-  if m[5] == '1' then return { 'sale_paused' } end
-
-  local cap, limit = tonumber(m[2]), tonumber(m[3])
-  local sold = tonumber(m[4] or '0')
-  local user = checkout.u
-  local bought = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-  -- In a one-purchase-per-user sale, a user who already bought cannot buy again, whatever the items.
-  local purchased_before = m[6] == '1' and tonumber(redis.call('HGET', KEYS[3], '#' .. user) or '0') > 0
-  local purchased, failed, lines, sold_out = {}, {}, {}, {}
-  for _, item in ipairs(checkout.i) do
-    local left = tonumber(redis.call('HGET', KEYS[2], item) or '0')
-    local reason
-    if left <= 0 then reason = 'item_sold_out'
-    elseif bought >= limit or purchased_before then reason = 'user_limit_reached'
-    elseif sold >= cap then reason = 'sale_sold_out'
-    end
-    if reason then
-      failed[#failed + 1] = item .. ':' .. reason
-      redis.call('HINCRBY', KEYS[8], 'p:' .. reason, 1)
-    else
-      redis.call('HSET', KEYS[2], item, left - 1)
-      bought, sold = bought + 1, sold + 1
-      purchased[#purchased + 1] = item
-      -- The unit number (left before this sale) is unique per item: the database's guard against double sale.
-      lines[#lines + 1] = item .. ':' .. left
-      if left == 1 then sold_out[#sold_out + 1] = item end
-    end
-  end
-
-  -- l (the order's lines) lets the reconciler rebuild an order that never reached PostgreSQL.
-  local result = { o = '', p = table.concat(purchased, ','), f = table.concat(failed, ','), t = now, l = table.concat(lines, ',') }
-  if #purchased > 0 then
-    result.o = order_id
-    redis.call('HSET', KEYS[3], user, bought)
-    redis.call('HINCRBY', KEYS[3], '#' .. user, 1)
-    redis.call('PEXPIREAT', KEYS[3], tonumber(m[1]) + retention)
-    redis.call('HSET', KEYS[1], 'sold', sold)
-    redis.call('XADD', KEYS[6], '*', 'o', order_id, 'c', code, 'u', user, 'l', table.concat(lines, ','), 't', now)
-    redis.call('HINCRBY', KEYS[8], 'orders', 1)
-    redis.call('HINCRBY', KEYS[8], 'p:purchased', #purchased)
-    -- Live stock for buyers' pages: each instance coalesces these before sending them on (SSE).
-    redis.call('SPUBLISH', KEYS[9], 'sold|' .. sold .. '|' .. table.concat(sold_out, ','))
-  end
-  checkout.s, checkout.r = 'spent', result
-  redis.call('HSET', KEYS[5], code, cjson.encode(checkout))
-  if redis.call('HGET', KEYS[4], user) == code then redis.call('HDEL', KEYS[4], user) end
-  return { 'done', result.o, result.p, result.f, tostring(now), 'new' }
-end
-
-local result = run()
 idempotency_end(KEYS[7], idem, result, ARGV[5])
 return result

@@ -117,6 +117,76 @@ describe('the Lua scripts and the domain rules', () => {
     }
   });
 
+  it("agree when a turn's checkouts and purchases go to Redis together (several script calls each), in the order sent", async () => {
+    // Checkouts and purchases without an Idempotency-Key made in one turn share checkout-batch.lua and
+    // purchase-batch.lua calls: each must answer exactly what the model answers applying them one by one.
+    let state = 4242;
+    const random = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((state / 2 ** 31) * n);
+    };
+    const saleId = 4002 as SaleId;
+    const items = Array.from({ length: 6 }, (_, i) => ({ id: (i + 1) as ItemId, unitsLeft: 1 + (i % 3) }));
+    const now = Date.now();
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: items.length,
+      saleCap: 9,
+      perUserLimit: 3,
+      unitsPerItem: 3,
+      onePurchasePerUser: false,
+    });
+    const clock = new FixedClock(new Date(now));
+    const attempts = new InMemoryCheckoutAttemptLog(clock);
+    const model = new InMemoryLedger(clock, { attempts });
+    await ledger.loader.load(sale, items, [], 0);
+    await model.load(sale, items, [], 0);
+    const users = ['t1', 't2', 't3', 't4', 't5'] as UserId[];
+
+    const checkouts = Array.from({ length: 60 }, (_, i) => ({
+      user: users[random(users.length)]!,
+      item: (random(7) + 1) as ItemId, // 7 is not in the sale
+      fresh: composeCheckoutCode(saleId, `turn${i}xxxxxxxxxxxxxxxxxx`),
+    }));
+    const real = await Promise.all(checkouts.map((c) => ledger.checkout.checkout(saleId, c.user, c.item, c.fresh, null)));
+    const expected = [];
+    for (const c of checkouts) expected.push(await model.checkout(saleId, c.user, c.item, c.fresh, null));
+    expect(real).toEqual(expected);
+    // Every outcome the rules can give here was reached, or agreeing would prove little.
+    expect(real.map((a) => (a.result.kind === 'ok' ? `ok:${a.result.added}` : a.result.reason))).toEqual(
+      expect.arrayContaining(['ok:true', 'ok:false', 'item_not_found', 'user_limit_reached']),
+    );
+
+    const codes = [...new Set(real.flatMap((a) => (a.result.kind === 'ok' ? [a.result.code] : [])))];
+    const purchases = Array.from({ length: 40 }, (_, i) => ({
+      code: random(6) === 0 ? composeCheckoutCode(saleId, 'neverissuedxxxxxxxxxxx') : codes[random(codes.length)]!,
+      orderId: `order-turn-${i}`,
+      buyer: random(4) === 0 ? users[random(users.length)]! : null,
+    }));
+    const bought = await Promise.all(purchases.map((p) => ledger.purchase.purchase(saleId, p.code, p.orderId, null, p.buyer)));
+    const modelBought = [];
+    for (const p of purchases) modelBought.push(await model.purchase(saleId, p.code, p.orderId, null, p.buyer));
+    expect(bought).toEqual(modelBought);
+    expect(
+      bought.map((a) => (a.result.kind === 'done' ? `done:${a.result.firstTime}:${a.result.failed.length > 0}` : a.result.reason)),
+    ).toEqual(expect.arrayContaining(['done:true:false', 'done:true:true', 'done:false:false', 'checkout_not_found']));
+
+    // The state afterwards, and the attempts logged (in the order sent), are the model's too.
+    const itemIds = Array.from({ length: 7 }, (_, i) => (i + 1) as ItemId);
+    const read = async (m: typeof model | RedisSaleReadModel) => ({
+      live: await m.liveState(saleId),
+      stats: await m.stats(saleId),
+      left: await m.unitsLeft(saleId, itemIds),
+      bought: await Promise.all(users.map((u) => m.unitsBoughtBy(saleId, u))),
+    });
+    expect(await read(ledger.readModel)).toEqual(await read(model));
+    const logged = unfold((await ledger.attempts.read(saleKeys(saleId).attempts, 10_000)).entries).map((a) => [
+      a.userId,
+      a.itemId,
+      a.result,
+    ]);
+    expect(logged).toEqual(attempts.waiting(attemptsOfSale(saleId)).map((a) => [a.userId, a.itemId, a.result]));
+  });
+
   it.each([
     [1, false],
     [2, false],

@@ -10,8 +10,10 @@ export const LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'scripts', 'lua
 export type ScriptName =
   | 'attempts-append'
   | 'checkout'
+  | 'checkout-batch'
   | 'checkout-sold-out'
   | 'purchase'
+  | 'purchase-batch'
   | 'purchase-ended'
   | 'sale-load-fields'
   | 'sale-activate'

@@ -10,18 +10,30 @@ import { RedisConnections } from './redis-connections';
 import { saleReadCache } from './sale-read-cache';
 import { runIdempotently } from './redis-idempotency';
 import { saleEventsChannel, saleKeys } from './sale-keys';
-import { decodeEndedVerdicts, decodePurchase } from './script-replies';
+import { decodeEndedVerdicts, decodePurchase, decodePurchaseBatch } from './script-replies';
 import { TurnBatches } from './turn-batches';
 
 /** At most this many purchases per purchase-ended.lua call, so one call never holds Redis for long. */
 const MAX_ENDED_PER_CALL = 500;
+/** At most this many per purchase-batch.lua call: small calls let Redis start while this process reads the turn's rest. */
+const MAX_PURCHASES_PER_CALL = 16;
 
 /**
- * Purchase on Redis: scripts/lua/purchase.lua, one atomic step that also appends the order to the outbox;
- * purchase-ended.lua for purchases that come after their sale's end.
+ * Purchase on Redis: one atomic step per purchase that also appends the order to the outbox. A turn's purchases
+ * without an Idempotency-Key go through purchase-batch.lua together; those with one through purchase.lua;
+ * purchase-ended.lua checks purchases that come after their sale's end.
  */
 @Injectable()
 export class RedisPurchaseLedger extends PurchaseLedger {
+  /** Purchases without an Idempotency-Key, per sale, for the next purchase-batch.lua call. */
+  private readonly purchases = new TurnBatches<LedgerPurchaseResult>(MAX_PURCHASES_PER_CALL, (sale, args, count) => {
+    const saleId = Number(sale) as SaleId;
+    const k = saleKeys(saleId);
+    const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, k.stats, saleEventsChannel(saleId, this.redis.db)];
+    return this.redis
+      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...args]))
+      .then((reply) => decodePurchaseBatch(reply, count));
+  });
   /** Purchases believed to come after their sale's end, per sale, for the next purchase-ended.lua call. */
   private readonly ended = new TurnBatches<EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, args, count) => {
     const k = saleKeys(Number(saleId) as SaleId);
@@ -44,6 +56,11 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     idempotency: IdempotencyRequest | null,
     buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>> {
+    if (!idempotency) {
+      const result = await this.purchases.add(String(saleId), code, orderIdIfBought, buyer ?? '');
+      saleReadCache(this.redis).forget(saleId);
+      return { result, replayed: false };
+    }
     const k = saleKeys(saleId);
     const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
       runScript(

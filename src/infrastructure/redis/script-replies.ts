@@ -66,6 +66,12 @@ export function decodeCheckout(reply: unknown): LedgerCheckoutResult {
   };
 }
 
+/** checkout-batch.lua: one checkout.lua reply per checkout sent. */
+export function decodeCheckoutBatch(reply: unknown, count: number): LedgerCheckoutResult[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply('checkout-batch', reply);
+  return reply.map(decodeCheckout);
+}
+
 /** purchase.lua: {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"} or {refusal}. */
 export function decodePurchase(reply: unknown): LedgerPurchaseResult {
   const r = strings('purchase', reply, 1);
@@ -86,6 +92,12 @@ export function decodePurchase(reply: unknown): LedgerPurchaseResult {
   const purchased = itemIds('purchase', reply, r[2]!);
   if ((r[1] === '') !== (purchased.length === 0)) throw new UnexpectedScriptReply('purchase', reply);
   return { kind: 'done', firstTime: r[5] === 'new', orderId: r[1] === '' ? null : r[1]!, purchased, failed };
+}
+
+/** purchase-batch.lua: one purchase.lua reply per purchase sent. */
+export function decodePurchaseBatch(reply: unknown, count: number): LedgerPurchaseResult[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply('purchase-batch', reply);
+  return reply.map(decodePurchase);
 }
 
 export type IdempotencyClaim =

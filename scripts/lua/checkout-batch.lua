@@ -1,0 +1,56 @@
+--[[
+checkout-batch: the checkouts without an Idempotency-Key that one instance received in one turn of its event
+loop, several in one call, each exactly as checkout.lua would run it alone, one after another in the order
+sent (lib/checkout.lua: the rules of checkoutVerdict() in src/domain/sale/sale-rules.ts). A call per
+checkout cost Redis a script call, a stream entry and a key lifetime each, and the instance a round trip.
+All of this call's attempts are logged in one stream entry, and tallied once per result.
+
+KEYS[1] {sale:<id>}:meta       hash: startsAt endsAt saleCap perUserLimit sold [paused] [onePurchase]
+KEYS[2] {sale:<id>}:stock      hash: itemId -> units left
+KEYS[3] {sale:<id>}:bought     hash: userId -> units bought, "#"..userId -> purchases made
+KEYS[4] {sale:<id>}:open       hash: userId -> code of the user's open checkout
+KEYS[5] {sale:<id>}:checkouts  hash: code -> checkout record (JSON {u=userId, i=[itemIds], s="open"|"spent", r=result})
+KEYS[6] {sale:<id>}:attempts   stream: one entry per attempt (u user, i item, r result, t ms), or per batch of
+                               attempts: n count, u/i/r comma lists of n values
+KEYS[7] {sale:<id>}:stats      hash: counters for the dashboard ("c:<result>" per checkout result)
+ARGV[1] how long (ms) after the sale's end the keys created here are kept
+ARGV[3k-1], ARGV[3k], ARGV[3k+1]  the k-th checkout (k = 1, 2, ...): user id, item id, and the code for a new
+                               checkout, used only when that user has no open one
+
+Returns one reply per checkout, in order, each as checkout.lua returns it:
+  {"ok", code, "itemId,itemId,...", endsAtMs, "added"|"unchanged"} or {rejection}
+]]
+--@include lib/checkout.lua
+local retention = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
+local k = { stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+
+local replies = {}
+-- User ids hold no comma (USER_ID_PATTERN), nor do item ids: the lists below need no escaping.
+local users, items, results = {}, {}, {}
+local tally = {}
+local new_code, added = false, false
+for i = 2, #ARGV - 2, 3 do
+  local user, item = ARGV[i], ARGV[i + 1]
+  local reply, wrote = checkout_step(k, m, now, user, item, ARGV[i + 2])
+  if wrote then added = true end
+  if wrote == 'code' then new_code = true end
+  local outcome = reply[1] == 'ok' and 'accepted' or reply[1]
+  replies[#replies + 1] = reply
+  users[#users + 1], items[#items + 1], results[#results + 1] = user, item, outcome
+  tally[outcome] = (tally[outcome] or 0) + 1
+end
+if added then
+  -- Keys created lazily get the sale's lifetime, once per call rather than per checkout.
+  local expires = tonumber(m[2]) + retention
+  if new_code then redis.call('PEXPIREAT', KEYS[4], expires) end
+  redis.call('PEXPIREAT', KEYS[5], expires)
+end
+if #users > 0 then
+  redis.call('XADD', KEYS[6], '*', 'n', #users, 'u', table.concat(users, ','), 'i', table.concat(items, ','),
+    'r', table.concat(results, ','), 't', now)
+  for outcome, n in pairs(tally) do redis.call('HINCRBY', KEYS[7], 'c:' .. outcome, n) end
+end
+return replies
