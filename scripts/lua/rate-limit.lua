@@ -1,44 +1,63 @@
 --[[
-rate-limit: one request against one or more sliding windows (per client IP, per user), in one atomic step.
-Each window is a sorted set of the request times it let through; the request passes only if every window
-has room, and then counts in all of them. Refused requests count nowhere, so a client that backs off gets
-through again as soon as the window allows.
+rate-limit: requests against sliding windows (per client IP, per user), each request in one atomic step,
+several requests per call (the requests of one turn of an instance's event loop, checked one after another in
+the order sent, at the same Redis time). Each window is a sorted set of the request times it let through; a
+request passes only if every one of its windows has room, and then counts in all of them. Refused requests
+count nowhere, so a client that backs off gets through again as soon as the window allows.
 
 KEYS[i]      {rl:<group>:<ip|user>:<value>}   sorted set: request id -> time (ms) it was let through
              (each window has its own hash tag, so limiter traffic spreads over a Cluster's shards; on a
-             Cluster the caller sends the windows of one slot per call and undoes a partial pass with
-             rate-limit-undo.lua)
-ARGV[1]      a unique id for this request
-ARGV[2i]     the limit of window i (requests)
-ARGV[2i+1]   the length of window i (ms)
+             Cluster the caller sends one request's windows of one slot per call and undoes a partial pass
+             with rate-limit-undo.lua). A key has one window length (its group's), whichever request names it.
+ARGV         per request, one after another: its unique id, its number of windows n, then n triples: the
+             window's key (an index into KEYS), its limit (requests) and its length (ms)
 
-Returns {allowed (1|0), remaining_1, resetMs_1, remaining_2, resetMs_2, ...}
+Returns one reply per request, in order: {allowed (1|0), remaining_1, resetMs_1, remaining_2, resetMs_2, ...}
         resetMs: how long until the window frees a place (its oldest request leaves it)
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local allowed = 1
-local counts = {}
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 * i + 1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  counts[i] = redis.call('ZCARD', KEYS[i])
-  if counts[i] >= tonumber(ARGV[2 * i]) then allowed = 0 end
+-- Each window read once per call: trimmed, counted and its oldest entry found; then kept up to date here, as
+-- the call's requests all run at the same time `now`.
+local windows = {}
+local function window(ki, length)
+  local w = windows[ki]
+  if not w then
+    local key = KEYS[ki]
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - length)
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    w = { key = key, length = length, count = redis.call('ZCARD', key), oldest = oldest[2] and tonumber(oldest[2]), added = false }
+    windows[ki] = w
+  end
+  return w
 end
 
-local out = { allowed }
-for i = 1, #KEYS do
-  local limit, window = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-  if allowed == 1 then
-    redis.call('ZADD', KEYS[i], now, ARGV[1])
-    redis.call('PEXPIRE', KEYS[i], window)
-    counts[i] = counts[i] + 1
+local replies = {}
+local a = 1
+while a <= #ARGV do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local mine, limits, allowed = {}, {}, 1
+  for j = 1, n do
+    local w = window(tonumber(ARGV[a]), tonumber(ARGV[a + 2]))
+    mine[j], limits[j] = w, tonumber(ARGV[a + 1])
+    if w.count >= limits[j] then allowed = 0 end
+    a = a + 3
   end
-  local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-  local reset = window
-  if oldest[2] then reset = tonumber(oldest[2]) + window - now end
-  out[#out + 1] = math.max(0, limit - counts[i])
-  out[#out + 1] = reset
+  local out = { allowed }
+  for j, w in ipairs(mine) do
+    if allowed == 1 then
+      redis.call('ZADD', w.key, now, id)
+      w.count, w.added = w.count + 1, true
+      w.oldest = w.oldest or now
+    end
+    out[#out + 1] = math.max(0, limits[j] - w.count)
+    out[#out + 1] = w.oldest and (w.oldest + w.length - now) or w.length
+  end
+  replies[#replies + 1] = out
 end
-return out
+for _, w in pairs(windows) do
+  if w.added then redis.call('PEXPIRE', w.key, w.length) end
+end
+return replies
