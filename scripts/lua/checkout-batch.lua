@@ -19,6 +19,7 @@ ARGV[3k-1], ARGV[3k], ARGV[3k+1]  the k-th checkout (k = 1, 2, ...): user id, it
 
 Returns one reply per checkout, in order, each as checkout.lua returns it:
   {"ok", code, "itemId,itemId,...", endsAtMs, "added"|"unchanged"} or {rejection}
+  or {"failed", error} for a checkout whose step raised an error (what it wrote before stays, as in checkout.lua)
 ]]
 --@include lib/checkout.lua
 local retention = tonumber(ARGV[1])
@@ -34,13 +35,19 @@ local tally = {}
 local new_code, added = false, false
 for i = 2, #ARGV - 2, 3 do
   local user, item = ARGV[i], ARGV[i + 1]
-  local reply, wrote = checkout_step(k, m, now, user, item, ARGV[i + 2])
-  if wrote then added = true end
-  if wrote == 'code' then new_code = true end
-  local outcome = reply[1] == 'ok' and 'accepted' or reply[1]
-  replies[#replies + 1] = reply
-  users[#users + 1], items[#items + 1], results[#results + 1] = user, item, outcome
-  tally[outcome] = (tally[outcome] or 0) + 1
+  -- A step that fails (a Lua error: a corrupt record, a key of the wrong type) fails its own caller only,
+  -- unlogged, as checkout.lua's call would; the others go on and are logged.
+  local ok, reply, wrote = pcall(checkout_step, k, m, now, user, item, ARGV[i + 2])
+  if not ok then
+    replies[#replies + 1] = { 'failed', type(reply) == 'table' and tostring(reply.err) or tostring(reply) }
+  else
+    if wrote then added = true end
+    if wrote == 'code' then new_code = true end
+    local outcome = reply[1] == 'ok' and 'accepted' or reply[1]
+    replies[#replies + 1] = reply
+    users[#users + 1], items[#items + 1], results[#results + 1] = user, item, outcome
+    tally[outcome] = (tally[outcome] or 0) + 1
+  end
 end
 if added then
   -- Keys created lazily get the sale's lifetime, once per call rather than per checkout.

@@ -20,6 +20,7 @@ ARGV[3k-1], ARGV[3k], ARGV[3k+1]  the k-th purchase (k = 1, 2, ...): checkout co
 
 Returns one reply per purchase, in order, each as purchase.lua returns it:
   {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"} or {rejection}
+  or {"failed", error} for a purchase whose step raised an error (what it wrote before stays, as in purchase.lua)
 ]]
 --@include lib/purchase.lua
 local k = { meta = KEYS[1], stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5], outbox = KEYS[6],
@@ -27,7 +28,10 @@ local k = { meta = KEYS[1], stock = KEYS[2], bought = KEYS[3], open = KEYS[4], c
 local now, sale, done = purchase_begin(k)
 local replies = {}
 for i = 2, #ARGV - 2, 3 do
-  replies[#replies + 1] = purchase_step(k, sale, now, ARGV[i], ARGV[i + 1], ARGV[i + 2], done)
+  -- A step that fails (a Lua error: a corrupt record) fails its own caller only; the others go on, and the
+  -- call still writes the stats and the sold event of what they bought.
+  local ok, reply = pcall(purchase_step, k, sale, now, ARGV[i], ARGV[i + 1], ARGV[i + 2], done)
+  replies[#replies + 1] = ok and reply or { 'failed', type(reply) == 'table' and tostring(reply.err) or tostring(reply) }
 end
 purchase_finish(k, sale, done, tonumber(ARGV[1]))
 return replies

@@ -187,6 +187,56 @@ describe('the Lua scripts and the domain rules', () => {
     expect(logged).toEqual(attempts.waiting(attemptsOfSale(saleId)).map((a) => [a.userId, a.itemId, a.result]));
   });
 
+  it('fail only the call whose step fails when a turn goes to Redis together, and log the rest', async () => {
+    const saleId = 4003 as SaleId;
+    const now = Date.now();
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: 3,
+      saleCap: 10,
+      perUserLimit: 3,
+      unitsPerItem: 3,
+      onePurchasePerUser: false,
+    });
+    await ledger.loader.load(
+      sale,
+      [1, 2, 3].map((i) => ({ id: i as ItemId, unitsLeft: 3 })),
+      [],
+      0,
+    );
+    const code = (user: string) => composeCheckoutCode(saleId, `broken${user}xxxxxxxxxxxxxx`);
+    const first = await Promise.all(['a', 'b', 'c'].map((u) => ledger.checkout.checkout(saleId, u as UserId, 1 as ItemId, code(u), null)));
+    expect(first.map((a) => a.result.kind)).toEqual(['ok', 'ok', 'ok']);
+    // b's checkout record is corrupt (a bug, never input): cjson fails on it inside b's step.
+    await redis.command.hset(saleKeys(saleId).checkouts, code('b'), 'not json');
+    await redis.command.del(saleKeys(saleId).attempts);
+
+    const checkouts = await Promise.allSettled(
+      ['a', 'b', 'c'].map((u) => ledger.checkout.checkout(saleId, u as UserId, 2 as ItemId, code(u), null)),
+    );
+    expect(checkouts.map((c) => c.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(checkouts[1]).toMatchObject({ reason: { name: 'ScriptStepFailed' } });
+    expect(checkouts.map((c) => (c.status === 'fulfilled' ? c.value.result : null))).toEqual([
+      expect.objectContaining({ kind: 'ok', items: [1, 2], added: true }),
+      null,
+      expect.objectContaining({ kind: 'ok', items: [1, 2], added: true }),
+    ]);
+    const logged = unfold((await ledger.attempts.read(saleKeys(saleId).attempts, 100)).entries).map((a) => [a.userId, a.result]);
+    expect(logged).toEqual([
+      ['a', 'accepted'],
+      ['c', 'accepted'],
+    ]);
+
+    const purchases = await Promise.allSettled(
+      ['a', 'b', 'c'].map((u, i) => ledger.purchase.purchase(saleId, code(u), `order-broken-${i}`, null, null)),
+    );
+    expect(purchases.map((p) => p.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(purchases[1]).toMatchObject({ reason: { name: 'ScriptStepFailed' } });
+    // What a and c bought counts, in the stock, the sale's tally and the stats, though b's step failed between them.
+    expect(await ledger.readModel.unitsLeft(saleId, [1, 2, 3] as ItemId[])).toEqual([1, 1, 3]);
+    expect(await ledger.readModel.liveState(saleId)).toEqual(expect.objectContaining({ sold: 4 }));
+    expect(await ledger.readModel.stats(saleId)).toEqual(expect.objectContaining({ purchasesAcknowledged: 2, unitsPurchased: 4 }));
+  });
+
   it.each([
     [1, false],
     [2, false],

@@ -3,7 +3,7 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 
 /**
- * One entry of an attempts log: one attempt, or several logged in one write (the batched refusals). Kept as
+ * One entry of an attempts log: one attempt, or several logged in one write (a batched script call). Kept as
  * logged, one value per attempt in each list, so the writer stores an entry as one row whatever it holds:
  * at sell-out most attempts come 64 or more to an entry, and a row per attempt cost PostgreSQL a sixth of a
  * core and the app's requests their p99 (see PrismaCheckoutAttemptRepository).

@@ -12,7 +12,7 @@ import { TurnBatches } from './turn-batches';
 /** At most this many attempts per attempts-append.lua call, so one call never holds Redis for long. */
 const MAX_ATTEMPTS_PER_CALL = 500;
 
-/** Checkout attempts in Redis streams: one per sale (written by checkout.lua) and one for "no sale open". */
+/** Checkout attempts in Redis streams: one per sale (written by the checkout scripts) and one for "no sale open". */
 @Injectable()
 export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   /** Attempts answered before any sale script, for the next attempts-append.lua call. */

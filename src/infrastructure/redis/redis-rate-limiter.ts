@@ -82,7 +82,7 @@ export class RedisRateLimiter extends RateLimiter {
         argv.push(String(i), args[a + 1]!, args[a + 2]!);
       }
     }
-    const reply = await this.redis.bounded(runScript(this.redis.command, 'rate-limit', keys, argv));
+    const reply = await runScript(this.redis.command, 'rate-limit', keys, argv);
     if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply('rate-limit', reply);
     return reply.map((r, i) => decodeRateLimit(r, windows[i]!));
   }

@@ -66,10 +66,33 @@ export function decodeCheckout(reply: unknown): LedgerCheckoutResult {
   };
 }
 
-/** checkout-batch.lua: one checkout.lua reply per checkout sent. */
-export function decodeCheckoutBatch(reply: unknown, count: number): LedgerCheckoutResult[] {
-  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply('checkout-batch', reply);
-  return reply.map(decodeCheckout);
+/** A call of a batch whose step raised an error in its script: that caller's failure alone. */
+export class ScriptStepFailed extends Error {
+  override readonly name = 'ScriptStepFailed';
+  constructor(script: string, message: string) {
+    super(`${script}.lua failed on one call of its batch: ${message}`);
+  }
+}
+
+/**
+ * A batch script's replies, one per call: each decoded alone, so a reply that fails (a step's error, or a reply
+ * the decoder does not know) is that caller's error, not the batch's.
+ */
+function batchReplies<R>(script: string, reply: unknown, count: number, decode: (r: unknown) => R): (R | Error)[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply(script, reply);
+  return reply.map((r: unknown) => {
+    if (Array.isArray(r) && r[0] === 'failed') return new ScriptStepFailed(script, String(r[1]));
+    try {
+      return decode(r);
+    } catch (e) {
+      return e as Error;
+    }
+  });
+}
+
+/** checkout-batch.lua: one checkout.lua reply per checkout sent (or its failure). */
+export function decodeCheckoutBatch(reply: unknown, count: number): (LedgerCheckoutResult | Error)[] {
+  return batchReplies('checkout-batch', reply, count, decodeCheckout);
 }
 
 /** purchase.lua: {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"} or {refusal}. */
@@ -94,10 +117,9 @@ export function decodePurchase(reply: unknown): LedgerPurchaseResult {
   return { kind: 'done', firstTime: r[5] === 'new', orderId: r[1] === '' ? null : r[1]!, purchased, failed };
 }
 
-/** purchase-batch.lua: one purchase.lua reply per purchase sent. */
-export function decodePurchaseBatch(reply: unknown, count: number): LedgerPurchaseResult[] {
-  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply('purchase-batch', reply);
-  return reply.map(decodePurchase);
+/** purchase-batch.lua: one purchase.lua reply per purchase sent (or its failure). */
+export function decodePurchaseBatch(reply: unknown, count: number): (LedgerPurchaseResult | Error)[] {
+  return batchReplies('purchase-batch', reply, count, decodePurchase);
 }
 
 export type IdempotencyClaim =

@@ -8,10 +8,13 @@
 export class TurnBatches<R> {
   private readonly pending = new Map<string, Batch<R>>();
 
-  /** `send` runs one script call for `count` calls whose arguments are `args`, and answers one result each. */
+  /**
+   * `send` runs one script call for `count` calls whose arguments are `args`, and answers one result each: an
+   * Error fails that call alone.
+   */
   constructor(
     private readonly maxPerCall: number,
-    private readonly send: (key: string, args: string[], count: number) => Promise<readonly R[]>,
+    private readonly send: (key: string, args: string[], count: number) => Promise<readonly (R | Error)[]>,
   ) {}
 
   add(key: string, ...args: string[]): Promise<R> {
@@ -38,7 +41,12 @@ export class TurnBatches<R> {
     Promise.resolve()
       .then(() => this.send(key, args, waiters.length))
       .then(
-        (results) => waiters.forEach((w, j) => w.resolve(results[j]!)),
+        (results) =>
+          waiters.forEach((w, j) => {
+            const result = results[j]!;
+            if (result instanceof Error) w.reject(result);
+            else w.resolve(result);
+          }),
         (e: unknown) => waiters.forEach((w) => w.reject(e)),
       );
   }
