@@ -16,19 +16,18 @@ export interface IdempotentReply {
 }
 
 /**
- * Runs a work script (checkout.lua, purchase.lua) under an Idempotency-Key. Without a key: just the work.
- * With one: claim the key (or get the stored reply, or learn that it is busy or was used for something
+ * Runs a work script (checkout.lua, purchase.lua) under an Idempotency-Key (calls without one go through the
+ * batch scripts): claim the key (or get the stored reply, or learn that it is busy or was used for something
  * else), then the work script, which checks the claim and stores its reply in the same atomic step
- * (scripts/lua/lib/idempotency.lua). `work` gets the record's key and the claim token ("" without a key).
+ * (scripts/lua/lib/idempotency.lua). `work` gets the record's key and the claim token.
  */
 export async function runIdempotently(
   connections: RedisConnections,
   saleId: SaleId,
-  idempotency: IdempotencyRequest | null,
+  idempotency: IdempotencyRequest,
   work: (idemKey: string, token: string) => Promise<unknown>,
 ): Promise<IdempotentReply> {
   const redis = connections.command;
-  if (!idempotency) return { reply: await connections.bounded(work(saleKeys(saleId).idempotency('-'), '')), replayed: false };
   const idemKey = saleKeys(saleId).idempotency(createHash('sha256').update(idempotency.key).digest('base64url'));
   const token = randomUUID();
   const claim = decodeIdempotencyClaim(
