@@ -23,10 +23,8 @@ Returns one reply per checkout, in order, each as checkout.lua returns it:
 ]]
 --@include lib/checkout.lua
 local retention = tonumber(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
-local k = { stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+local k = { meta = KEYS[1], stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+local now, m = checkout_begin(k)
 
 local replies = {}
 -- User ids hold no comma (USER_ID_PATTERN), nor do item ids: the lists below need no escaping.
@@ -49,12 +47,7 @@ for i = 2, #ARGV - 2, 3 do
     tally[outcome] = (tally[outcome] or 0) + 1
   end
 end
-if added then
-  -- Keys created lazily get the sale's lifetime, once per call rather than per checkout.
-  local expires = tonumber(m[2]) + retention
-  if new_code then redis.call('PEXPIREAT', KEYS[4], expires) end
-  redis.call('PEXPIREAT', KEYS[5], expires)
-end
+checkout_expire(k, m, retention, new_code, added)
 if #users > 0 then
   redis.call('XADD', KEYS[6], '*', 'n', #users, 'u', table.concat(users, ','), 'i', table.concat(items, ','),
     'r', table.concat(results, ','), 't', now)

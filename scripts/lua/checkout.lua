@@ -32,17 +32,10 @@ local user, item, fresh_code, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(AR
 local idem, early = idempotency_begin(KEYS[7], ARGV[5])
 if early then return early end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local m = redis.call('HMGET', KEYS[1], 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
-local k = { stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+local k = { meta = KEYS[1], stock = KEYS[2], bought = KEYS[3], open = KEYS[4], checkouts = KEYS[5] }
+local now, m = checkout_begin(k)
 local result, wrote = checkout_step(k, m, now, user, item, fresh_code)
-if wrote then
-  -- Keys created lazily get the sale's lifetime; the open checkouts' only when a new one was added.
-  local expires = tonumber(m[2]) + retention
-  if wrote == 'code' then redis.call('PEXPIREAT', KEYS[4], expires) end
-  redis.call('PEXPIREAT', KEYS[5], expires)
-end
+checkout_expire(k, m, retention, wrote == 'code', wrote ~= nil)
 local outcome = result[1] == 'ok' and 'accepted' or result[1]
 redis.call('XADD', KEYS[6], '*', 'u', user, 'i', item, 'r', outcome, 't', now)
 redis.call('HINCRBY', KEYS[8], 'c:' .. outcome, 1)

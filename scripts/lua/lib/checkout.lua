@@ -5,16 +5,31 @@ script of its own. The rules are those of checkoutVerdict() in src/domain/sale/s
 order.
 
 Defines
+  checkout_begin(k) -> now, m       Redis's clock (ms) and the sale's meta m, read once per call
   checkout_step(k, m, now, user, item, fresh_code) -> reply, wrote
-      k     the sale's keys: k.stock, k.bought, k.open, k.checkouts (as checkout.lua documents them)
+      k     the sale's keys: k.meta, k.stock, k.bought, k.open, k.checkouts (as checkout.lua documents them)
       m     HMGET of the sale's meta: startsAt endsAt saleCap perUserLimit sold paused onePurchase. A checkout
             changes none of them, so a batch reads them once.
       reply {"ok", code, "itemId,...", endsAtMs, "added"|"unchanged"} or {rejection}, as checkout.lua returns
-      wrote nil (nothing written), "item" (an item added to an open checkout) or "code" (a new open checkout).
-            The caller sets the lifetime of k.open and k.checkouts (the sale's end plus retention) once
-            something was written: once per call, not per checkout.
+      wrote nil (nothing written), "item" (an item added to an open checkout) or "code" (a new open checkout)
       Records nothing: the caller logs the attempt (attempts stream, dashboard tally).
+  checkout_expire(k, m, retention, new_code, added)
+      After a call's checkouts: the lifetime (the sale's end plus retention) of k.checkouts once an item was
+      added, and of k.open once a new checkout was: once per call, not per checkout.
 ]]
+local function checkout_begin(k)
+  local t = redis.call('TIME')
+  local m = redis.call('HMGET', k.meta, 'startsAt', 'endsAt', 'saleCap', 'perUserLimit', 'sold', 'paused', 'onePurchase')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), m
+end
+
+local function checkout_expire(k, m, retention, new_code, added)
+  if not added then return end
+  local expires = tonumber(m[2]) + retention
+  if new_code then redis.call('PEXPIREAT', k.open, expires) end
+  redis.call('PEXPIREAT', k.checkouts, expires)
+end
+
 local function checkout_step(k, m, now, user, item, fresh_code)
   if not m[1] then return { 'no_active_sale' } end -- not loaded (or expired): nothing to sell
   local starts_at, ends_at = tonumber(m[1]), tonumber(m[2])

@@ -38,8 +38,8 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   }
 
   /**
-   * An entry is one attempt, or (written by checkout-sold-out.lua and attempts-append.lua) `n` of them as
-   * comma lists. Whole entries only, taken until they hold `max` attempts: the last may go past it, so a batch
+   * An entry is one attempt, or (written by checkout-batch.lua, checkout-sold-out.lua and attempts-append.lua)
+   * `n` of them as comma lists. Whole entries only, taken until they hold `max` attempts: the last may go past it, so a batch
    * is never short of `max` while more are waiting (the writer reads "short" as "caught up" and pauses).
    */
   async read(source: string, max: number): Promise<AttemptBatch> {
