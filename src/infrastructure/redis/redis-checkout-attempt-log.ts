@@ -16,8 +16,10 @@ const MAX_ATTEMPTS_PER_CALL = 500;
 @Injectable()
 export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   /** Attempts answered before any sale script, for the next attempts-append.lua call. */
-  private readonly withoutSale = new TurnBatches<void>(MAX_ATTEMPTS_PER_CALL, (key, args, count) =>
-    this.redis.bounded(runScript<number>(this.redis.command, 'attempts-append', [key], args)).then(() => new Array<void>(count)),
+  private readonly withoutSale = new TurnBatches<string[], void>(MAX_ATTEMPTS_PER_CALL, (key, calls) =>
+    this.redis
+      .bounded(runScript<number>(this.redis.command, 'attempts-append', [key], calls.flat()))
+      .then(() => new Array<void>(calls.length)),
   );
 
   constructor(private readonly redis: RedisConnections) {
@@ -30,7 +32,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
    * answered only once its attempt is logged.
    */
   logWithoutSale(userId: UserId, itemId: ItemId, result: string, saleId?: SaleId): Promise<void> {
-    return this.withoutSale.add(ATTEMPTS_WITHOUT_SALE_KEY, userId, String(itemId), result, saleId ? String(saleId) : '');
+    return this.withoutSale.add(ATTEMPTS_WITHOUT_SALE_KEY, [userId, String(itemId), result, saleId ? String(saleId) : '']);
   }
 
   sourcesFor(saleIds: readonly SaleId[]): string[] {

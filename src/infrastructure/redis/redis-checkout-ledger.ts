@@ -29,20 +29,20 @@ const MAX_CHECKOUTS_PER_CALL = 16;
 @Injectable()
 export class RedisCheckoutLedger extends CheckoutLedger {
   /** Checkouts without an Idempotency-Key, per sale, for the next checkout-batch.lua call. */
-  private readonly checkouts = new TurnBatches<LedgerCheckoutResult>(MAX_CHECKOUTS_PER_CALL, (saleId, args, count) => {
+  private readonly checkouts = new TurnBatches<string[], LedgerCheckoutResult>(MAX_CHECKOUTS_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
     const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, k.stats];
     return this.redis
-      .bounded(runScript(this.redis.command, 'checkout-batch', keys, [String(this.settings.retentionMs), ...args]))
-      .then((reply) => decodeCheckoutBatch(reply, count));
+      .bounded(runScript(this.redis.command, 'checkout-batch', keys, [String(this.settings.retentionMs), ...calls.flat()]))
+      .then((reply) => decodeCheckoutBatch(reply, calls.length));
   });
   /** Checkouts believed refused for good (item or sale sold out), per sale, for the next checkout-sold-out.lua call. */
-  private readonly soldOut = new TurnBatches<SoldOutRefusal | null>(MAX_SOLD_OUT_PER_CALL, (saleId, args, count) => {
+  private readonly soldOut = new TurnBatches<string[], SoldOutRefusal | null>(MAX_SOLD_OUT_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
     const keys = [k.meta, k.stock, k.attempts, k.stats, k.open, k.checkouts];
     return this.redis
-      .bounded(runScript(this.redis.command, 'checkout-sold-out', keys, args))
-      .then((reply) => decodeSoldOutVerdicts(reply, count));
+      .bounded(runScript(this.redis.command, 'checkout-sold-out', keys, calls.flat()))
+      .then((reply) => decodeSoldOutVerdicts(reply, calls.length));
   });
 
   constructor(
@@ -59,7 +59,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
     codeIfNew: CheckoutCode,
     idempotency: IdempotencyRequest | null,
   ): Promise<Answer<LedgerCheckoutResult>> {
-    if (!idempotency) return { result: await this.checkouts.add(String(saleId), userId, String(itemId), codeIfNew), replayed: false };
+    if (!idempotency) return { result: await this.checkouts.add(String(saleId), [userId, String(itemId), codeIfNew]), replayed: false };
     const k = saleKeys(saleId);
     const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
       runScript(
@@ -78,6 +78,6 @@ export class RedisCheckoutLedger extends CheckoutLedger {
    * request is answered only once its refusal is recorded.
    */
   refuseSoldOut(saleId: SaleId, userId: UserId, itemId: ItemId): Promise<SoldOutRefusal | null> {
-    return this.soldOut.add(String(saleId), userId, String(itemId));
+    return this.soldOut.add(String(saleId), [userId, String(itemId)]);
   }
 }

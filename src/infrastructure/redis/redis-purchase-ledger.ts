@@ -26,20 +26,20 @@ const MAX_PURCHASES_PER_CALL = 16;
 @Injectable()
 export class RedisPurchaseLedger extends PurchaseLedger {
   /** Purchases without an Idempotency-Key, per sale, for the next purchase-batch.lua call. */
-  private readonly purchases = new TurnBatches<LedgerPurchaseResult>(MAX_PURCHASES_PER_CALL, (sale, args, count) => {
+  private readonly purchases = new TurnBatches<string[], LedgerPurchaseResult>(MAX_PURCHASES_PER_CALL, (sale, calls) => {
     const saleId = Number(sale) as SaleId;
     const k = saleKeys(saleId);
     const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, k.stats, saleEventsChannel(saleId, this.redis.db)];
     return this.redis
-      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...args]))
-      .then((reply) => decodePurchaseBatch(reply, count));
+      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...calls.flat()]))
+      .then((reply) => decodePurchaseBatch(reply, calls.length));
   });
   /** Purchases believed to come after their sale's end, per sale, for the next purchase-ended.lua call. */
-  private readonly ended = new TurnBatches<EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, args, count) => {
+  private readonly ended = new TurnBatches<string[], EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
     return this.redis
-      .bounded(runScript(this.redis.command, 'purchase-ended', [k.meta, k.checkouts], args))
-      .then((reply) => decodeEndedVerdicts(reply, count));
+      .bounded(runScript(this.redis.command, 'purchase-ended', [k.meta, k.checkouts], calls.flat()))
+      .then((reply) => decodeEndedVerdicts(reply, calls.length));
   });
 
   constructor(
@@ -57,7 +57,7 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>> {
     if (!idempotency) {
-      const result = await this.purchases.add(String(saleId), code, orderIdIfBought, buyer ?? '');
+      const result = await this.purchases.add(String(saleId), [code, orderIdIfBought, buyer ?? '']);
       saleReadCache(this.redis).forget(saleId);
       return { result, replayed: false };
     }
@@ -77,6 +77,6 @@ export class RedisPurchaseLedger extends PurchaseLedger {
 
   /** Batched like RedisCheckoutLedger.refuseSoldOut: one purchase-ended.lua call per sale and turn serves them all. */
   refuseEnded(saleId: SaleId, code: CheckoutCode, buyer: UserId | null): Promise<EndedPurchaseRefusal | null> {
-    return this.ended.add(String(saleId), code, buyer ?? '');
+    return this.ended.add(String(saleId), [code, buyer ?? '']);
   }
 }

@@ -5,41 +5,41 @@
  * while this process reads the turn's remaining requests. Each call's promise settles with the script call
  * that carried it, so a request is answered only once its write is done.
  */
-export class TurnBatches<R> {
-  private readonly pending = new Map<string, Batch<R>>();
+export class TurnBatches<I, R> {
+  private readonly pending = new Map<string, Batch<I, R>>();
 
   /**
-   * `send` runs one script call for `count` calls whose arguments are `args`, and answers one result each: an
+   * `send` runs one script call for the calls `items` (in the order added), and answers one result each: an
    * Error fails that call alone.
    */
   constructor(
     private readonly maxPerCall: number,
-    private readonly send: (key: string, args: string[], count: number) => Promise<readonly (R | Error)[]>,
+    private readonly send: (key: string, items: readonly I[]) => Promise<readonly (R | Error)[]>,
   ) {}
 
-  add(key: string, ...args: string[]): Promise<R> {
+  add(key: string, item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       let batch = this.pending.get(key);
       if (!batch) {
-        const fresh: Batch<R> = { args: [], waiters: [] };
+        const fresh: Batch<I, R> = { items: [], waiters: [] };
         this.pending.set(key, fresh);
         setImmediate(() => this.flush(key, fresh));
         batch = fresh;
       }
-      batch.args.push(...args);
+      batch.items.push(item);
       batch.waiters.push({ resolve, reject });
       if (batch.waiters.length >= this.maxPerCall) this.flush(key, batch);
     });
   }
 
-  private flush(key: string, batch: Batch<R>): void {
+  private flush(key: string, batch: Batch<I, R>): void {
     // Sent already (it filled up before the turn ended): its setImmediate finds nothing left to do.
     if (this.pending.get(key) !== batch) return;
     this.pending.delete(key);
-    const { args, waiters } = batch;
+    const { items, waiters } = batch;
     // Through a promise even if `send` throws: this may run from setImmediate, where a throw would be fatal.
     Promise.resolve()
-      .then(() => this.send(key, args, waiters.length))
+      .then(() => this.send(key, items))
       .then(
         (results) =>
           waiters.forEach((w, j) => {
@@ -52,8 +52,8 @@ export class TurnBatches<R> {
   }
 }
 
-interface Batch<R> {
-  readonly args: string[];
+interface Batch<I, R> {
+  readonly items: I[];
   readonly waiters: Waiter<R>[];
 }
 
