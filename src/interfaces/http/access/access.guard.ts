@@ -80,7 +80,9 @@ export class AccessGuard implements CanActivate {
       }
     }
 
-    if (rule.group) await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+    if (rule.group && this.rateLimits.limits(rule.group)) {
+      await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+    }
     if (refusal) throw new RejectionException(refusal);
     request.caller = caller;
   }
