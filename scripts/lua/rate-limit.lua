@@ -18,9 +18,10 @@ Returns one reply per request, in order: {allowed (1|0), remaining_1, resetMs_1,
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
--- Each window read once per call: trimmed, counted and its oldest entry found; then kept up to date here, as
--- the call's requests all run at the same time `now`. The requests it lets through are added at the end, in
--- one ZADD per window: each redis.call costs more than the work it does here.
+-- Each window read once per call: counted, and only if it has entries, trimmed and its oldest entry found;
+-- then kept up to date here, as the call's requests all run at the same time `now`. The requests it lets
+-- through are added at the end, in one ZADD per window (each redis.call costs more than the work it does
+-- here; at most 2 x 16 values for unpack, the caller's batch size, far below Lua's limit).
 local windows = {}
 local function window(ki, length)
   local w = windows[ki]

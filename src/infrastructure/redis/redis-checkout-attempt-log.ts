@@ -7,7 +7,7 @@ import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { ATTEMPTS_WITHOUT_SALE_KEY, saleKeys } from './sale-keys';
 import { streamFields, streamIdAfter } from './stream-fields';
-import { TurnBatches } from './turn-batches';
+import { TurnBatches, argsOf } from './turn-batches';
 
 /** At most this many attempts per attempts-append.lua call, so one call never holds Redis for long. */
 const MAX_ATTEMPTS_PER_CALL = 500;
@@ -18,7 +18,7 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
   /** Attempts answered before any sale script, for the next attempts-append.lua call. */
   private readonly withoutSale = new TurnBatches<string[], void>(MAX_ATTEMPTS_PER_CALL, (key, calls) =>
     this.redis
-      .bounded(runScript<number>(this.redis.command, 'attempts-append', [key], calls.flat()))
+      .bounded(runScript<number>(this.redis.command, 'attempts-append', [key], argsOf(calls)))
       .then(() => new Array<void>(calls.length)),
   );
 

@@ -10,7 +10,7 @@ import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { runIdempotently } from './redis-idempotency';
 import { saleKeys } from './sale-keys';
-import { TurnBatches } from './turn-batches';
+import { TurnBatches, argsOf } from './turn-batches';
 import { decodeCheckout, decodeCheckoutBatch, decodeSoldOutVerdicts } from './script-replies';
 
 /** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
@@ -33,7 +33,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
     const k = saleKeys(Number(saleId) as SaleId);
     const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, k.stats];
     return this.redis
-      .bounded(runScript(this.redis.command, 'checkout-batch', keys, [String(this.settings.retentionMs), ...calls.flat()]))
+      .bounded(runScript(this.redis.command, 'checkout-batch', keys, [String(this.settings.retentionMs), ...argsOf(calls)]))
       .then((reply) => decodeCheckoutBatch(reply, calls.length));
   });
   /** Checkouts believed refused for good (item or sale sold out), per sale, for the next checkout-sold-out.lua call. */
@@ -41,7 +41,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
     const k = saleKeys(Number(saleId) as SaleId);
     const keys = [k.meta, k.stock, k.attempts, k.stats, k.open, k.checkouts];
     return this.redis
-      .bounded(runScript(this.redis.command, 'checkout-sold-out', keys, calls.flat()))
+      .bounded(runScript(this.redis.command, 'checkout-sold-out', keys, argsOf(calls)))
       .then((reply) => decodeSoldOutVerdicts(reply, calls.length));
   });
 

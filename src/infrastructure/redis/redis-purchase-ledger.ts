@@ -11,7 +11,7 @@ import { saleReadCache } from './sale-read-cache';
 import { runIdempotently } from './redis-idempotency';
 import { saleEventsChannel, saleKeys } from './sale-keys';
 import { decodeEndedVerdicts, decodePurchase, decodePurchaseBatch } from './script-replies';
-import { TurnBatches } from './turn-batches';
+import { TurnBatches, argsOf } from './turn-batches';
 
 /** At most this many purchases per purchase-ended.lua call, so one call never holds Redis for long. */
 const MAX_ENDED_PER_CALL = 500;
@@ -31,14 +31,14 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     const k = saleKeys(saleId);
     const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, k.stats, saleEventsChannel(saleId, this.redis.db)];
     return this.redis
-      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...calls.flat()]))
+      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...argsOf(calls)]))
       .then((reply) => decodePurchaseBatch(reply, calls.length));
   });
   /** Purchases believed to come after their sale's end, per sale, for the next purchase-ended.lua call. */
   private readonly ended = new TurnBatches<string[], EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
     return this.redis
-      .bounded(runScript(this.redis.command, 'purchase-ended', [k.meta, k.checkouts], calls.flat()))
+      .bounded(runScript(this.redis.command, 'purchase-ended', [k.meta, k.checkouts], argsOf(calls)))
       .then((reply) => decodeEndedVerdicts(reply, calls.length));
   });
 
