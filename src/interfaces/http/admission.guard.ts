@@ -5,6 +5,7 @@ import { AuthSettings } from '../../application/identity/auth-settings';
 import { CheckAdmissionUseCase } from '../../application/line/check-admission.use-case';
 import { parseCheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { parseUserId } from '../../domain/user/user-id.value-object';
+import { Rejection } from '../../domain/shared/rejection';
 import { ACCESS_RULE, AccessRule } from './access/access.decorator';
 import { RejectionException } from './access/rejection.exception';
 import { cookieOf } from './cookies';
@@ -39,26 +40,28 @@ export class AdmissionGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (!this.enabled || context.getType() !== 'http') return true;
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
-    this.check(rule, context.switchToHttp().getRequest<FastifyRequest>());
+    const refusal = this.check(rule, context.switchToHttp().getRequest<FastifyRequest>());
+    if (refusal) throw new RejectionException(refusal);
     return true;
   }
 
-  /** Throws RejectionException (403 admission_required) unless a buy request carries a valid admission. */
-  check(rule: AccessRule | undefined, request: FastifyRequest): void {
-    if (!this.enabled || rule?.group !== 'buy') return;
+  /** The refusal (403 admission_required...) unless a buy request carries a valid admission; null if it may pass. */
+  check(rule: AccessRule | undefined, request: FastifyRequest): Rejection | null {
+    if (!this.enabled || rule?.group !== 'buy') return null;
     // AccessGuard sets caller (null when there is none): without it the buyer could not be checked.
     if (request.caller === undefined) throw new Error('AdmissionGuard ran before AccessGuard');
     const query = (request.query ?? {}) as Record<string, unknown>;
     const purchase = request.routeOptions.url === '/purchase';
     const code = purchase ? parseCheckoutCode(query.code) : null;
     // A malformed code is the purchase's own 400 to answer.
-    if (purchase && !code) return;
+    if (purchase && !code) return null;
     const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
     const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, buyer });
-    if (!result.ok) throw new RejectionException(result.error);
+    if (!result.ok) return result.error;
     // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone
     // else's code as unknown, as it does for signed-in buyers.
     if (result.value && !request.caller) request.caller = { userId: result.value.userId, verified: true };
+    return null;
   }
 }
 

@@ -3,13 +3,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRule } from './access/access.decorator';
 import { AccessGuard } from './access/access.guard';
 import type { AdmissionGuard } from './admission.guard';
+import { sendRejection } from './problem-details';
 import { answerException } from './problem-details.filter';
 
 /**
  * A door registered on Fastify directly instead of through Nest's router: the hot paths (checkout, purchase,
  * public sale reads), where Nest's per-request chain (execution context, guard and interceptor consumers,
  * a pipe per parameter) cost more than the work itself. Each still passes the same access check as Nest's
- * routes (AccessGuard.check: who calls, rate limits) and leaves every error as the same problem+json
+ * routes (AccessGuard.check: who calls, rate limits; its refusals are values, answered here) and leaves every error as the same problem+json
  * (answerException, as ProblemDetailsFilter does); metrics, request ids and logs come from Fastify's hooks,
  * as for every route.
  */
@@ -44,8 +45,9 @@ export function registerFastifyRoutes(
         handler: async (request, reply) => {
           try {
             const checking = access.check(route.access, request, reply);
-            if (checking) await checking;
-            admission?.check(route.access, request);
+            // The admission gate reads the caller the access check sets, so it comes second.
+            const refusal = (checking ? await checking : null) ?? admission?.check(route.access, request);
+            if (refusal) return sendRejection(reply, refusal);
             return await route.handle(request, reply);
           } catch (e) {
             answerException(e, request, reply, logger);

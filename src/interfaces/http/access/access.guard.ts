@@ -45,17 +45,20 @@ export class AccessGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const http = context.switchToHttp();
-    await this.check(this.ruleOf(context), http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    const refusal = await this.check(this.ruleOf(context), http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    if (refusal) throw new RejectionException(refusal);
     return true;
   }
 
   /**
-   * The check itself, for a route's rule: sets request.caller, or throws a RejectionException (401, 403,
-   * 429). The guard runs it for Nest's routes; the hot routes registered on Fastify directly call it too.
-   * Done at once, without a promise, when there is nothing to ask (no credentials to read, no limit to
-   * count): the common case of trusted mode with limits off, and of public reads when reads are not limited.
+   * The check itself, for a route's rule: sets request.caller, or answers the refusal (401, 403, 429) as a
+   * value, an expected outcome that costs no exception (a bot past its limit is refused thousands of times a
+   * second). The guard runs it for Nest's routes; the hot routes registered on Fastify directly call it too.
+   * Done at once, without a promise (undefined: the request may pass), when there is nothing to ask (no
+   * credentials to read, no limit to count): the common case of trusted mode with limits off, and of public
+   * reads when reads are not limited.
    */
-  check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+  check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<Rejection | null> | undefined {
     if (!this.readsCredentials(rule) && !(rule.group && this.rateLimits.limits(rule.group))) {
       request.caller = null;
       return undefined;
@@ -63,7 +66,7 @@ export class AccessGuard implements CanActivate {
     return this.checkAsking(rule, request, reply);
   }
 
-  private async checkAsking(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  private async checkAsking(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<Rejection | null> {
     let caller: Caller | null = null;
     let refusal: Rejection | null = null;
     const credentials = this.readsCredentials(rule) ? credentialsOf(request) : null;
@@ -81,10 +84,12 @@ export class AccessGuard implements CanActivate {
     }
 
     if (rule.group && this.rateLimits.limits(rule.group)) {
-      await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+      const limited = await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
+      if (limited) return limited;
     }
-    if (refusal) throw new RejectionException(refusal);
+    if (refusal) return refusal;
     request.caller = caller;
+    return null;
   }
 
   /** Whether the route learns who calls from credentials (not on public routes, nor with trusted user ids). */
@@ -111,19 +116,20 @@ export class AccessGuard implements CanActivate {
     return null;
   }
 
-  private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<void> {
+  /** Counts the request; sets the RateLimit fields, and answers the 429 if a window is full. */
+  private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<Rejection | null> {
     const verdict = await this.rateLimits.execute(group, request.ip, user);
-    if (!verdict) return;
+    if (!verdict) return null;
     reply.header(
       'ratelimit-policy',
       verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),
     );
     reply.header('ratelimit', verdict.states.map((s) => `"${s.check.name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`).join(', '));
-    if (verdict.allowed) return;
+    if (verdict.allowed) return null;
     const blocking = verdict.states.filter((s) => s.remaining === 0);
     const retryAfter = Math.max(1, Math.ceil(Math.min(...blocking.map((s) => s.resetMs)) / 1000));
     const what = blocking.map((s) => `${s.check.policy.limit} per ${s.check.policy.windowMs / 1000} s (${s.check.name})`).join(' and ');
-    throw new RejectionException(reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter));
+    return reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter);
   }
 }
 
