@@ -1,12 +1,15 @@
 import request from 'supertest';
+import { RateLimiter } from '../../src/application/access/rate-limiter.port';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
+import { RedisRateLimiter } from '../../src/infrastructure/redis/redis-rate-limiter';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { wipeState } from '../support/test-env';
 
 /*
  * Sliding-window limits per client IP and per user, in Redis: they hit exactly at their quota under
  * concurrent requests, answer 429 problem+json with Retry-After and the RateLimit-Policy / RateLimit fields,
- * and hold across instances that share Redis.
+ * and hold across instances that share Redis. A window an instance saw full refuses there without Redis
+ * until it frees.
  */
 
 const LIMITS = {
@@ -32,14 +35,26 @@ afterAll(async () => {
   await Promise.all([a.close(), b.close()]);
 });
 
-beforeEach(async () => {
-  // Each test starts with empty windows.
+/** Empties every window, in Redis and in what each instance remembers of full ones. */
+async function emptyWindows(...apps: TestApp[]): Promise<void> {
   const { rawRedis } = await import('../support/test-env');
   const redis = rawRedis();
   const keys = await redis.keys('{rl:*');
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
-});
+  for (const t of apps) (t.app.get(RateLimiter) as RedisRateLimiter).forgetFullWindows();
+}
+
+// Each test starts with empty windows.
+beforeEach(() => emptyWindows(a, b));
+
+/** flashsale_rate_limited_total of the buy group on an instance's /metrics, by where the answer came from. */
+async function buyRefusals(t: TestApp): Promise<{ memory: number; redis: number }> {
+  const text = (await request(t.url).get('/metrics')).text;
+  const count = (from: string) =>
+    Number(new RegExp(`^flashsale_rate_limited_total\\{group="buy",answered_from="${from}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { memory: count('memory'), redis: count('redis') };
+}
 
 const checkout = (t: TestApp, user: string, i: number) =>
   request(t.url)
@@ -58,8 +73,9 @@ describe('rate limits', () => {
       expect(r.body.code).toBe('rate_limited');
       expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(10);
-      expect(r.headers['ratelimit-policy']).toBe('"buy-ip";q=20;w=10, "buy-user";q=5;w=10');
-      expect(r.headers['ratelimit']).toMatch(/^"buy-ip";r=\d+;t=\d+, "buy-user";r=0;t=\d+$/);
+      // Every window when Redis answered; only the full one when the instance already knew it full.
+      expect(r.headers['ratelimit-policy']).toMatch(/^("buy-ip";q=20;w=10, )?"buy-user";q=5;w=10$/);
+      expect(r.headers['ratelimit']).toMatch(/^("buy-ip";r=\d+;t=\d+, )?"buy-user";r=0;t=\d+$/);
     }
     const allowed = responses.filter((r) => r.status !== 429);
     const remaining = allowed.map((r) => Number(/"buy-user";r=(\d+)/.exec(r.headers['ratelimit'])![1])).sort();
@@ -78,6 +94,36 @@ describe('rate limits', () => {
     expect(limited(responses)).toHaveLength(5);
   });
 
+  it('refuse a client past its limit from memory until its window frees, then let it in again', async () => {
+    const quick = await startTestApp({ ...LIMITS, RATE_LIMIT_BUY_USER: '3/1500ms' });
+    try {
+      await quick.app.get(SaleCalendar).refresh();
+      const before = await buyRefusals(quick);
+      const first = await Promise.all(Array.from({ length: 6 }, (_, i) => checkout(quick, 'bot', i)));
+      expect(first.filter((r) => r.status !== 429)).toHaveLength(3);
+
+      // The instance now knows the window full: a burst is refused without asking Redis, and still explained.
+      const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => checkout(quick, 'bot', i)));
+      expect(limited(burst)).toHaveLength(30);
+      for (const r of burst) {
+        expect(r.body.code).toBe('rate_limited');
+        expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(r.headers['ratelimit-policy']).toBe('"buy-user";q=3;w=2');
+        expect(r.headers['ratelimit']).toMatch(/^"buy-user";r=0;t=[12]$/);
+      }
+      const after = await buyRefusals(quick);
+      expect(after.memory + after.redis - before.memory - before.redis).toBe(33);
+      expect(after.memory - before.memory).toBeGreaterThanOrEqual(30);
+
+      // Once its requests have left the window, the client gets its quota again: memory never refuses longer.
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      const again = await Promise.all(Array.from({ length: 4 }, (_, i) => checkout(quick, 'bot', i)));
+      expect(again.filter((r) => r.status !== 429)).toHaveLength(3);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('are stricter for sign-in: per address, whatever the password', async () => {
     const auth = await startTestApp({ ...LIMITS, AUTH_MODE: 'session' });
     try {
@@ -88,7 +134,8 @@ describe('rate limits', () => {
       );
       expect(tries.filter((r) => r.status === 401)).toHaveLength(3);
       expect(limited(tries)).toHaveLength(2);
-      expect(limited(tries)[0]!.headers['ratelimit-policy']).toBe('"auth-ip";q=50;w=60, "auth-user";q=3;w=60');
+      // Both policies when Redis answered; the full one alone when the instance already knew it full.
+      for (const r of limited(tries)) expect(r.headers['ratelimit-policy']).toMatch(/^("auth-ip";q=50;w=60, )?"auth-user";q=3;w=60$/);
     } finally {
       await auth.close();
     }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
+import { Metrics } from '../observability/metrics.port';
 import { RateLimiter } from './rate-limiter.port';
 
 /**
@@ -11,6 +12,7 @@ export class CheckRateLimitsUseCase {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly settings: RateLimitSettings,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Whether a request of the group is counted at all; when not, execute() would answer null. */
@@ -27,6 +29,8 @@ export class CheckRateLimitsUseCase {
     if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${ip}` });
     if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
     if (checks.length === 0) return null;
-    return this.limiter.hit(checks);
+    const verdict = await this.limiter.hit(checks);
+    if (!verdict.allowed) this.metrics.rateLimited(group, verdict.remembered === true);
+    return verdict;
   }
 }

@@ -46,5 +46,8 @@ export interface RateLimitState {
 
 export interface RateLimitVerdict {
   readonly allowed: boolean;
+  /** Every window's state when the store was asked; when refused from memory, only the windows known full. */
   readonly states: RateLimitState[];
+  /** Refused by what the limiter remembered of full windows, without asking the store. */
+  readonly remembered?: boolean;
 }

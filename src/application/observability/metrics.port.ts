@@ -26,6 +26,8 @@ export abstract class Metrics {
   abstract checkout(result: string): void;
   /** Items of one purchase: how many were bought and why the others were not. */
   abstract purchaseItems(purchased: number, failedByReason: Readonly<Record<string, number>>): void;
+  /** A request refused by a rate limit of its group; `remembered`: refused from a window known full, without the store. */
+  abstract rateLimited(group: string, remembered: boolean): void;
   /** Acknowledged orders the reconciler found missing in PostgreSQL and queued again. */
   abstract ordersRequeued(count: number): void;
   /** Items PostgreSQL says were sold that the ledger does not: should always be 0. */

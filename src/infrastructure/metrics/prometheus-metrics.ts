@@ -29,6 +29,13 @@ export class PrometheusMetrics extends Metrics {
     registers: [this.registry],
   });
 
+  private readonly rateLimitedTotal = new Counter({
+    name: 'flashsale_rate_limited_total',
+    help: 'Requests refused by a rate limit, by route group and by where the answer came from (redis, or memory: a window this instance saw full)',
+    labelNames: ['group', 'answered_from'],
+    registers: [this.registry],
+  });
+
   private readonly saleItemsSold = new Gauge({
     name: 'flashsale_sale_items_sold',
     help: 'Units sold in each open sale',
@@ -109,6 +116,10 @@ export class PrometheusMetrics extends Metrics {
   purchaseItems(purchased: number, failedByReason: Readonly<Record<string, number>>): void {
     if (purchased > 0) this.purchaseItemsTotal.inc({ result: 'purchased' }, purchased);
     for (const [reason, n] of Object.entries(failedByReason)) this.purchaseItemsTotal.inc({ result: reason }, n);
+  }
+
+  rateLimited(group: string, remembered: boolean): void {
+    this.rateLimitedTotal.inc({ group, answered_from: remembered ? 'memory' : 'redis' });
   }
 
   ordersRequeued(count: number): void {

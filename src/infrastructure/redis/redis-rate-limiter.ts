@@ -7,6 +7,7 @@ import { RateLimiter } from '../../application/access/rate-limiter.port';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { UnexpectedScriptReply, decodeRateLimit } from './script-replies';
+import { FullWindows } from './full-windows';
 import { TurnBatches } from './turn-batches';
 
 /** At most this many requests per rate-limit.lua call (one server or Sentinel), as for checkouts. */
@@ -27,7 +28,8 @@ interface LimitedRequest {
  * request cost a round trip each). On a Cluster, windows in different slots are checked in parallel, one
  * atomic call per slot; if one of them refuses, the request is taken back out of the windows that let it
  * through (rate-limit-undo.lua), so a refused request still counts nowhere, and no window ever lets more
- * than its limit through.
+ * than its limit through. On one server or Sentinel, a window seen full refuses the requests that name it
+ * here until its oldest request leaves it (FullWindows): a client past its limit costs Redis nothing.
  */
 @Injectable()
 export class RedisRateLimiter extends RateLimiter {
@@ -39,6 +41,8 @@ export class RedisRateLimiter extends RateLimiter {
    */
   private readonly idPrefix = randomBytes(9).toString('base64url');
   private requests = 0;
+  /** One server or Sentinel only (see FullWindows). */
+  private readonly full = new FullWindows();
 
   constructor(private readonly redis: RedisConnections) {
     super();
@@ -46,12 +50,25 @@ export class RedisRateLimiter extends RateLimiter {
 
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {
     if (checks.length === 0) return { allowed: true, states: [] };
-    const id = this.idPrefix + (this.requests++).toString(36);
     const keyed = checks.map((check) => ({ check, key: `{rl:${check.key}}` }));
     if (!(this.redis.command instanceof Cluster)) {
-      const verdict = await this.turn.add('', { id, windows: keyed });
+      const startedAt = performance.now();
+      const full = this.full.refusal(keyed, startedAt);
+      if (full) {
+        return {
+          allowed: false,
+          remembered: true,
+          states: full.map((f) => ({ check: checks[f.index]!, remaining: 0, resetMs: f.resetMs })),
+        };
+      }
+      const verdict = await this.turn.add('', { id: this.nextId(), windows: keyed });
+      for (let i = 0; i < keyed.length; i++) {
+        const state = verdict.states[i]!;
+        if (state.remaining === 0) this.full.remember(keyed[i]!.key, startedAt, state.resetMs);
+      }
       return { allowed: verdict.allowed, states: checks.map((check, i) => ({ check, ...verdict.states[i]! })) };
     }
+    const id = this.nextId();
     const groups = groupBySlot(keyed);
     const verdicts = await Promise.all(groups.map((g) => this.check([{ id, windows: g }]).then((v) => v[0]!)));
     const allowed = verdicts.every((v) => v.allowed);
@@ -71,6 +88,15 @@ export class RedisRateLimiter extends RateLimiter {
     }
     const stateOf = new Map(groups.flatMap((g, i) => g.map((k, j) => [k.check, verdicts[i]!.states[j]!] as const)));
     return { allowed, states: checks.map((check) => ({ check, ...stateOf.get(check)! })) };
+  }
+
+  private nextId(): string {
+    return this.idPrefix + (this.requests++).toString(36);
+  }
+
+  /** Forgets the windows seen full: call it when windows were emptied behind the limiter's back. */
+  forgetFullWindows(): void {
+    this.full.clear();
   }
 
   /** One rate-limit.lua call for these requests: their windows' keys become KEYS, each named once, by index. */

@@ -5,6 +5,7 @@ import { OrderQueueCounts } from '../../../src/application/order-pipeline/order-
 export class RecordingMetrics implements Metrics {
   readonly checkouts: string[] = [];
   readonly purchases: { purchased: number; failedByReason: Record<string, number> }[] = [];
+  readonly rateLimits: { group: string; remembered: boolean }[] = [];
   readonly requeued: number[] = [];
   readonly soldOnlyInPostgresReports: { saleId: number; items: number }[] = [];
   saleGauges: readonly SaleGauges[] | null = null;
@@ -19,6 +20,10 @@ export class RecordingMetrics implements Metrics {
 
   purchaseItems(purchased: number, failedByReason: Readonly<Record<string, number>>): void {
     this.purchases.push({ purchased, failedByReason: { ...failedByReason } });
+  }
+
+  rateLimited(group: string, remembered: boolean): void {
+    this.rateLimits.push({ group, remembered });
   }
 
   ordersRequeued(count: number): void {

@@ -8,6 +8,7 @@ import {
 import { CheckRateLimitsUseCase } from '../../../../src/application/access/check-rate-limits.use-case';
 import { FixedClock } from '../../../support/doubles/fixed-clock';
 import { InMemoryRateLimiter } from '../../../support/doubles/in-memory-rate-limiter';
+import { RecordingMetrics } from '../../../support/doubles/recording-metrics';
 
 const limits = (ip: string, user: string): GroupLimits => ({ ip: parseRateLimit(ip)!, user: parseRateLimit(user)! });
 
@@ -25,11 +26,13 @@ describe('CheckRateLimitsUseCase', () => {
   let clock: FixedClock;
   let limiter: InMemoryRateLimiter;
   let check: CheckRateLimitsUseCase;
+  let metrics: RecordingMetrics;
 
   beforeEach(() => {
     clock = new FixedClock();
     limiter = new InMemoryRateLimiter(clock);
-    check = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, groups));
+    metrics = new RecordingMetrics();
+    check = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, groups), metrics);
   });
 
   it('counts a buyer’s request per client IP and per user, in one step', async () => {
@@ -48,7 +51,7 @@ describe('CheckRateLimitsUseCase', () => {
   });
 
   it('says every group with a limit is limited, one limited per user only too', () => {
-    const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: limits('off', '5/1s') }));
+    const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: limits('off', '5/1s') }), metrics);
 
     for (const group of RATE_LIMIT_GROUPS) expect(check.limits(group)).toBe(true);
     expect(userOnly.limits('read')).toBe(true);
@@ -75,13 +78,19 @@ describe('CheckRateLimitsUseCase', () => {
       allowed: false,
       states: [expect.objectContaining({ remaining: 30 }), expect.objectContaining({ remaining: 0 })],
     });
+    // Counted for monitoring, by group and by where the answer came from (here the store).
+    expect(metrics.rateLimits).toEqual([{ group: 'auth', remembered: false }]);
 
     clock.advance(5 * 60_000);
     expect((await check.execute('auth', '198.51.100.99', 'alice@example.com'))!.allowed).toBe(true);
   });
 
   it('checks nothing for a group without any limit', async () => {
-    const noLimits = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: { ip: null, user: null } }));
+    const noLimits = new CheckRateLimitsUseCase(
+      limiter,
+      new RateLimitSettings(true, { ...groups, read: { ip: null, user: null } }),
+      metrics,
+    );
 
     expect(await noLimits.execute('read', '203.0.113.7', 'alice')).toBeNull();
     expect(limiter.hits).toEqual([]);
@@ -91,7 +100,7 @@ describe('CheckRateLimitsUseCase', () => {
   });
 
   it('checks nothing when rate limiting is off', async () => {
-    const off = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(false, groups));
+    const off = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(false, groups), metrics);
 
     for (const group of RATE_LIMIT_GROUPS) expect(await off.execute(group, '203.0.113.7', 'alice')).toBeNull();
     expect(limiter.hits).toEqual([]);

@@ -1,0 +1,47 @@
+/**
+ * Rate-limit windows this instance has seen full, and until when (performance.now() time). A request that
+ * names one is refused here, without a call to Redis, until the window's oldest request leaves it: a bot
+ * that keeps hammering past its limit costs the store nothing, and its 429 costs no more than any other
+ * refusal.
+ *
+ * Only sound where nothing but age frees a place in a window: on one server or Sentinel. (On a Cluster
+ * rate-limit-undo.lua takes refused requests back out, so the limiter does not use this there.) "Until" is
+ * counted from before the call that saw the window full, less a millisecond (Redis counts whole ms), so it
+ * never runs past the moment Redis would let the next request in: what is refused here, Redis would refuse.
+ */
+export class FullWindows {
+  private readonly until = new Map<string, number>();
+
+  /** `maxWindows` bounds memory when very many clients are limited at once (forgetting only costs a call). */
+  constructor(private readonly maxWindows = 100_000) {}
+
+  /** Whether any of these windows is known full at `now`; their states, how long each stays full, if so. */
+  refusal(windows: readonly { readonly key: string }[], now: number): { index: number; resetMs: number }[] | null {
+    if (this.until.size === 0) return null;
+    let full: { index: number; resetMs: number }[] | null = null;
+    for (let i = 0; i < windows.length; i++) {
+      const key = windows[i]!.key;
+      const until = this.until.get(key);
+      if (until === undefined) continue;
+      if (until <= now) this.until.delete(key);
+      else (full ??= []).push({ index: i, resetMs: until - now });
+    }
+    return full;
+  }
+
+  /** A window that had no place left after a call begun at `startedAt`, its oldest request leaving in `resetMs`. */
+  remember(key: string, startedAt: number, resetMs: number): void {
+    if (this.until.size >= this.maxWindows && !this.until.has(key)) this.dropExpired(startedAt);
+    if (this.until.size >= this.maxWindows) return;
+    this.until.set(key, startedAt + resetMs - 1);
+  }
+
+  /** Forgets every window: for windows emptied outside the limiter (a test or an operator deleting keys). */
+  clear(): void {
+    this.until.clear();
+  }
+
+  private dropExpired(now: number): void {
+    for (const [key, until] of this.until) if (until <= now) this.until.delete(key);
+  }
+}

@@ -1,0 +1,42 @@
+import { FullWindows } from '../../../src/infrastructure/redis/full-windows';
+
+const windows = (...keys: string[]) => keys.map((key) => ({ key }));
+
+describe('FullWindows', () => {
+  it('refuses a window seen full until its oldest request would leave it, a millisecond early', () => {
+    const full = new FullWindows();
+    full.remember('{rl:buy:user:bot}', 1_000, 250);
+
+    expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:bot}'), 1_000)).toEqual([{ index: 1, resetMs: 249 }]);
+    expect(full.refusal(windows('{rl:buy:user:bot}'), 1_248)).toEqual([{ index: 0, resetMs: 1 }]);
+    // From then on Redis decides again (it may let the request in).
+    expect(full.refusal(windows('{rl:buy:user:bot}'), 1_249)).toBeNull();
+    expect(full.refusal(windows('{rl:buy:user:bot}'), 1_100)).toBeNull();
+  });
+
+  it('knows nothing of windows it was not told about, and forgets on clear()', () => {
+    const full = new FullWindows();
+    expect(full.refusal(windows('{rl:buy:user:alice}'), 0)).toBeNull();
+
+    full.remember('{rl:buy:ip:1.2.3.4}', 0, 10_000);
+    full.remember('{rl:buy:user:alice}', 0, 5_000);
+    expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:alice}'), 10)).toEqual([
+      { index: 0, resetMs: 9_989 },
+      { index: 1, resetMs: 4_989 },
+    ]);
+    full.clear();
+    expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:alice}'), 10)).toBeNull();
+  });
+
+  it('holds at most maxWindows, making room from the expired ones first', () => {
+    const full = new FullWindows(2);
+    full.remember('a', 0, 100);
+    full.remember('b', 0, 1_000);
+    // Full: "a" has expired by 200, so "c" takes its place.
+    full.remember('c', 200, 1_000);
+    expect(full.refusal(windows('a', 'b', 'c'), 201)?.map((f) => f.index)).toEqual([1, 2]);
+    // Full and nothing expired: "d" is not remembered (Redis will be asked), the others stay.
+    full.remember('d', 300, 1_000);
+    expect(full.refusal(windows('b', 'c', 'd'), 301)?.map((f) => f.index)).toEqual([0, 1]);
+  });
+});
