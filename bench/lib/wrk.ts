@@ -17,13 +17,13 @@ const WRK_DIR = path.join(ROOT, 'bench', 'wrk');
 
 export interface WrkLoad {
   /** bench/wrk/<script>.lua */
-  readonly script: 'static' | 'checkout' | 'purchase' | 'pairs';
+  readonly script: 'static' | 'checkout' | 'purchase' | 'pairs' | 'limited';
   /** The request's path (static.lua sends only this; the others build their own requests). */
   readonly path: string;
   readonly method?: 'GET' | 'POST';
   /** WRK_* variables for the script: files of item ids, codes or tokens. */
   readonly vars?: Record<string, string>;
-  /** Every response must have this status and contain `body` (a plain substring); pairs.lua has its own rule. */
+  /** Every response must have this status and contain `body` (a plain substring); pairs.lua and limited.lua have their own rules. */
   readonly expect: { readonly status: number; readonly body?: string };
 }
 

@@ -1,7 +1,7 @@
-import { EDGES, MAIN } from '../lib/instances';
+import { EDGES, MAIN, RATE_LIMITED } from '../lib/instances';
 import { call } from '../lib/http';
 import { log, sleep } from '../lib/processes';
-import { SaleView, buyEach, checkout, createSale, itemIds, soldOutItems, writeList } from '../lib/sales';
+import { SaleView, buyEach, checkout, createSale, itemIds, mainSale, soldOutItems, writeList } from '../lib/sales';
 import { TARGETS } from '../lib/settings';
 import type { Ctx, LoadScenario } from '../lib/scenario';
 import type { WrkLoad } from '../lib/wrk';
@@ -21,6 +21,9 @@ const HOUR = 3_600_000;
 const ENDING_SALE_MS = 8_000;
 const CODES = 200;
 const CAP = 100;
+
+/** RATE_LIMIT_BUY_USER's default, which the rate-limited instance keeps. */
+const BOT_QUOTA = 30;
 
 const refused = (code: string): WrkLoad['expect'] => ({ status: 409, body: `"code":"${code}"` });
 
@@ -107,6 +110,26 @@ export const REFUSALS: readonly LoadScenario[] = [
     vars: { WRK_ITEMS: await capped(ctx) },
     expect: refused('sale_sold_out'),
   })),
+  {
+    // Not one of the issue's final refusals (a window frees), so no target: what a bot hammering past its
+    // limit costs, answered from the window the instance saw full (FullWindows), as Redis would answer it.
+    name: 'refusal-rate-limited',
+    group: 'refusals',
+    label: `POST /checkout by one buyer past its limit (${BOT_QUOTA}/10s): refused rate_limited, RATE_LIMIT=on`,
+    on: RATE_LIMITED,
+    load: async (ctx) => {
+      const sale = await mainSale(ctx);
+      const path = `/checkout?user_id=bench-bot-${Date.now()}&id=${sale.pool[0]}`;
+      // Its quota used up first; from then on it is refused but for the requests its sliding window lets in.
+      for (let i = 0; i < BOT_QUOTA; i++) {
+        const r = await call(ctx.server.port, 'POST', path);
+        if (r.status !== 200) throw new Error(`the bot's checkout ${i + 1} answered ${r.status}: ${r.body.slice(0, 200)}`);
+      }
+      const over = await call(ctx.server.port, 'POST', path);
+      if (over.status !== 429) throw new Error(`the bot's checkout past its quota answered ${over.status}, not 429`);
+      return { script: 'limited', path, method: 'POST', expect: { status: 429 } };
+    },
+  },
 ];
 
 export const itemSoldOut = REFUSALS[0]!;

@@ -1,0 +1,12 @@
+-- One buyer past its rate limit (a bot): the same request every time (static.lua's), each answer 429
+-- rate_limited, except the requests its window lets in again as it slides (WRK_QUOTA per window at most;
+-- counted as "accepted", every other answer is unexpected).
+dofile(os.getenv("WRK_LIB"))
+wrk.method = "POST"
+
+function response(status, headers, body)
+  count(status)
+  if status == 429 and has(body, '"code":"rate_limited"') then return end
+  if status == 200 then return bump("accepted") end
+  unexpected_response(status, body)
+end
