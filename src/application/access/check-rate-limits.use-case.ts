@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
 import { Metrics } from '../observability/metrics.port';
+import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
 import { RateLimiter } from './rate-limiter.port';
 
 /**
  * Counts one request against its route group's windows, per client IP and per user, in one atomic step
- * shared by every instance. Null when no window applies (limiting off, or the group has none).
+ * shared by every instance. Null when no window applies (limiting off, or the group has none). Refusals are
+ * counted for monitoring, by group and by whether the store was asked.
  */
 @Injectable()
 export class CheckRateLimitsUseCase {

@@ -1,8 +1,7 @@
 /**
  * Rate-limit windows this instance has seen full, and until when (performance.now() time). A request that
  * names one is refused here, without a call to Redis, until the window's oldest request leaves it: a bot
- * that keeps hammering past its limit costs the store nothing, and its 429 costs no more than any other
- * refusal.
+ * that keeps hammering past its limit costs the store, which every instance shares, nothing.
  *
  * Only sound where nothing but age frees a place in a window: on one server or Sentinel. (On a Cluster
  * rate-limit-undo.lua takes refused requests back out, so the limiter does not use this there.) "Until" is

@@ -4,10 +4,10 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { RateLimitCheck, RateLimitVerdict } from '../../application/access/rate-limit';
 import { RateLimiter } from '../../application/access/rate-limiter.port';
+import { FullWindows } from './full-windows';
 import { runScript } from './lua-scripts';
 import { RedisConnections } from './redis-connections';
 import { UnexpectedScriptReply, decodeRateLimit } from './script-replies';
-import { FullWindows } from './full-windows';
 import { TurnBatches } from './turn-batches';
 
 /** At most this many requests per rate-limit.lua call (one server or Sentinel), as for checkouts. */
