@@ -46,6 +46,8 @@ export class RedisRateLimiter extends RateLimiter {
 
   constructor(private readonly redis: RedisConnections) {
     super();
+    // A new connection may be to another primary (a Sentinel failover) that lost the latest entries.
+    redis.command.on('ready', () => this.full.clear());
   }
 
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {
