@@ -22,6 +22,12 @@ const ENDING_SALE_MS = 8_000;
 const CODES = 200;
 const CAP = 100;
 
+/** flashsale_rate_limited_total of the buy group answered from memory, on the app's /metrics. */
+async function memoryRefusals(port: number): Promise<number> {
+  const m = /^flashsale_rate_limited_total\{group="buy",answered_from="memory"\} (\d+)/m.exec((await call(port, 'GET', '/metrics')).body);
+  return m ? Number(m[1]) : 0;
+}
+
 /** RATE_LIMIT_BUY_USER's default, which the rate-limited instance keeps. */
 const BOT_QUOTA = 30;
 
@@ -128,6 +134,19 @@ export const REFUSALS: readonly LoadScenario[] = [
       const over = await call(ctx.server.port, 'POST', path);
       if (over.status !== 429) throw new Error(`the bot's checkout past its quota answered ${over.status}, not 429`);
       return { script: 'limited', path, method: 'POST', expect: { status: 429 } };
+    },
+    // The row must measure refusals from memory: the app's own counter says how many there were.
+    around: async (ctx, measure) => {
+      const before = await memoryRefusals(ctx.server.port);
+      const row = await measure();
+      const fromMemory = (await memoryRefusals(ctx.server.port)) - before;
+      const refused = row.run?.statuses['429'] ?? 0;
+      row.notes.push(
+        `${fromMemory} refusals answered from memory (warm-ups and bare runs included) for ${refused} 429s measured; ` +
+          `${row.run?.counters.accepted ?? 0} requests let in again as the window slid`,
+      );
+      if (fromMemory < 0.9 * refused) row.problems.push(`only ${fromMemory} of ${refused} rate_limited refusals were answered from memory`);
+      return row;
     },
   },
 ];

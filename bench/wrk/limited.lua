@@ -1,6 +1,6 @@
 -- One buyer past its rate limit (a bot): the same request every time (static.lua's), each answer 429
--- rate_limited, except the requests its window lets in again as it slides (WRK_QUOTA per window at most;
--- counted as "accepted", every other answer is unexpected).
+-- rate_limited, except the requests its window lets in again as it slides (counted as "accepted"; every
+-- other answer is unexpected). The scenario checks from the app's metrics that the 429s came from memory.
 dofile(os.getenv("WRK_LIB"))
 wrk.method = "POST"
 
