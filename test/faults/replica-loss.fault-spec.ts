@@ -41,8 +41,19 @@ const RECOVERY_MS = 150_000;
 
 const BUYERS = 600;
 const FREEZE_MS = 2_000;
-/** More than the loopback socket buffers between primary and replica can hold (a few MiB each way). */
-const FILLER_BYTES = 48 * 1024 * 1024;
+/** Filler is written in chunks of this size until at least this much waits in the primary's own memory. */
+const FILLER_CHUNK_BYTES = 16 * 1024 * 1024;
+/**
+ * The most filler written: the loopback socket buffers between primary and replica grow with use (the receive
+ * side up to tcp_rmem's maximum, 32 MiB here), so no fixed size is known to fill them; one CI run saw 48 MiB
+ * all taken in. Far below the replica output buffer's hard limit (256 MiB).
+ */
+const FILLER_MAX_BYTES = 160 * 1024 * 1024;
+
+/** Bytes of the replication stream the primary holds in its own memory (sent or not), from INFO memory. */
+async function replicationBufferBytes(client: Redis): Promise<number> {
+  return Number(/mem_total_replication_buffers:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
+}
 
 describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica frozen, primary killed, replica promoted', (mode) => {
   let redis: RedisSentinelFleet;
@@ -100,11 +111,20 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
       const replica = redis.dataNodes.find((n) => n !== primary)!;
       replica.freeze();
       // A frozen replica's sockets still take in megabytes, which it would read on thawing; so it falls behind for
-      // real, as a slow or stalled replica does: a large write fills those buffers, and what follows waits in the
-      // primary's own memory, which the SIGKILL throws away.
+      // real, as a slow or stalled replica does: filler writes fill those buffers until a whole chunk more than
+      // before waits in the primary's own memory, and what follows waits there too, which the SIGKILL throws away.
       const filler = primary.client();
-      await filler.set('{filler}', 'x'.repeat(FILLER_BYTES));
+      const held = await replicationBufferBytes(filler);
+      const chunk = 'x'.repeat(FILLER_CHUNK_BYTES);
+      let fillerBytes = 0;
+      while ((await replicationBufferBytes(filler)) - held < FILLER_CHUNK_BYTES && fillerBytes < FILLER_MAX_BYTES) {
+        await filler.set(`{filler}:${fillerBytes}`, chunk);
+        fillerBytes += FILLER_CHUNK_BYTES;
+      }
+      const waiting = (await replicationBufferBytes(filler)) - held;
       filler.disconnect();
+      // Otherwise the test could not tell the settings apart: the replica would get every purchase anyway.
+      expect(waiting).toBeGreaterThanOrEqual(FILLER_CHUNK_BYTES);
       const frozenAt = Date.now();
       // One attempt each while the replica is frozen: what would a buyer have been told?
       await purchaseWithRetries(url, agent, during, { width: 50, deadline: frozenAt + FREEZE_MS });
@@ -151,6 +171,8 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
         durability: mode,
         buyers: BUYERS,
         freezeMs: FREEZE_MS,
+        fillerMiB: fillerBytes / 1024 / 1024,
+        waitingInPrimaryMiB: Math.round(waiting / 1024 / 1024),
         answersDuringFreeze: duringAnswers,
         acknowledgedWithItems: acknowledged.length,
         ordersWritten: orders.size,
