@@ -34,6 +34,13 @@ export interface SaleWatcher {
 
 /** Stock changes are sent at most this often per sale: a burst of purchases becomes one event. */
 export const STOCK_EVENT_INTERVAL_MS = 250;
+/**
+ * Stock events an instance writes a second at most, over all its open pages: each is a write to its own
+ * socket, so with many pages open the events are spaced further apart (up to 1,000 pages get 4 a second,
+ * 4,000 get one a second, 40,000 one every 10 s) and the buy path keeps its share of the instance. The last
+ * stock event of a sale that sold out is never held back.
+ */
+export const STOCK_EVENT_WRITES_PER_SECOND = 4_000;
 /** How often the places of buyers waiting with an open stream are read (one script call per sale). */
 export const LINE_EVENT_INTERVAL_MS = 1_000;
 /** Watchers written to per turn of the event loop. */
@@ -71,16 +78,18 @@ export class SaleEventHub {
       const sale = this.calendar.find(saleId) ?? (await this.sales.findById(saleId));
       if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
       const lines = this.line && this.room?.enabled ? { line: this.line, defaultRate: this.room.admitPerSecond } : null;
-      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, lines);
+      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, () => this.watcherCount(), lines);
       if (!this.channels.has(saleId)) {
         this.channels.set(saleId, channel);
         const subscribing = channel;
-        channel.unsubscribe = await this.feed.subscribe(saleId, (e) => subscribing.onLedgerEvent(e)).catch((e: unknown) => {
-          // Not left registered without its subscription: later watchers would get no live events at all.
-          if (this.channels.get(saleId) === subscribing) this.channels.delete(saleId);
-          subscribing.stop();
-          throw e;
-        });
+        channel.unsubscribe = await this.feed
+          .subscribe(saleId, (e) => subscribing.onLedgerEvent(e))
+          .catch((e: unknown) => {
+            // Not left registered without its subscription: later watchers would get no live events at all.
+            if (this.channels.get(saleId) === subscribing) this.channels.delete(saleId);
+            subscribing.stop();
+            throw e;
+          });
       }
     }
     const watched = channel;
@@ -135,12 +144,15 @@ class Channel {
   private soldOut: number[] = [];
   private dirty = false;
   private announcedSoldOut = false;
+  private lastStockAt = -Infinity;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly sale: Sale,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Pages open on this instance, over all sales (the stock events' budget is the instance's). */
+    private readonly pagesOnInstance: () => number,
     private readonly lines: { line: WaitingLine; defaultRate: number } | null = null,
   ) {
     this.total = sale.unitsOnSale;
@@ -232,6 +244,11 @@ class Channel {
   private flush(): void {
     if (!this.dirty) return;
     const remaining = Math.max(0, this.total - this.sold);
+    const now = this.clock.now().getTime();
+    const spacing = (this.pagesOnInstance() * 1_000) / STOCK_EVENT_WRITES_PER_SECOND;
+    // Half an interval of slack: the timer's ticks drift, and a spacing of two intervals means every other tick.
+    if (remaining > 0 && now - this.lastStockAt < spacing - STOCK_EVENT_INTERVAL_MS / 2) return;
+    this.lastStockAt = now;
     this.broadcast({ type: 'stock', data: { saleId: this.sale.id, itemsSold: this.sold, remaining, soldOut: this.soldOut } });
     this.soldOut = [];
     this.dirty = false;

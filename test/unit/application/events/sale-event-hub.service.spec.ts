@@ -1,4 +1,10 @@
-import { SaleEvent, SaleEventHub, SaleWatcher, STOCK_EVENT_INTERVAL_MS } from '../../../../src/application/events/sale-event-hub.service';
+import {
+  SaleEvent,
+  SaleEventHub,
+  SaleWatcher,
+  STOCK_EVENT_INTERVAL_MS,
+  STOCK_EVENT_WRITES_PER_SECOND,
+} from '../../../../src/application/events/sale-event-hub.service';
 import { CheckoutCode } from '../../../../src/domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
 import { SaleId } from '../../../../src/domain/sale/sale-id.value-object';
@@ -178,6 +184,41 @@ describe('SaleEventHub', () => {
 
       expect(page.types()).toEqual(['snapshot', 'stock', 'sale_sold_out', 'stock']);
       expect(page.events[2]).toEqual({ type: 'sale_sold_out', data: { saleId: sale.id, itemsSold: 4 } });
+    });
+
+    it('spaces stock events out when so many pages are open that every interval would pass the write budget', async () => {
+      // Four times the pages the budget allows at one event per interval: one event every fourth interval.
+      const pages = (4 * STOCK_EVENT_WRITES_PER_SECOND * STOCK_EVENT_INTERVAL_MS) / 1_000;
+      for (let i = 1; i < pages; i++) await watch(sale);
+      const seen = () => page.types().filter((t) => t === 'stock').length;
+      sold(sale, 1);
+      await wait(STOCK_EVENT_INTERVAL_MS);
+      expect(seen()).toBe(1);
+
+      for (let i = 0; i < 3; i++) {
+        sold(sale, 2 + i);
+        await wait(STOCK_EVENT_INTERVAL_MS);
+      }
+      // The sale sold out in the third interval: that is told at once, not held back for the fourth.
+      expect(seen()).toBe(2);
+      expect(page.events.at(-2)).toEqual({ type: 'stock', data: expect.objectContaining({ itemsSold: 4, remaining: 0 }) });
+      expect(page.types().at(-1)).toBe('sale_sold_out');
+    });
+
+    it('spaces them by the pages open on the instance, and sends every interval again once they close', async () => {
+      const pages = (2 * STOCK_EVENT_WRITES_PER_SECOND * STOCK_EVENT_INTERVAL_MS) / 1_000;
+      const others = await Promise.all(Array.from({ length: pages }, () => watch(sale)));
+      const seen = () => page.types().filter((t) => t === 'stock').length;
+      for (let i = 1; i <= 2; i++) {
+        sold(sale, i);
+        await wait(STOCK_EVENT_INTERVAL_MS);
+      }
+      expect(seen()).toBe(1);
+
+      for (const o of others) o.stop();
+      sold(sale, 3);
+      await wait(STOCK_EVENT_INTERVAL_MS);
+      expect(seen()).toBe(2);
     });
 
     it('passes pauses and resumes on at once', async () => {
