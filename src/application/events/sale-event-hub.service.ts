@@ -213,6 +213,7 @@ class Channel {
         defaultRate,
       );
       if (seen.closed) return this.closeLine(seen.closed);
+      const changed: [SaleWatcher, SaleEvent][] = [];
       watching.forEach(([watcher, w], i) => {
         const standing = seen.standings[i]!;
         if (standing.kind === 'absent' || standing.kind === 'closed') return;
@@ -222,8 +223,13 @@ class Channel {
             ? { type: 'admitted', data: { saleId: this.sale.id, expiresAt: place.expiresAt.toISOString() } }
             : { type: 'line', data: { saleId: this.sale.id, position: place.position, ahead: place.ahead, etaSeconds: place.etaSeconds } };
         const key = JSON.stringify(event);
-        if (key === w.last || !this.lineWatchers.has(watcher)) return;
+        if (key === w.last) return;
         w.last = key;
+        changed.push([watcher, event]);
+      });
+      // In a moving line nearly every place changes each second: thousands of writes, sliced like a broadcast.
+      inSlices(changed, ([watcher, event]) => {
+        if (!this.lineWatchers.has(watcher)) return;
         try {
           watcher.send(event);
         } catch {
@@ -270,18 +276,23 @@ class Channel {
    * thousands of open pages never hold up the requests being served (the bench measures this).
    */
   private broadcast(event: SaleEvent): void {
-    const watchers = [...this.watchers];
-    const sendSlice = (from: number) => {
-      for (const w of watchers.slice(from, from + BROADCAST_SLICE)) {
-        try {
-          w.send(event);
-        } catch (e) {
-          this.logger.warn(`dropping a watcher: ${(e as Error).message}`);
-          this.watchers.delete(w);
-        }
+    inSlices([...this.watchers], (w) => {
+      try {
+        w.send(event);
+      } catch (e) {
+        this.logger.warn(`dropping a watcher: ${(e as Error).message}`);
+        this.watchers.delete(w);
       }
-      if (from + BROADCAST_SLICE < watchers.length) setImmediate(sendSlice, from + BROADCAST_SLICE);
-    };
-    sendSlice(0);
+    });
   }
+}
+
+/** Calls `send` for each item, BROADCAST_SLICE of them per turn of the event loop (the first slice at once). */
+function inSlices<T>(items: readonly T[], send: (item: T) => void): void {
+  const sendSlice = (from: number) => {
+    const to = Math.min(from + BROADCAST_SLICE, items.length);
+    for (let i = from; i < to; i++) send(items[i]!);
+    if (to < items.length) setImmediate(sendSlice, to);
+  };
+  sendSlice(0);
 }

@@ -1,10 +1,13 @@
 import {
+  LINE_EVENT_INTERVAL_MS,
   SaleEvent,
   SaleEventHub,
   SaleWatcher,
   STOCK_EVENT_INTERVAL_MS,
   STOCK_EVENT_WRITES_PER_SECOND,
 } from '../../../../src/application/events/sale-event-hub.service';
+import { WaitingLine } from '../../../../src/application/line/waiting-line.port';
+import { WaitingRoomSettings } from '../../../../src/application/line/waiting-room-settings';
 import { CheckoutCode } from '../../../../src/domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
 import { SaleId } from '../../../../src/domain/sale/sale-id.value-object';
@@ -340,5 +343,41 @@ describe('SaleEventHub', () => {
     expect(atOnce).toBeGreaterThan(0);
     expect(atOnce).toBeLessThan(450);
     expect(reached()).toBe(450);
+  });
+
+  it('tells thousands of waiting buyers their places a slice at a time too', async () => {
+    jest.useRealTimers();
+    // Every buyer asked about waits, the n-th asked with n - 1 ahead.
+    const line = {
+      watch: async (_sale: SaleId, userIds: readonly string[]) => ({
+        closed: null,
+        ratePerSecond: 10,
+        standings: userIds.map((_, i) => ({ kind: 'waiting' as const, ahead: i, ratePerSecond: 10 })),
+      }),
+    } as unknown as WaitingLine;
+    const room = new WaitingRoomSettings(true, MINUTE, 10, MINUTE, 1, MINUTE, 'secret', 0, MINUTE);
+    const lineHub = new SaleEventHub(world.calendar, world.sales, world.ledger, world.events, world.clock, line, room);
+    const sale = anOpenSale();
+    await world.live(sale);
+    let told = 0;
+    let toldAtOnce = 0;
+    const pages = Array.from({ length: 450 }, () => new Page());
+    for (const [i, page] of pages.entries()) {
+      page.send = (e) => {
+        page.events.push(e);
+        // Counted when the turn that told the first buyer is over.
+        if (e.type === 'line' && told++ === 0) setImmediate(() => (toldAtOnce = told));
+      };
+      await lineHub.watch(sale.id, () => page, `buyer-${i}` as UserId);
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, LINE_EVENT_INTERVAL_MS + 200));
+    await lineHub.closeAll();
+
+    expect(toldAtOnce).toBeGreaterThan(0);
+    expect(toldAtOnce).toBeLessThan(450);
+    expect(pages.map((p) => p.events.find((e) => e.type === 'line')?.data)).toEqual(
+      pages.map((_, i) => ({ saleId: sale.id, position: i + 1, ahead: i, etaSeconds: Math.ceil((i + 1) / 10) })),
+    );
   });
 });
