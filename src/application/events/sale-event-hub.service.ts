@@ -43,6 +43,12 @@ export const STOCK_EVENT_INTERVAL_MS = 250;
 export const STOCK_EVENT_WRITES_PER_SECOND = 4_000;
 /** How often the places of buyers waiting with an open stream are read (one script call per sale). */
 export const LINE_EVENT_INTERVAL_MS = 1_000;
+/**
+ * Places (`line` events) an instance writes a second at most, over all its waiting pages: past that, the pages
+ * whose place changed are told in turns (20,000 waiting on one instance hear every 5 s, as often as the waiting
+ * page reads its place anyway). `admitted` is never held back.
+ */
+export const LINE_EVENT_WRITES_PER_SECOND = 4_000;
 /** Watchers written to per turn of the event loop. */
 const BROADCAST_SLICE = 200;
 
@@ -78,7 +84,7 @@ export class SaleEventHub {
       const sale = this.calendar.find(saleId) ?? (await this.sales.findById(saleId));
       if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
       const lines = this.line && this.room?.enabled ? { line: this.line, defaultRate: this.room.admitPerSecond } : null;
-      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, () => this.watcherCount(), lines);
+      channel = this.channels.get(saleId) ?? new Channel(sale, this.clock, this.logger, this.pages, lines);
       if (!this.channels.has(saleId)) {
         this.channels.set(saleId, channel);
         const subscribing = channel;
@@ -124,6 +130,16 @@ export class SaleEventHub {
     return n;
   }
 
+  /** Pages open on this instance, over all sales: the event budgets are the instance's. */
+  private readonly pages: PagesOnInstance = {
+    all: () => this.watcherCount(),
+    waiting: () => {
+      let n = 0;
+      for (const c of this.channels.values()) n += c.lineWatchers.size;
+      return n;
+    },
+  };
+
   private async drop(saleId: SaleId, channel: Channel): Promise<void> {
     if (this.channels.get(saleId) !== channel) return;
     this.channels.delete(saleId);
@@ -138,6 +154,8 @@ class Channel {
   readonly lineWatchers = new Map<SaleWatcher, { userId: UserId; last: string }>();
   private lineClosed = false;
   private lineBusy = false;
+  /** Where the next read's turn starts among the moved places, when not all may be told at once. */
+  private lineTurn = 0;
   unsubscribe?: () => Promise<void>;
   private readonly total: number;
   private sold = 0;
@@ -151,8 +169,7 @@ class Channel {
     private readonly sale: Sale,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Pages open on this instance, over all sales (the stock events' budget is the instance's). */
-    private readonly pagesOnInstance: () => number,
+    private readonly pagesOnInstance: PagesOnInstance,
     private readonly lines: { line: WaitingLine; defaultRate: number } | null = null,
   ) {
     this.total = sale.unitsOnSale;
@@ -213,7 +230,8 @@ class Channel {
         defaultRate,
       );
       if (seen.closed) return this.closeLine(seen.closed);
-      const changed: [SaleWatcher, SaleEvent][] = [];
+      const admitted: Told[] = [];
+      const moved: Told[] = [];
       watching.forEach(([watcher, w], i) => {
         const standing = seen.standings[i]!;
         if (standing.kind === 'absent' || standing.kind === 'closed') return;
@@ -223,12 +241,12 @@ class Channel {
             ? { type: 'admitted', data: { saleId: this.sale.id, expiresAt: place.expiresAt.toISOString() } }
             : { type: 'line', data: { saleId: this.sale.id, position: place.position, ahead: place.ahead, etaSeconds: place.etaSeconds } };
         const key = JSON.stringify(event);
-        if (key === w.last) return;
-        w.last = key;
-        changed.push([watcher, event]);
+        if (key !== w.last) (event.type === 'admitted' ? admitted : moved).push({ watcher, event, place: w, key });
       });
+      const told = [...admitted, ...this.inTurn(moved)];
+      for (const t of told) t.place.last = t.key;
       // In a moving line nearly every place changes each second: thousands of writes, sliced like a broadcast.
-      inSlices(changed, ([watcher, event]) => {
+      inSlices(told, ({ watcher, event }) => {
         if (!this.lineWatchers.has(watcher)) return;
         try {
           watcher.send(event);
@@ -243,6 +261,20 @@ class Channel {
     }
   }
 
+  /**
+   * The moved places this sale may tell now: all of them while within its share of the instance's budget
+   * (LINE_EVENT_WRITES_PER_SECOND); past it, that many, taken in turns so that every page is told in its turn.
+   * The others keep their last place and are told on a later read.
+   */
+  private inTurn(moved: Told[]): Told[] {
+    const share = (this.lineWatchers.size / Math.max(1, this.pagesOnInstance.waiting())) * LINE_EVENT_WRITES_PER_SECOND;
+    const budget = Math.max(1, Math.floor((share * LINE_EVENT_INTERVAL_MS) / 1_000));
+    if (moved.length <= budget) return moved;
+    const from = this.lineTurn % moved.length;
+    this.lineTurn = from + budget;
+    return [...moved, ...moved].slice(from, from + budget);
+  }
+
   stop(): void {
     for (const t of this.timers) clearTimeout(t);
   }
@@ -251,7 +283,7 @@ class Channel {
     if (!this.dirty) return;
     const remaining = Math.max(0, this.total - this.sold);
     const now = this.clock.now().getTime();
-    const spacing = (this.pagesOnInstance() * 1_000) / STOCK_EVENT_WRITES_PER_SECOND;
+    const spacing = (this.pagesOnInstance.all() * 1_000) / STOCK_EVENT_WRITES_PER_SECOND;
     // Half an interval of slack: the timer's ticks drift, and a spacing of two intervals means every other tick.
     if (remaining > 0 && now - this.lastStockAt < spacing - STOCK_EVENT_INTERVAL_MS / 2) return;
     this.lastStockAt = now;
@@ -285,6 +317,20 @@ class Channel {
       }
     });
   }
+}
+
+interface PagesOnInstance {
+  all(): number;
+  /** Pages of waiting buyers (their places are sent to them). */
+  waiting(): number;
+}
+
+/** A place to tell a waiting buyer's page. */
+interface Told {
+  readonly watcher: SaleWatcher;
+  readonly event: SaleEvent;
+  readonly place: { last: string };
+  readonly key: string;
 }
 
 /** Calls `send` for each item, BROADCAST_SLICE of them per turn of the event loop (the first slice at once). */

@@ -1,5 +1,6 @@
 import {
   LINE_EVENT_INTERVAL_MS,
+  LINE_EVENT_WRITES_PER_SECOND,
   SaleEvent,
   SaleEventHub,
   SaleWatcher,
@@ -380,4 +381,54 @@ describe('SaleEventHub', () => {
       pages.map((_, i) => ({ saleId: sale.id, position: i + 1, ahead: i, etaSeconds: Math.ceil((i + 1) / 10) })),
     );
   });
+
+  it('tells moved places in turns past the write budget, and admissions at once', async () => {
+    jest.useRealTimers();
+    const count = (2 * LINE_EVENT_WRITES_PER_SECOND * LINE_EVENT_INTERVAL_MS) / 1_000;
+    const budget = count / 2;
+    const lastBuyer = `buyer-${count - 1}`;
+    let open = false; // nobody has a place until every page is watching
+    let reads = 0;
+    const line = {
+      watch: async (_sale: SaleId, userIds: readonly string[]) => {
+        if (open) reads++;
+        return {
+          closed: null,
+          ratePerSecond: 10,
+          // Everyone moves up one place per read; the last buyer is admitted.
+          standings: userIds.map((u, i) =>
+            !open
+              ? { kind: 'absent' as const }
+              : u === lastBuyer
+                ? { kind: 'admitted' as const, expiresAt: new Date('2030-06-01T12:05:00.000Z') }
+                : { kind: 'waiting' as const, ahead: i + 100 - reads, ratePerSecond: 10 },
+          ),
+        };
+      },
+    } as unknown as WaitingLine;
+    const room = new WaitingRoomSettings(true, MINUTE, 10, MINUTE, 1, MINUTE, 'secret', 0, MINUTE);
+    const lineHub = new SaleEventHub(world.calendar, world.sales, world.ledger, world.events, world.clock, line, room);
+    const sale = anOpenSale();
+    await world.live(sale);
+    const pages = Array.from({ length: count }, () => new Page());
+    for (const [i, page] of pages.entries()) await lineHub.watch(sale.id, () => page, `buyer-${i}` as UserId);
+    const told = () => pages.filter((p) => p.types().includes('line')).length;
+    const lineEvents = () => pages.reduce((n, p) => n + p.types().filter((t) => t === 'line').length, 0);
+    const afterRead = async (n: number) => {
+      while (reads < n) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the slices
+    };
+
+    open = true;
+    await afterRead(1);
+    const first = { told: told(), admitted: pages.at(-1)!.types() };
+    await afterRead(2);
+    await lineHub.closeAll();
+
+    expect(first.told).toBe(budget);
+    // The admission is not one of the first read's turn, and still not held back.
+    expect(first.admitted).toEqual(['snapshot', 'admitted']);
+    expect(told()).toBe(count - 1);
+    expect(lineEvents()).toBe(2 * budget);
+  }, 20_000);
 });
