@@ -162,7 +162,8 @@ class Channel {
   private soldOut: number[] = [];
   private dirty = false;
   private announcedSoldOut = false;
-  private lastStockAt = -Infinity;
+  /** Stock ticks since the last stock event was sent. */
+  private ticksSinceStock = Infinity;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -280,13 +281,13 @@ class Channel {
   }
 
   private flush(): void {
+    this.ticksSinceStock++;
     if (!this.dirty) return;
     const remaining = Math.max(0, this.total - this.sold);
-    const now = this.clock.now().getTime();
-    const spacing = (this.pagesOnInstance.all() * 1_000) / STOCK_EVENT_WRITES_PER_SECOND;
-    // Half an interval of slack: the timer's ticks drift, and a spacing of two intervals means every other tick.
-    if (remaining > 0 && now - this.lastStockAt < spacing - STOCK_EVENT_INTERVAL_MS / 2) return;
-    this.lastStockAt = now;
+    // Counted in ticks, not by the clock, so that timer drift never lets a tick through early.
+    const every = Math.ceil(this.pagesOnInstance.all() / ((STOCK_EVENT_WRITES_PER_SECOND * STOCK_EVENT_INTERVAL_MS) / 1_000));
+    if (remaining > 0 && this.ticksSinceStock < every) return;
+    this.ticksSinceStock = 0;
     this.broadcast({ type: 'stock', data: { saleId: this.sale.id, itemsSold: this.sold, remaining, soldOut: this.soldOut } });
     this.soldOut = [];
     this.dirty = false;

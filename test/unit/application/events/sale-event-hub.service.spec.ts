@@ -209,6 +209,18 @@ describe('SaleEventHub', () => {
       expect(page.types().at(-1)).toBe('sale_sold_out');
     });
 
+    it('stays within the write budget with more pages than one interval allows but fewer than two', async () => {
+      const perInterval = (STOCK_EVENT_WRITES_PER_SECOND * STOCK_EVENT_INTERVAL_MS) / 1_000;
+      for (let i = 1; i < perInterval * 1.5; i++) await watch(sale);
+      const seen = () => page.types().filter((t) => t === 'stock').length;
+      for (let i = 1; i <= 4; i++) {
+        sold(sale, 1); // a change in every interval (the sale never sells out here)
+        await wait(STOCK_EVENT_INTERVAL_MS);
+      }
+      // Every other interval: 1.5 intervals' worth of pages in each would be 1.5 times the budget.
+      expect(seen()).toBe(2);
+    });
+
     it('spaces them by the pages open on the instance, and sends every interval again once they close', async () => {
       const pages = (2 * STOCK_EVENT_WRITES_PER_SECOND * STOCK_EVENT_INTERVAL_MS) / 1_000;
       const others = await Promise.all(Array.from({ length: pages }, () => watch(sale)));
