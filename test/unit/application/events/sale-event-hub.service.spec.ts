@@ -63,6 +63,13 @@ describe('SaleEventHub', () => {
     return { page, stop: result.value };
   }
 
+  /** A hub with the waiting room on, whose line answers reads of places with `watch`. */
+  function hubWithLine(watch: WaitingLine['watch']): SaleEventHub {
+    const room = new WaitingRoomSettings(true, MINUTE, 10, MINUTE, 1, MINUTE, 'secret', 0, MINUTE);
+    const line = { watch } as unknown as WaitingLine;
+    return new SaleEventHub(world.calendar, world.sales, world.ledger, world.events, world.clock, line, room);
+  }
+
   const sold = (sale: Sale, unitsSold: number, ...soldOut: ItemId[]) => world.events.publish(sale.id, { kind: 'sold', unitsSold, soldOut });
 
   it('sends a snapshot first', async () => {
@@ -361,15 +368,11 @@ describe('SaleEventHub', () => {
   it('tells thousands of waiting buyers their places a slice at a time too', async () => {
     jest.useRealTimers();
     // Every buyer asked about waits, the n-th asked with n - 1 ahead.
-    const line = {
-      watch: async (_sale: SaleId, userIds: readonly string[]) => ({
-        closed: null,
-        ratePerSecond: 10,
-        standings: userIds.map((_, i) => ({ kind: 'waiting' as const, ahead: i, ratePerSecond: 10 })),
-      }),
-    } as unknown as WaitingLine;
-    const room = new WaitingRoomSettings(true, MINUTE, 10, MINUTE, 1, MINUTE, 'secret', 0, MINUTE);
-    const lineHub = new SaleEventHub(world.calendar, world.sales, world.ledger, world.events, world.clock, line, room);
+    const lineHub = hubWithLine(async (_sale, userIds) => ({
+      closed: null,
+      ratePerSecond: 10,
+      standings: userIds.map((_, i) => ({ kind: 'waiting' as const, ahead: i, ratePerSecond: 10 })),
+    }));
     const sale = anOpenSale();
     await world.live(sale);
     let told = 0;
@@ -401,25 +404,21 @@ describe('SaleEventHub', () => {
     const lastBuyer = `buyer-${count - 1}`;
     let open = false; // nobody has a place until every page is watching
     let reads = 0;
-    const line = {
-      watch: async (_sale: SaleId, userIds: readonly string[]) => {
-        if (open) reads++;
-        return {
-          closed: null,
-          ratePerSecond: 10,
-          // Everyone moves up one place per read; the last buyer is admitted.
-          standings: userIds.map((u, i) =>
-            !open
-              ? { kind: 'absent' as const }
-              : u === lastBuyer
-                ? { kind: 'admitted' as const, expiresAt: new Date('2030-06-01T12:05:00.000Z') }
-                : { kind: 'waiting' as const, ahead: i + 100 - reads, ratePerSecond: 10 },
-          ),
-        };
-      },
-    } as unknown as WaitingLine;
-    const room = new WaitingRoomSettings(true, MINUTE, 10, MINUTE, 1, MINUTE, 'secret', 0, MINUTE);
-    const lineHub = new SaleEventHub(world.calendar, world.sales, world.ledger, world.events, world.clock, line, room);
+    const lineHub = hubWithLine(async (_sale, userIds) => {
+      if (open) reads++;
+      return {
+        closed: null,
+        ratePerSecond: 10,
+        // Everyone moves up one place per read; the last buyer is admitted.
+        standings: userIds.map((u, i) =>
+          !open
+            ? { kind: 'absent' as const }
+            : u === lastBuyer
+              ? { kind: 'admitted' as const, expiresAt: new Date('2030-06-01T12:05:00.000Z') }
+              : { kind: 'waiting' as const, ahead: i + 100 - reads, ratePerSecond: 10 },
+        ),
+      };
+    });
     const sale = anOpenSale();
     await world.live(sale);
     const pages = Array.from({ length: count }, () => new Page());
