@@ -48,8 +48,10 @@ export abstract class CheckoutAttemptLog {
   abstract read(source: string, max: number): Promise<AttemptBatch>;
   /** Drops a batch that read() returned, once it is written; later attempts stay. */
   abstract acknowledge(batch: AttemptBatch): Promise<void>;
-  /** Sources to drain: one per loaded sale plus the no-sale log. */
-  abstract sourcesFor(saleIds: readonly SaleId[]): string[];
+  /** The source of the attempts refused before any sale script ran (logWithoutSale). */
+  abstract withoutSaleSource(): string;
+  /** The source a sale's scripts log its attempts to. */
+  abstract sourceOf(saleId: SaleId): string;
 }
 
 /** Checkout attempts kept for analytics in PostgreSQL. */

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { SaleCalendar } from '../sales/sale-calendar.service';
+import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
+import { LeaseKeeper } from '../shared/lease-keeper';
+import { SettledSales } from '../shared/settled-sales';
 import { CheckoutAttemptLog, CheckoutAttemptRepository } from './checkout-attempt-log.port';
 import { CheckoutAttemptsSettings } from './checkout-attempts-settings';
 
@@ -9,30 +12,43 @@ const LEASE = 'attempts-writer';
 /**
  * Copies logged checkout attempts into PostgreSQL in batches, then drops them from the log. Attempts are
  * dropped only after they are written, and writing is idempotent, so a crash loses or doubles nothing.
- * Every instance runs this, but a lease lets one of them work at a time.
+ * Every instance runs this, but a lease lets one of them work at a time. A sale that ended and was read to
+ * the end is read again only on a sweep (SettledSales).
  */
 @Injectable()
 export class RecordCheckoutAttemptsUseCase {
+  private readonly lease: LeaseKeeper;
+  private readonly settled = new SettledSales();
+
   constructor(
     private readonly log: CheckoutAttemptLog,
     private readonly attempts: CheckoutAttemptRepository,
     private readonly calendar: SaleCalendar,
-    private readonly lease: Lease,
+    lease: Lease,
     private readonly settings: CheckoutAttemptsSettings,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.lease = new LeaseKeeper(lease, LEASE, settings.leaseMs, clock);
+  }
 
-  /** One run over every source (each known sale, and the no-sale log); returns how many were written. */
+  /**
+   * One run over every source (the no-sale log, and each known sale but the settled ones); returns how many
+   * were written.
+   */
   async runOnce(): Promise<number> {
-    if (!(await this.lease.acquire(LEASE, this.settings.leaseMs))) return 0;
-    let written = 0;
-    for (const source of this.log.sourcesFor(this.calendar.all().map((s) => s.id))) {
-      written += await this.execute(source, this.settings.batchSize);
+    if (!(await this.lease.holds())) return 0;
+    const now = this.clock.now();
+    let written = await this.execute(this.log.withoutSaleSource(), this.settings.batchSize);
+    for (const sale of this.settled.toRead(this.calendar.all(), now)) {
+      const n = await this.execute(this.log.sourceOf(sale.id), this.settings.batchSize);
+      this.settled.found(sale, n === 0, now);
+      written += n;
     }
     return written;
   }
 
   releaseLease(): Promise<void> {
-    return this.lease.release(LEASE);
+    return this.lease.release();
   }
 
   async execute(source: string, batchSize: number): Promise<number> {

@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleCalendar } from '../sales/sale-calendar.service';
+import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
+import { LeaseKeeper } from '../shared/lease-keeper';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { OrderPipelineSettings } from './order-pipeline-settings';
 import { OrderQueue } from './order-queue.port';
 import { PurchaseOutbox } from './purchase-outbox.port';
+import { SettledSales } from '../shared/settled-sales';
 
 const LEASE = 'outbox-relay';
 
@@ -13,30 +16,42 @@ const LEASE = 'outbox-relay';
  * Moves acknowledged purchases from each sale's outbox into the order queue, a batch at a time. An entry is
  * removed from the outbox only after its batch is queued; a crash in between queues it again, which the
  * idempotent order writer absorbs. A deep outbox makes big batches, so the writer can keep up. Every
- * instance runs this, but a lease lets one of them work at a time.
+ * instance runs this, but a lease lets one of them work at a time. A sale that ended and was relayed to the
+ * end is read again only on a sweep (SettledSales).
  */
 @Injectable()
 export class RelayPurchasesUseCase {
+  private readonly lease: LeaseKeeper;
+  private readonly settled = new SettledSales();
+
   constructor(
     private readonly outbox: PurchaseOutbox,
     private readonly queue: OrderQueue,
     private readonly calendar: SaleCalendar,
-    private readonly lease: Lease,
+    lease: Lease,
     private readonly settings: OrderPipelineSettings,
     private readonly replicas: ReplicaConfirmation,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.lease = new LeaseKeeper(lease, LEASE, settings.relayLeaseMs, clock);
+  }
 
-  /** One run of the relay over every sale this instance knows of; returns how many orders moved. */
+  /** One run of the relay over every sale this instance knows of but the settled ones; returns how many orders moved. */
   async runOnce(): Promise<number> {
-    if (!(await this.lease.acquire(LEASE, this.settings.relayLeaseMs))) return 0;
+    if (!(await this.lease.holds())) return 0;
+    const now = this.clock.now();
     let moved = 0;
-    for (const sale of this.calendar.all()) moved += await this.execute(sale.id, this.settings.batchSize, this.settings.relayBatchesPerRun);
+    for (const sale of this.settled.toRead(this.calendar.all(), now)) {
+      const n = await this.execute(sale.id, this.settings.batchSize, this.settings.relayBatchesPerRun);
+      this.settled.found(sale, n === 0, now);
+      moved += n;
+    }
     return moved;
   }
 
   /** Hands the lease over now rather than making the next instance wait for it to expire. */
   releaseLease(): Promise<void> {
-    return this.lease.release(LEASE);
+    return this.lease.release();
   }
 
   /** Relays up to `maxBatches` batches of at most `batchSize` orders of one sale; returns how many moved. */

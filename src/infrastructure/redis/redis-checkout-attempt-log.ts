@@ -35,8 +35,12 @@ export class RedisCheckoutAttemptLog extends CheckoutAttemptLog {
     return this.withoutSale.add(ATTEMPTS_WITHOUT_SALE_KEY, [userId, String(itemId), result, saleId ? String(saleId) : '']);
   }
 
-  sourcesFor(saleIds: readonly SaleId[]): string[] {
-    return [ATTEMPTS_WITHOUT_SALE_KEY, ...saleIds.map((id) => saleKeys(id).attempts)];
+  withoutSaleSource(): string {
+    return ATTEMPTS_WITHOUT_SALE_KEY;
+  }
+
+  sourceOf(saleId: SaleId): string {
+    return saleKeys(saleId).attempts;
   }
 
   /**

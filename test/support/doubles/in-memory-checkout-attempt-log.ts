@@ -71,8 +71,12 @@ export class InMemoryCheckoutAttemptLog implements CheckoutAttemptLog {
     );
   }
 
-  sourcesFor(saleIds: readonly SaleId[]): string[] {
-    return [ATTEMPTS_WITHOUT_SALE, ...saleIds.map(attemptsOfSale)];
+  withoutSaleSource(): string {
+    return ATTEMPTS_WITHOUT_SALE;
+  }
+
+  sourceOf(saleId: SaleId): string {
+    return attemptsOfSale(saleId);
   }
 
   /** The attempts still waiting in a log, oldest first. */

@@ -9,7 +9,7 @@ import {
   InMemoryCheckoutAttemptRepository,
   attemptsOfSale,
 } from '../../../support/doubles/in-memory-checkout-attempt-log';
-import { HOUR, NOT_AN_ITEM, aSaleOpeningIn, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
+import { HOUR, NOT_AN_ITEM, SECOND, aSaleOpeningIn, aSaleThatEnded, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
 
 describe('RecordCheckoutAttemptsUseCase', () => {
@@ -22,7 +22,7 @@ describe('RecordCheckoutAttemptsUseCase', () => {
   beforeEach(async () => {
     world = new World();
     repository = new InMemoryCheckoutAttemptRepository();
-    recordAttempts = new RecordCheckoutAttemptsUseCase(world.attempts, repository, world.calendar, world.lease, settings);
+    recordAttempts = new RecordCheckoutAttemptsUseCase(world.attempts, repository, world.calendar, world.lease, settings, world.clock);
     sale = anOpenSale();
     await world.live(sale);
   });
@@ -80,6 +80,27 @@ describe('RecordCheckoutAttemptsUseCase', () => {
 
       expect(world.attempts.waiting(ATTEMPTS_WITHOUT_SALE)).toEqual([]);
       expect(world.attempts.waiting(attemptsOfSale(sale.id)).map((a) => a.userId)).toEqual(['d']);
+    });
+
+    it('passes over an ended sale once its log read empty, but reads it again on a sweep', async () => {
+      const ended = aSaleThatEnded(HOUR);
+      await world.live(ended);
+      const reads: string[] = [];
+      const read = world.attempts.read.bind(world.attempts);
+      world.attempts.read = async (source, max) => {
+        reads.push(source);
+        return read(source, max);
+      };
+
+      await recordAttempts.runOnce();
+      await recordAttempts.runOnce();
+      expect(reads.filter((s) => s === attemptsOfSale(ended.id))).toHaveLength(1);
+      expect(reads.filter((s) => s === attemptsOfSale(sale.id))).toHaveLength(2);
+      expect(reads.filter((s) => s === ATTEMPTS_WITHOUT_SALE)).toHaveLength(2);
+
+      world.clock.advance(30 * SECOND);
+      await recordAttempts.runOnce();
+      expect(reads.filter((s) => s === attemptsOfSale(ended.id))).toHaveLength(2);
     });
 
     it('does nothing while another instance holds the writer’s lease', async () => {

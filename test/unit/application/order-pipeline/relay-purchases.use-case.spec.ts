@@ -2,7 +2,7 @@ import { OrderPipelineSettings } from '../../../../src/application/order-pipelin
 import { RelayPurchasesUseCase } from '../../../../src/application/order-pipeline/relay-purchases.use-case';
 import { Sale } from '../../../../src/domain/sale/sale.entity';
 import { anOrder } from '../../../support/mothers/order.mother';
-import { HOUR, aSaleOpeningIn, anOpenSale } from '../../../support/mothers/sale.mother';
+import { HOUR, SECOND, aSaleOpeningIn, aSaleThatEnded, anOpenSale } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
 
 describe('RelayPurchasesUseCase', () => {
@@ -13,7 +13,7 @@ describe('RelayPurchasesUseCase', () => {
 
   beforeEach(async () => {
     world = new World();
-    relay = new RelayPurchasesUseCase(world.outbox, world.queue, world.calendar, world.lease, settings, world.replicas);
+    relay = new RelayPurchasesUseCase(world.outbox, world.queue, world.calendar, world.lease, settings, world.replicas, world.clock);
     sale = anOpenSale();
     await world.live(sale);
   });
@@ -120,6 +120,31 @@ describe('RelayPurchasesUseCase', () => {
       expect(await relay.runOnce()).toBe(7);
       expect(await world.outbox.length(sale.id)).toBe(1);
       expect(await world.outbox.length(next.id)).toBe(0);
+    });
+
+    it('passes over an ended sale once it has relayed it to the end, but reads it again on a sweep', async () => {
+      const ended = aSaleThatEnded(HOUR);
+      await world.live(ended);
+      const late = acknowledge(ended, 1); // e.g. bought just before the end, not relayed yet
+      const reads: number[] = [];
+      const read = world.outbox.read.bind(world.outbox);
+      world.outbox.read = async (id, max) => {
+        reads.push(id);
+        return read(id, max);
+      };
+
+      await relay.runOnce(); // relays the late order
+      await relay.runOnce(); // reads the ended sale empty: settled
+      await relay.runOnce();
+      expect(reads.filter((id) => id === ended.id)).toHaveLength(2);
+      expect(reads.filter((id) => id === sale.id)).toHaveLength(3);
+      expect(world.queue.enqueued.flatMap((b) => b.orders)).toEqual(late);
+
+      // Anything found there later (a clock far off, a failover) moves on the next sweep.
+      const afterFailover = acknowledge(ended, 1);
+      world.clock.advance(30 * SECOND);
+      expect(await relay.runOnce()).toBe(1);
+      expect(world.queue.enqueued.flatMap((b) => b.orders)).toEqual([...late, ...afterFailover]);
     });
 
     it('does nothing while another instance holds the relay lease', async () => {
