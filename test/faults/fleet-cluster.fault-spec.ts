@@ -17,7 +17,10 @@ import {
   timedRequest,
   waitFor,
 } from '../support/faults';
+import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { readScripts } from '../../src/infrastructure/redis/lua-scripts';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { RedisReplicaConfirmation } from '../../src/infrastructure/redis/redis-replica-confirmation';
 import { ROOT, buildDist, killAll } from '../support/processes';
 import { acknowledgedVersusOrders, answersBy, buyersFor, checkOut, itemsInTwoOrders, purchaseWithRetries } from '../support/storm';
 import { SseClient } from '../support/sse';
@@ -320,6 +323,19 @@ it('re-queues an acknowledged purchase missing from PostgreSQL when the reconcil
       )
     ).value,
   ).toEqual([orderId]);
+});
+
+it('confirms on a replica as soon as a process starts, before its connection has read the slot map', async () => {
+  // The CLI's orders:reconcile confirms at once after starting; it once failed with "no known primary".
+  const config = loadConfig({ ...process.env, ...env, PURCHASE_DURABILITY: 'replica' });
+  const connections = new RedisConnections(config);
+  const confirmation = new RedisReplicaConfirmation(connections, config);
+  try {
+    await expect(confirmation.confirmKey(`{sale:${saleId}}:fence`)).resolves.toBeUndefined();
+  } finally {
+    await confirmation.onApplicationShutdown();
+    await connections.onApplicationShutdown();
+  }
 });
 
 it("keeps writing orders through a failover of the queue's primary, with the same worker process", async () => {

@@ -74,6 +74,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   /** Confirms the writes made so far to the primary that holds `key` (any key: its slot picks the primary). */
   async confirmKey(key: string): Promise<void> {
     if ((this.decided ?? (await this.decide())) === 'none') return;
+    await this.slotMapRead();
     const node = this.primaryFor(key);
     const group = this.groups.get(node.id) ?? { fenceKey: key, waiting: [], inFlight: false };
     this.groups.set(node.id, group);
@@ -121,6 +122,18 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
         },
         (e: Error) => settle(new ReplicaNotConfirmedError(`replica confirmation failed: ${e.message}`)),
       );
+  }
+
+  /**
+   * On a Cluster, waits (within the confirmation's bound) until this connection has read the slot map: a
+   * process that confirms as soon as it starts (the CLI's orders:reconcile) asked before that and was told
+   * there was no primary.
+   */
+  private async slotMapRead(): Promise<void> {
+    const c = this.connection;
+    if (!(c instanceof Cluster) || c.status === 'ready') return;
+    const ready = new Promise<void>((resolve) => c.once('ready', () => resolve()));
+    await within(ready, this.boundMs, 'cluster slot map').catch(() => undefined);
   }
 
   /** The connection to the primary that holds `key`, and a name for its group. */
