@@ -13,6 +13,7 @@ import { CEILINGS, LAST } from './scenarios/ceilings';
 import { COSTS } from './scenarios/costs';
 import { DRAIN } from './scenarios/drain';
 import { FLEET } from './scenarios/fleet';
+import { IDLE } from './scenarios/idle';
 import { LOGGING } from './scenarios/logging';
 import { MEMORY } from './scenarios/memory';
 import { READS } from './scenarios/reads';
@@ -27,7 +28,7 @@ import { STREAMS } from './scenarios/streams';
  */
 
 const LOADS: readonly LoadScenario[] = [...CEILINGS, ...REFUSALS, ...READS, ...BUY, ...STREAMS, ...COSTS, ...LOGGING, ...LAST];
-const TASKS: readonly TaskScenario[] = [DRAIN, MEMORY, FLEET];
+const TASKS: readonly TaskScenario[] = [DRAIN, MEMORY, IDLE, FLEET];
 
 function checkNames(): void {
   const known = new Set([...LOADS, ...TASKS].flatMap((s) => [s.name, s.group]));

@@ -11,15 +11,17 @@ import type { WrkLoad } from './wrk';
  *   edges          no recurring sales: the bench creates sales through the admin API to reach the states
  *                  refusals need (a sale that ended, one not started, one whose cap is reached)
  *   memory         no recurring sales: the app idle, then with a sale, then with open event streams
+ *   idle           no recurring sales: what an instance costs with no requests, with no sale and with a day's
+ *                  sales (scenarios/idle.ts)
  *   main           the recurring sale (scheduler on): the worker drain, then every app instance below
  *   fleet          only when asked for (npm run bench -- fleet): its own Redis Cluster, primary and replica,
  *                  API instances and HAProxy (scenarios/fleet.ts)
  *   ceilings-last  the bare route again
  */
-export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory', 'main', 'fleet', 'ceilings-last'];
+export const WORLD_ORDER: readonly WorldName[] = ['ceilings', 'edges', 'memory', 'idle', 'main', 'fleet', 'ceilings-last'];
 
 /** Environment of every app instance in a world, on top of lib/app.ts's appEnv. */
-export const WORLD_ENV: Record<'edges' | 'memory' | 'main', Record<string, string>> = {
+export const WORLD_ENV: Record<'edges' | 'memory' | 'idle' | 'main', Record<string, string>> = {
   edges: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
   // The waiting room on, its lines opening two hours ahead: the memory of waiting buyers is measured on a sale
   // that has not started (nobody admitted, every place a lottery place). Nothing else here uses it.
@@ -30,6 +32,7 @@ export const WORLD_ENV: Record<'edges' | 'memory' | 'main', Record<string, strin
     WAITING_ROOM_SECRET: 'bench-waiting-room-secret-not-a-secret',
     WAITING_ROOM_OPENS_BEFORE_SECONDS: '7200',
   },
+  idle: { SALE_SCHEDULER_ENABLED: 'false', ADMIN_TOKEN },
   main: {},
 };
 

@@ -11,7 +11,7 @@ import type { Measurement, WrkLoad } from './wrk';
  */
 
 /** A world is a state of the bench's data: wiped before it, then shared by the servers started in it. */
-export type WorldName = 'ceilings' | 'edges' | 'memory' | 'main' | 'fleet' | 'ceilings-last';
+export type WorldName = 'ceilings' | 'edges' | 'memory' | 'idle' | 'main' | 'fleet' | 'ceilings-last';
 
 /** A process wrk talks to: the app, or a ceiling server. */
 export interface Server {
