@@ -5,10 +5,10 @@ import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
 import { LeaseKeeper } from '../shared/lease-keeper';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
+import { SettledSales } from '../shared/settled-sales';
 import { OrderPipelineSettings } from './order-pipeline-settings';
 import { OrderQueue } from './order-queue.port';
 import { PurchaseOutbox } from './purchase-outbox.port';
-import { SettledSales } from '../shared/settled-sales';
 
 const LEASE = 'outbox-relay';
 
