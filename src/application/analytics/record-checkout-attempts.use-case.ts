@@ -3,7 +3,7 @@ import { SaleCalendar } from '../sales/sale-calendar.service';
 import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
 import { LeaseKeeper } from '../shared/lease-keeper';
-import { SettledSales } from '../shared/settled-sales';
+import { QuietSales } from '../shared/quiet-sales';
 import { CheckoutAttemptLog, CheckoutAttemptRepository } from './checkout-attempt-log.port';
 import { CheckoutAttemptsSettings } from './checkout-attempts-settings';
 
@@ -12,13 +12,13 @@ const LEASE = 'attempts-writer';
 /**
  * Copies logged checkout attempts into PostgreSQL in batches, then drops them from the log. Attempts are
  * dropped only after they are written, and writing is idempotent, so a crash loses or doubles nothing.
- * Every instance runs this, but a lease lets one of them work at a time. A sale that ended and was read to
- * the end is read again only on a sweep (SettledSales).
+ * Every instance runs this, but a lease lets one of them work at a time. A sale not open yet, or ended and
+ * read to the end, is read only on a sweep (QuietSales).
  */
 @Injectable()
 export class RecordCheckoutAttemptsUseCase {
   private readonly lease: LeaseKeeper;
-  private readonly settled = new SettledSales();
+  private readonly quiet = new QuietSales();
 
   constructor(
     private readonly log: CheckoutAttemptLog,
@@ -32,16 +32,16 @@ export class RecordCheckoutAttemptsUseCase {
   }
 
   /**
-   * One run over every source (the no-sale log, and each known sale but the settled ones); returns how many
+   * One run over every source (the no-sale log, and each known sale but the quiet ones); returns how many
    * were written.
    */
   async runOnce(): Promise<number> {
     if (!(await this.lease.holds())) return 0;
     const now = this.clock.now();
     let written = await this.execute(this.log.withoutSaleSource(), this.settings.batchSize);
-    for (const sale of this.settled.toRead(this.calendar.all(), now)) {
+    for (const sale of this.quiet.toRead(this.calendar.all(), now)) {
       const n = await this.execute(this.log.sourceOf(sale.id), this.settings.batchSize);
-      this.settled.found(sale, n === 0, now);
+      this.quiet.found(sale, n === 0, now);
       written += n;
     }
     return written;

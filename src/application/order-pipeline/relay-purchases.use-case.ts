@@ -5,7 +5,7 @@ import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
 import { LeaseKeeper } from '../shared/lease-keeper';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
-import { SettledSales } from '../shared/settled-sales';
+import { QuietSales } from '../shared/quiet-sales';
 import { OrderPipelineSettings } from './order-pipeline-settings';
 import { OrderQueue } from './order-queue.port';
 import { PurchaseOutbox } from './purchase-outbox.port';
@@ -16,13 +16,13 @@ const LEASE = 'outbox-relay';
  * Moves acknowledged purchases from each sale's outbox into the order queue, a batch at a time. An entry is
  * removed from the outbox only after its batch is queued; a crash in between queues it again, which the
  * idempotent order writer absorbs. A deep outbox makes big batches, so the writer can keep up. Every
- * instance runs this, but a lease lets one of them work at a time. A sale that ended and was relayed to the
- * end is read again only on a sweep (SettledSales).
+ * instance runs this, but a lease lets one of them work at a time. A sale not open yet, or ended and relayed
+ * to the end, is read only on a sweep (QuietSales).
  */
 @Injectable()
 export class RelayPurchasesUseCase {
   private readonly lease: LeaseKeeper;
-  private readonly settled = new SettledSales();
+  private readonly quiet = new QuietSales();
 
   constructor(
     private readonly outbox: PurchaseOutbox,
@@ -36,14 +36,14 @@ export class RelayPurchasesUseCase {
     this.lease = new LeaseKeeper(lease, LEASE, settings.relayLeaseMs, clock);
   }
 
-  /** One run of the relay over every sale this instance knows of but the settled ones; returns how many orders moved. */
+  /** One run of the relay over every sale this instance knows of but the quiet ones; returns how many orders moved. */
   async runOnce(): Promise<number> {
     if (!(await this.lease.holds())) return 0;
     const now = this.clock.now();
     let moved = 0;
-    for (const sale of this.settled.toRead(this.calendar.all(), now)) {
+    for (const sale of this.quiet.toRead(this.calendar.all(), now)) {
       const n = await this.execute(sale.id, this.settings.batchSize, this.settings.relayBatchesPerRun);
-      this.settled.found(sale, n === 0, now);
+      this.quiet.found(sale, n === 0, now);
       moved += n;
     }
     return moved;
