@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Metrics } from '../observability/metrics.port';
-import { RateLimitCheck, RateLimitGroup, RateLimitOutcome, RateLimitSettings } from './rate-limit';
+import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
 import { RateLimiter } from './rate-limiter.port';
 
 /**
@@ -23,7 +23,7 @@ export class CheckRateLimitsUseCase {
     return ip !== null || user !== null;
   }
 
-  async execute(group: RateLimitGroup, ip: string, user: string | null): Promise<RateLimitOutcome | null> {
+  async execute(group: RateLimitGroup, ip: string, user: string | null): Promise<RateLimitVerdict | null> {
     if (!this.limits(group)) return null;
     const limits = this.settings.groups[group];
     const checks: RateLimitCheck[] = [];
@@ -32,6 +32,6 @@ export class CheckRateLimitsUseCase {
     if (checks.length === 0) return null;
     const verdict = await this.limiter.hit(checks);
     if (!verdict.allowed) this.metrics.rateLimited(group, verdict.remembered === true);
-    return { ...verdict, checks };
+    return verdict;
   }
 }

@@ -51,8 +51,3 @@ export interface RateLimitVerdict {
   /** Refused by what the limiter remembered of full windows, without asking the store. */
   readonly remembered?: boolean;
 }
-
-/** A request's verdict, with every window it was counted against (all of them, even when refused from memory). */
-export interface RateLimitOutcome extends RateLimitVerdict {
-  readonly checks: readonly RateLimitCheck[];
-}

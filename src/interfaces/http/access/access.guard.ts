@@ -116,17 +116,13 @@ export class AccessGuard implements CanActivate {
     return null;
   }
 
-  /**
-   * Counts the request; sets the RateLimit fields, and answers the 429 if a window is full. RateLimit-Policy
-   * lists every policy the request was counted against; RateLimit, the windows whose state is known (only the
-   * full one when refused from memory).
-   */
+  /** Counts the request; sets the RateLimit fields, and answers the 429 if a window is full. */
   private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<Rejection | null> {
     const verdict = await this.rateLimits.execute(group, request.ip, user);
     if (!verdict) return null;
     reply.header(
       'ratelimit-policy',
-      verdict.checks.map((c) => `"${c.name}";q=${c.policy.limit};w=${Math.ceil(c.policy.windowMs / 1000)}`).join(', '),
+      verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),
     );
     reply.header('ratelimit', verdict.states.map((s) => `"${s.check.name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`).join(', '));
     if (verdict.allowed) return null;
