@@ -38,13 +38,11 @@ export class RecordCheckoutAttemptsUseCase {
   async runOnce(): Promise<number> {
     if (!(await this.lease.holds())) return 0;
     const now = this.clock.now();
-    let written = await this.execute(this.log.withoutSaleSource(), this.settings.batchSize);
-    for (const sale of this.quiet.toRead(this.calendar.all(), now)) {
-      const n = await this.execute(this.log.sourceOf(sale.id), this.settings.batchSize);
-      this.quiet.found(sale, n === 0, now);
-      written += n;
-    }
-    return written;
+    const withoutSale = await this.execute(this.log.withoutSaleSource(), this.settings.batchSize);
+    const ofSales = await this.quiet.readEach(this.calendar.all(), now, (sale) =>
+      this.execute(this.log.sourceOf(sale.id), this.settings.batchSize),
+    );
+    return withoutSale + ofSales;
   }
 
   releaseLease(): Promise<void> {

@@ -39,14 +39,9 @@ export class RelayPurchasesUseCase {
   /** One run of the relay over every sale this instance knows of but the quiet ones; returns how many orders moved. */
   async runOnce(): Promise<number> {
     if (!(await this.lease.holds())) return 0;
-    const now = this.clock.now();
-    let moved = 0;
-    for (const sale of this.quiet.toRead(this.calendar.all(), now)) {
-      const n = await this.execute(sale.id, this.settings.batchSize, this.settings.relayBatchesPerRun);
-      this.quiet.found(sale, n === 0, now);
-      moved += n;
-    }
-    return moved;
+    return this.quiet.readEach(this.calendar.all(), this.clock.now(), (sale) =>
+      this.execute(sale.id, this.settings.batchSize, this.settings.relayBatchesPerRun),
+    );
   }
 
   /** Hands the lease over now rather than making the next instance wait for it to expire. */

@@ -33,6 +33,20 @@ export class QuietSales {
     return sales.filter((s) => s.startsAt.getTime() - this.marginMs <= t && this.settled.get(s.id) !== s.endsAt.getTime());
   }
 
+  /**
+   * One run of a reader: each sale to read at `now`, one after another, with `read` (how many entries it
+   * found and took); returns the total.
+   */
+  async readEach(sales: readonly Sale[], now: Date, read: (sale: Sale) => Promise<number>): Promise<number> {
+    let total = 0;
+    for (const sale of this.toRead(sales, now)) {
+      const n = await read(sale);
+      this.found(sale, n === 0, now);
+      total += n;
+    }
+    return total;
+  }
+
   /** What a read begun at `readAt` found: a sale read empty long enough after its end is settled. */
   found(sale: Sale, empty: boolean, readAt: Date): void {
     if (!empty) this.settled.delete(sale.id);
