@@ -211,7 +211,11 @@ describe('accounts and sessions', () => {
       'unauthorized',
     );
     // A session cookie that is not even URL-decodable is no session (a 401, never a 500).
-    problem(await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', 'flashsale_session=%E0%A4%A'), 401, 'unauthorized');
+    problem(
+      await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', 'flashsale_session=%E0%A4%A'),
+      401,
+      'unauthorized',
+    );
 
     const expiring = await verified('ada@example.com');
     const redis = rawRedis();

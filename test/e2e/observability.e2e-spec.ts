@@ -49,7 +49,10 @@ describe('GET /metrics', () => {
 
   it('echoes a valid X-Request-Id and makes one up otherwise', async () => {
     expect((await request(t.url).get('/health/live').set('x-request-id', 'trace-abc.123')).headers['x-request-id']).toBe('trace-abc.123');
-    const made = [(await request(t.url).get('/health/live')).headers['x-request-id'], (await request(t.url).get('/health/live')).headers['x-request-id']];
+    const made = [
+      (await request(t.url).get('/health/live')).headers['x-request-id'],
+      (await request(t.url).get('/health/live')).headers['x-request-id'],
+    ];
     for (const id of made) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(made[0]).not.toBe(made[1]);
     expect((await request(t.url).get('/health/live').set('x-request-id', 'bad id with spaces')).headers['x-request-id']).toMatch(

@@ -56,7 +56,11 @@ describe('a bad configuration value', () => {
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, ['LOG_LEVEL']],
     ['two bad values at once', { PORT: 'abc', SALE_CAP: '0' }, ['PORT', 'SALE_CAP']],
     ['two Redis topologies at once', { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, ['REDIS_URL', 'REDIS_CLUSTER_NODES']],
-    ['Sentinel without its primary name', { REDIS_URL: '', REDIS_SENTINELS: '127.0.0.1:26379' }, ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER']],
+    [
+      'Sentinel without its primary name',
+      { REDIS_URL: '', REDIS_SENTINELS: '127.0.0.1:26379' },
+      ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER'],
+    ],
   ];
   const runs = new Map<string, Promise<{ exit: Awaited<ReturnType<NodeProcess['exitWithin']>>; proc: NodeProcess }>>();
 

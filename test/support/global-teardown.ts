@@ -21,7 +21,8 @@ function describeHandle(h: unknown): string | null {
   const s = h as { fd?: number; remoteAddress?: string; remotePort?: number; localPort?: number; pid?: number; spawnfile?: string };
   // The process's own stdio is always open.
   if ((name === 'WriteStream' || name === 'ReadStream' || name === 'Socket') && typeof s.fd === 'number' && s.fd <= 2) return null;
-  if (name === 'Socket' || name === 'TLSSocket') return `${name} ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'} (local port ${s.localPort ?? '?'})`;
+  if (name === 'Socket' || name === 'TLSSocket')
+    return `${name} ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'} (local port ${s.localPort ?? '?'})`;
   if (name === 'ChildProcess') return `ChildProcess pid ${s.pid} ${s.spawnfile ?? ''}`;
   if (name === 'Server') return `Server ${JSON.stringify((h as { address(): unknown }).address?.() ?? null)}`;
   return name;

@@ -442,7 +442,7 @@ function redisTopologyProblems(c: AppConfig, given: Record<string, string>): str
   if (c.REDIS_SENTINELS && !c.REDIS_SENTINEL_MASTER)
     problems.push(broken(given, ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER'], "Sentinel needs the primary's name too"));
   if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINELS)
-    problems.push(broken(given, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], 'the primary\'s name needs the sentinels too'));
+    problems.push(broken(given, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], "the primary's name needs the sentinels too"));
   const lists = c.REDIS_SENTINELS || c.REDIS_CLUSTER_NODES;
   for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD'] as const) {
     if (!lists && given[name] !== undefined)

@@ -71,9 +71,18 @@ export class PrometheusMetrics extends Metrics {
     labelNames: ['sale'],
     registers: [this.registry],
   });
-  private readonly lineWaiting = this.lineGauge('flashsale_line_waiting', 'Buyers waiting in the line of a sale (the open one and the next)');
-  private readonly lineAdmitted = this.lineGauge('flashsale_line_admitted', 'Buyers admitted from the line who have not yet bought or left');
-  private readonly lineAdmittedTotal = this.lineGauge('flashsale_line_admitted_total', 'Buyers admitted from the line so far (read from Redis)');
+  private readonly lineWaiting = this.lineGauge(
+    'flashsale_line_waiting',
+    'Buyers waiting in the line of a sale (the open one and the next)',
+  );
+  private readonly lineAdmitted = this.lineGauge(
+    'flashsale_line_admitted',
+    'Buyers admitted from the line who have not yet bought or left',
+  );
+  private readonly lineAdmittedTotal = this.lineGauge(
+    'flashsale_line_admitted_total',
+    'Buyers admitted from the line so far (read from Redis)',
+  );
   private readonly lineRate = this.lineGauge('flashsale_line_admit_rate_per_second', 'Admissions a second the line is set to');
   private readonly lineClosed = this.lineGauge('flashsale_line_closed', '1 once the line is closed (sold out, ended, by an operator)');
   private readonly lineMedianWait = this.lineGauge(

@@ -43,20 +43,32 @@ describe('loadConfig', () => {
 
   /** A problem line starts with the variables it involves, each shown with its value. */
   function expectProblemNaming(env: Record<string, string>, vars: string[], why: string | RegExp) {
-    const line = problem(env).split('\n').find((l) => vars.every((v) => new RegExp(`^  (\\S+=(\\(hidden[^)]*\\)|\\S+) )*${v}=`).test(l)));
+    const line = problem(env)
+      .split('\n')
+      .find((l) => vars.every((v) => new RegExp(`^  (\\S+=(\\(hidden[^)]*\\)|\\S+) )*${v}=`).test(l)));
     expect(line).toBeDefined();
     expect(line).toMatch(why);
   }
 
   it('takes one Redis topology, fully described, and names the variables of a bad combination', () => {
-    expectProblemNaming({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, ['REDIS_URL', 'REDIS_CLUSTER_NODES'], /different Redis topologies/);
-    expectProblemNaming({ REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'b:7000' }, ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'], /set only one/);
+    expectProblemNaming(
+      { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' },
+      ['REDIS_URL', 'REDIS_CLUSTER_NODES'],
+      /different Redis topologies/,
+    );
+    expectProblemNaming(
+      { REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'b:7000' },
+      ['REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'],
+      /set only one/,
+    );
     expectProblemNaming({ REDIS_SENTINELS: 's:26379' }, ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER'], /REDIS_SENTINEL_MASTER=\(unset\)/);
     expectProblemNaming({ REDIS_SENTINEL_MASTER: 'main' }, ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINELS'], /needs the sentinels/);
     expectProblemNaming({ REDIS_PASSWORD: 'secret-password' }, ['REDIS_PASSWORD'], /with REDIS_URL put it in the URL/);
     expect(problem({ REDIS_PASSWORD: 'secret-password' })).not.toContain('secret-password');
     expectProblemNaming({ REDIS_TLS: 'true' }, ['REDIS_TLS'], /with REDIS_URL use rediss:\/\//);
-    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, b:7001', REDIS_USERNAME: 'app', REDIS_PASSWORD: 'pw', REDIS_TLS: 'true' })).toMatchObject({
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, b:7001', REDIS_USERNAME: 'app', REDIS_PASSWORD: 'pw', REDIS_TLS: 'true' }),
+    ).toMatchObject({
       REDIS_CLUSTER_NODES: 'a:7000, b:7001',
       REDIS_TLS: true,
     });
@@ -76,7 +88,15 @@ describe('loadConfig', () => {
 
   it('checks rules that involve several variables', () => {
     expectProblemNaming({ AUTH_MODE: 'jwt' }, ['AUTH_MODE', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'], /needs one of the three/);
-    expectProblemNaming({ AUTH_MODE: 'jwt', JWT_SECRET: 'x'.repeat(32), JWT_JWKS_FILE: '/k.json' }, ['JWT_SECRET', 'JWT_JWKS_FILE'], /only one/);
-    expectProblemNaming({ WORKER_CONCURRENCY: '20', DATABASE_POOL_SIZE: '10' }, ['WORKER_CONCURRENCY', 'DATABASE_POOL_SIZE'], /WORKER_CONCURRENCY=20 DATABASE_POOL_SIZE=10: concurrency above the pool size/);
+    expectProblemNaming(
+      { AUTH_MODE: 'jwt', JWT_SECRET: 'x'.repeat(32), JWT_JWKS_FILE: '/k.json' },
+      ['JWT_SECRET', 'JWT_JWKS_FILE'],
+      /only one/,
+    );
+    expectProblemNaming(
+      { WORKER_CONCURRENCY: '20', DATABASE_POOL_SIZE: '10' },
+      ['WORKER_CONCURRENCY', 'DATABASE_POOL_SIZE'],
+      /WORKER_CONCURRENCY=20 DATABASE_POOL_SIZE=10: concurrency above the pool size/,
+    );
   });
 });

@@ -157,7 +157,12 @@ describe('DashboardUseCase', () => {
     health.reportNow = { redis: 'down', postgres: 'up', worker: 'down' };
 
     expect(await dashboard.snapshot()).toEqual(
-      expect.objectContaining({ sale: null, nextSale: null, saleUnavailable: true, health: { redis: 'down', postgres: 'up', worker: 'down' } }),
+      expect.objectContaining({
+        sale: null,
+        nextSale: null,
+        saleUnavailable: true,
+        health: { redis: 'down', postgres: 'up', worker: 'down' },
+      }),
     );
   });
 
@@ -165,7 +170,9 @@ describe('DashboardUseCase', () => {
     await world.live(sale);
     world.queue.counts = () => new Promise(() => undefined);
 
-    expect(await dashboard.snapshot()).toEqual(expect.objectContaining({ queue: { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 } }));
+    expect(await dashboard.snapshot()).toEqual(
+      expect.objectContaining({ queue: { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 } }),
+    );
   });
 
   it('does not keep a failed snapshot: the next call tries again', async () => {
