@@ -11,7 +11,7 @@ export class CheckoutAttemptsSettings {
      * query), and batches taken as soon as work came were small and many.
      */
     readonly idleMs = 250,
-    /** One instance writes at a time; it holds the lease this long and renews it on every run. */
+    /** One instance writes at a time; it holds the lease this long and renews it every fifth of that (LeaseKeeper). */
     readonly leaseMs = 5_000,
   ) {}
 }

@@ -23,7 +23,7 @@ export class OrderPipelineSettings {
      * much later for it.
      */
     readonly relayIdleMs = 20,
-    /** One instance relays at a time; it holds the lease this long and renews it on every run. */
+    /** One instance relays at a time; it holds the lease this long and renews it every fifth of that (LeaseKeeper). */
     readonly relayLeaseMs = 5_000,
     /** While PostgreSQL is away a job waits this long and tries again, without using up its attempts. */
     readonly unavailableRetryMs = 1_000,

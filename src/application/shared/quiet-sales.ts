@@ -35,15 +35,26 @@ export class QuietSales {
 
   /**
    * One run of a reader: each sale to read at `now`, one after another, with `read` (how many entries it
-   * found and took); returns the total.
+   * found and took); returns the total. A sale whose read fails does not stop the others (one sale's shard
+   * without a replica must not hold back another sale's orders): it is read again on every run until a read
+   * succeeds, and the run then fails with its first error, for the caller to log and back off.
    */
   async readEach(sales: readonly Sale[], now: Date, read: (sale: Sale) => Promise<number>): Promise<number> {
     let total = 0;
+    let failure: { error: unknown } | null = null;
     for (const sale of this.toRead(sales, now)) {
-      const n = await read(sale);
+      let n: number;
+      try {
+        n = await read(sale);
+      } catch (error) {
+        this.settled.delete(sale.id);
+        failure ??= { error };
+        continue;
+      }
       this.found(sale, n === 0, now);
       total += n;
     }
+    if (failure) throw failure.error;
     return total;
   }
 

@@ -61,6 +61,24 @@ describe('QuietSales', () => {
     expect(quiet.toRead([extended], at(2))).toEqual([extended]);
   });
 
+  it('reads the other sales when one read fails, fails the run with that error, and keeps reading the failed sale', async () => {
+    const open = anOpenSale();
+    quiet.found(ended, true, at(1));
+    const failing = new Error('no replica on that shard');
+    const read = jest.fn(async (sale: Sale) => {
+      if (sale === ended) throw failing;
+      return 3;
+    });
+    // A sweep reads the settled sale too; its failure leaves the open sale read and counted.
+    await expect(quiet.readEach([ended, open], at(SWEEP), read)).rejects.toBe(failing);
+    expect(read.mock.calls.map(([s]) => s)).toEqual([ended, open]);
+    // No longer settled: the next run, no sweep, reads it again.
+    expect(quiet.toRead([ended, open], at(SWEEP + 1))).toEqual([ended, open]);
+    read.mockImplementation(async () => 0);
+    await expect(quiet.readEach([ended, open], at(SWEEP + 2), read)).resolves.toBe(0);
+    expect(quiet.toRead([ended, open], at(SWEEP + 3))).toEqual([open]);
+  });
+
   it('sweeps at once when the clock steps back', () => {
     quiet.found(ended, true, at(1));
     expect(quiet.toRead([ended], at(-60 * SECOND))).toEqual([ended]);
