@@ -129,6 +129,22 @@ describe('rate limits', () => {
     }
   });
 
+  it('tell a client refused by two full windows to come back when the later one frees', async () => {
+    const both = await startTestApp({ ...LIMITS, RATE_LIMIT_BUY_IP: '3/20s', RATE_LIMIT_BUY_USER: '3/3s' });
+    try {
+      await both.app.get(SaleCalendar).refresh();
+      const first = await Promise.all(Array.from({ length: 3 }, (_, i) => checkout(both, 'both-full', i)));
+      expect(limited(first)).toHaveLength(0);
+      // Both windows are full now: the user's frees in 3 s, the address's in 20 s.
+      const refused = await checkout(both, 'both-full', 3);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(19);
+      expect(refused.headers['ratelimit']).toMatch(/"buy-ip";r=0;t=(19|20|21)/);
+    } finally {
+      await both.close();
+    }
+  });
+
   it('are stricter for sign-in: per address, whatever the password', async () => {
     const auth = await startTestApp({ ...LIMITS, AUTH_MODE: 'session' });
     try {

@@ -225,6 +225,12 @@ it('counts a rate limit once for the whole fleet, whichever instance a request r
   expect(results.filter((r) => r.status === 200)).toHaveLength(40);
   expect(new Set(results.map((r) => r.headers?.['x-served-by'])).size).toBe(3);
   expect((await state.zcard(ipWindow)) - ipCountedBefore).toBe(40);
+  // A request refused by the user's window reports the IP window as it left it: without that request.
+  const countedNow = await state.zcard(ipWindow);
+  const refused = await checkout('limited', item!);
+  expect(refused.status).toBe(429);
+  expect(refused.headers?.['ratelimit']).toContain(`"buy-ip";r=${100_000 - countedNow};`);
+  expect(await state.zcard(ipWindow)).toBe(countedNow);
 });
 
 it('sends live events to pages on every instance, whichever instance sold', async () => {

@@ -88,7 +88,16 @@ export class RedisRateLimiter extends RateLimiter {
           ),
       );
     }
-    const stateOf = new Map(groups.flatMap((g, i) => g.map((k, j) => [k.check, verdicts[i]!.states[j]!] as const)));
+    const stateOf = new Map(
+      groups.flatMap((g, i) =>
+        g.map((k, j) => {
+          const state = verdicts[i]!.states[j]!;
+          // A window that let the request in before another refused it no longer counts it: one more place.
+          const undone = !allowed && verdicts[i]!.allowed;
+          return [k.check, undone ? { ...state, remaining: Math.min(k.check.policy.limit, state.remaining + 1) } : state] as const;
+        }),
+      ),
+    );
     return { allowed, states: checks.map((check) => ({ check, ...stateOf.get(check)! })) };
   }
 

@@ -127,7 +127,8 @@ export class AccessGuard implements CanActivate {
     reply.header('ratelimit', verdict.states.map((s) => `"${s.check.name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`).join(', '));
     if (verdict.allowed) return null;
     const blocking = verdict.states.filter((s) => s.remaining === 0);
-    const retryAfter = Math.max(1, Math.ceil(Math.min(...blocking.map((s) => s.resetMs)) / 1000));
+    // A request needs room in every window: it may come back once the last full one frees.
+    const retryAfter = Math.max(1, Math.ceil(Math.max(...blocking.map((s) => s.resetMs)) / 1000));
     const what = blocking.map((s) => `${s.check.policy.limit} per ${s.check.policy.windowMs / 1000} s (${s.check.name})`).join(' and ');
     return reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter);
   }
