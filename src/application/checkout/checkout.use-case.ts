@@ -9,7 +9,7 @@ import { CheckoutAttemptLog } from '../analytics/checkout-attempt-log.port';
 import { Clock } from '../shared/clock.port';
 import { IdGenerator } from '../shared/id-generator.port';
 import { Metrics } from '../observability/metrics.port';
-import { SaleCalendar } from '../sales/sale-calendar.service';
+import { CLOCK_MARGIN_MS, SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { CheckoutLedger } from './checkout-ledger.port';
@@ -36,16 +36,19 @@ export class CheckoutUseCase {
 
   async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
     const now = this.clock.now();
+    // An item of a sale about to open, open or just ended by this instance's clock: the scripts decide, on
+    // Redis's clock (the two clocks may differ a little: CLOCK_MARGIN_MS).
+    const near = this.calendar.saleWithItemNear(itemId, now, CLOCK_MARGIN_MS);
     // An item of a sale that has not started: answered here, without the ledger, so clients that come early
     // are told when to come back at almost no cost.
-    const early = this.calendar.notStartedSaleWith(itemId, now);
+    const early = near ? null : this.calendar.notStartedSaleWith(itemId, now);
     if (early) {
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.SaleNotStarted, early.id);
       this.metrics.checkout(RejectionCode.SaleNotStarted);
       const retryAfter = early.window.secondsUntilStart(now);
       return { result: err(reject(RejectionCode.SaleNotStarted, undefined, retryAfter)), replayed: false };
     }
-    const sale = this.calendar.openAt(now);
+    const sale = near ?? this.calendar.openAt(now);
     if (!sale) {
       // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.NoActiveSale);

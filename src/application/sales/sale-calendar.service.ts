@@ -8,10 +8,18 @@ import { RegisteredSale, SaleRegistry } from './sale-registry.port';
 import { SaleSettings } from './sale-settings';
 
 /**
+ * How far this instance's clock may be from Redis's without the hot path refusing wrongly: within this of a
+ * sale's start or end, a checkout goes to the scripts, which decide on Redis's clock, instead of being
+ * answered here by this instance's clock. Hosts kept by NTP are within milliseconds of each other.
+ */
+export const CLOCK_MARGIN_MS = 1_000;
+
+/**
  * This instance's in-memory copy of the shared sale registry, so the hot path finds the open sale (and
  * which sale an item belongs to) without a round trip. It is refreshed every second or so
  * (interfaces/background) and updated at once when this instance loads a sale. Being a little stale is
- * safe: the scripts check the sale's window on Redis's clock.
+ * safe where the scripts decide (they check the sale's window on Redis's clock); what is answered here
+ * without them is answered only well away from a sale's start and end (CLOCK_MARGIN_MS).
  */
 @Injectable()
 export class SaleCalendar {
@@ -56,6 +64,18 @@ export class SaleCalendar {
   notStartedSaleWith(itemId: ItemId, at: Date): Sale | null {
     for (const { sale, items } of this.entries) {
       if (sale.startsAt.getTime() > at.getTime() && items?.has(itemId)) return sale;
+    }
+    return null;
+  }
+
+  /**
+   * The sale the item belongs to if `at` is within `marginMs` of its window (open, about to open, or just
+   * ended): one for the scripts to decide on Redis's clock.
+   */
+  saleWithItemNear(itemId: ItemId, at: Date, marginMs: number): Sale | null {
+    const t = at.getTime();
+    for (const { sale, items } of this.entries) {
+      if (sale.startsAt.getTime() - marginMs <= t && t < sale.endsAt.getTime() + marginMs && items?.has(itemId)) return sale;
     }
     return null;
   }

@@ -1,11 +1,23 @@
 import { CheckoutUseCase } from '../../../../src/application/checkout/checkout.use-case';
+import { CLOCK_MARGIN_MS } from '../../../../src/application/sales/sale-calendar.service';
 import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
 import { Sale } from '../../../../src/domain/sale/sale.entity';
 import { UserId } from '../../../../src/domain/user/user-id.value-object';
 import { FixedClock } from '../../../support/doubles/fixed-clock';
 import { ATTEMPTS_WITHOUT_SALE } from '../../../support/doubles/in-memory-checkout-attempt-log';
 import { InMemoryLedger } from '../../../support/doubles/in-memory-ledger';
-import { MINUTE, NOT_AN_ITEM, SECOND, aSale, aSaleOpeningIn, anOpenSale, itemOf, stockOf } from '../../../support/mothers/sale.mother';
+import {
+  MINUTE,
+  NOT_AN_ITEM,
+  NOW,
+  SECOND,
+  aSale,
+  aSaleOpeningIn,
+  aSaleThatEnded,
+  anOpenSale,
+  itemOf,
+  stockOf,
+} from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
 
 const alice = 'alice' as UserId;
@@ -69,6 +81,70 @@ describe('CheckoutUseCase', () => {
         ok: false,
         error: expect.objectContaining({ code: 'sale_not_started' }),
       });
+    });
+  });
+
+  describe('when this instance’s clock differs a little from the ledger’s (Redis’s)', () => {
+    /** The use case with the world's calendar (this instance's clock) and a ledger on a clock of its own. */
+    async function onLedgerClockAt(at: number, ...sales: Sale[]) {
+      const ledger = new InMemoryLedger(new FixedClock(new Date(at)));
+      for (const s of sales) {
+        world.known(s);
+        await ledger.load(s, stockOf(s), [], 0);
+      }
+      return { ledger, use: useCaseOn(world, ledger) };
+    }
+
+    it('sends a checkout just before the start by its clock to the ledger, which may already be open', async () => {
+      const sale = aSaleOpeningIn(300);
+      const { ledger, use } = await onLedgerClockAt(sale.startsAt.getTime() + 10, sale);
+
+      const { result } = await use.execute({ userId: alice, itemId: itemOf(sale, 1) });
+
+      expect(result.ok).toBe(true);
+      expect(ledger.calls.checkout).toBe(1);
+    });
+
+    it('lets the ledger answer sale_not_started within the margin, and answers it alone further out', async () => {
+      const soon = aSaleOpeningIn(CLOCK_MARGIN_MS - 1);
+      const later = aSaleOpeningIn(CLOCK_MARGIN_MS + 1, { id: soon.id + 1 });
+      const { ledger, use } = await onLedgerClockAt(NOW.getTime(), soon, later);
+
+      expect((await use.execute({ userId: alice, itemId: itemOf(soon, 1) })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'sale_not_started', retryAfterSeconds: 1 }),
+      });
+      expect(ledger.calls.checkout).toBe(1);
+      expect((await use.execute({ userId: alice, itemId: itemOf(later, 1) })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'sale_not_started' }),
+      });
+      expect(ledger.calls.checkout).toBe(1);
+    });
+
+    it('sends a checkout of the ending sale’s item just after its end by its clock to that sale, not the next', async () => {
+      const ending = aSaleThatEnded(300, { durationMs: 30 * MINUTE });
+      const next = aSale({ id: ending.id + 1, opensInMs: -300, durationMs: 30 * MINUTE });
+      const { ledger, use } = await onLedgerClockAt(ending.endsAt.getTime() - 10, ending, next);
+
+      const { result } = await use.execute({ userId: alice, itemId: itemOf(ending, 1) });
+
+      expect(result.ok && result.value.saleId).toBe(ending.id);
+      expect(ledger.calls.checkout).toBe(1);
+    });
+
+    it('sends it to the ledger when no sale follows, instead of answering no_active_sale alone', async () => {
+      const ending = aSaleThatEnded(300);
+      const { ledger, use } = await onLedgerClockAt(ending.endsAt.getTime() - 10, ending);
+
+      expect((await use.execute({ userId: alice, itemId: itemOf(ending, 1) })).result.ok).toBe(true);
+      // Past the margin the instance answers alone again.
+      world.clock.advance(CLOCK_MARGIN_MS);
+      expect((await use.execute({ userId: alice, itemId: itemOf(ending, 2) })).result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'no_active_sale' }),
+      });
+      expect(ledger.calls.checkout).toBe(1);
     });
   });
 

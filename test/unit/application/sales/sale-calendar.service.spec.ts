@@ -1,4 +1,4 @@
-import { SaleCalendar } from '../../../../src/application/sales/sale-calendar.service';
+import { CLOCK_MARGIN_MS, SaleCalendar } from '../../../../src/application/sales/sale-calendar.service';
 import { ItemSet } from '../../../../src/domain/sale/item-set.value-object';
 import { SaleId } from '../../../../src/domain/sale/sale-id.value-object';
 import { FixedClock } from '../../../support/doubles/fixed-clock';
@@ -84,6 +84,17 @@ describe('SaleCalendar', () => {
       expect(calendar.all().filter((s) => s.id === next.id)).toEqual([moved]);
       expect(calendar.all().map((s) => s.id)).toEqual([ended.id, open.id, moved.id, later.id]);
     });
+  });
+
+  it('tells the sale of an item near its window: within the margin of its start or its end', () => {
+    calendar.remember(next, ItemSet.of(itemsOf(next)));
+    const item = itemOf(next, 2);
+    const at = (ms: number) => new Date(ms);
+    expect(calendar.saleWithItemNear(item, at(next.startsAt.getTime() - CLOCK_MARGIN_MS - 1), CLOCK_MARGIN_MS)).toBeNull();
+    expect(calendar.saleWithItemNear(item, at(next.startsAt.getTime() - CLOCK_MARGIN_MS), CLOCK_MARGIN_MS)).toBe(next);
+    expect(calendar.saleWithItemNear(item, at(next.endsAt.getTime() + CLOCK_MARGIN_MS - 1), CLOCK_MARGIN_MS)).toBe(next);
+    expect(calendar.saleWithItemNear(item, at(next.endsAt.getTime() + CLOCK_MARGIN_MS), CLOCK_MARGIN_MS)).toBeNull();
+    expect(calendar.saleWithItemNear(NOT_AN_ITEM, next.startsAt, CLOCK_MARGIN_MS)).toBeNull();
   });
 
   it('cannot tell the sale of an item from a registry entry written without items', async () => {
