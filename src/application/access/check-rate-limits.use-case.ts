@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Metrics } from '../observability/metrics.port';
-import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict } from './rate-limit';
+import { RateLimitCheck, RateLimitGroup, RateLimitSettings, RateLimitVerdict, ipWindowOf } from './rate-limit';
 import { RateLimiter } from './rate-limiter.port';
 
 /**
- * Counts one request against its route group's windows, per client IP and per user, in one atomic step
- * shared by every instance. Null when no window applies (limiting off, or the group has none). Refusals are
- * counted for monitoring, by group and by whether the store was asked.
+ * Counts one request against its route group's windows, per client IP (an IPv6 client by its /64) and per
+ * user, in one atomic step shared by every instance. Null when no window applies (limiting off, or the group
+ * has none). Refusals are counted for monitoring, by group and by whether the store was asked.
  */
 @Injectable()
 export class CheckRateLimitsUseCase {
@@ -27,7 +27,7 @@ export class CheckRateLimitsUseCase {
     if (!this.limits(group)) return null;
     const limits = this.settings.groups[group];
     const checks: RateLimitCheck[] = [];
-    if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${ip}` });
+    if (limits.ip) checks.push({ name: `${group}-ip`, policy: limits.ip, key: `${group}:ip:${ipWindowOf(ip)}` });
     if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
     if (checks.length === 0) return null;
     const verdict = await this.limiter.hit(checks);

@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /** A limit: at most `limit` requests in any `windowMs` (a sliding window). */
 export interface RateLimitPolicy {
   readonly limit: number;
@@ -50,4 +52,26 @@ export interface RateLimitVerdict {
   readonly states: RateLimitState[];
   /** Refused by what the limiter remembered of full windows, without asking the store. */
   readonly remembered?: boolean;
+}
+
+/**
+ * What a per-IP window counts for a client address: an IPv4 address itself (an IPv4-mapped IPv6 address as
+ * its IPv4 address); an IPv6 address by its /64, the block one subscriber is given and can use any address
+ * of, so that rotating addresses within it does not escape the limit.
+ */
+export function ipWindowOf(ip: string): string {
+  const address = ip.replace(/%.*$/, '');
+  if (!isIPv6(address)) return ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, null];
+  const hextets = (part: string | null | undefined) => (part ? part.split(':') : []);
+  const front = hextets(head);
+  // Only the first four groups matter, so an IPv4 tail never needs converting, but it counts as two groups.
+  const back = hextets(tail).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const all = tail === null ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -50,6 +50,18 @@ describe('CheckRateLimitsUseCase', () => {
     });
   });
 
+  it('counts an IPv6 client by its /64, whichever address of it it uses', async () => {
+    await check.execute('buy', '2001:db8:85a3:7:1::1', null);
+    await check.execute('buy', '2001:DB8:85A3:0007:ffff:1:2:3', null);
+    await check.execute('buy', '2001:db8:85a3:8::1', null);
+
+    expect(limiter.hits.map((h) => h[0]!.key)).toEqual([
+      'buy:ip:2001:db8:85a3:7::/64',
+      'buy:ip:2001:db8:85a3:7::/64',
+      'buy:ip:2001:db8:85a3:8::/64',
+    ]);
+  });
+
   it('says every group with a limit is limited, one limited per user only too', () => {
     const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, read: limits('off', '5/1s') }), metrics);
 
