@@ -1,18 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { readAdmission } from '../../domain/line/admission.value-object';
 import { AdmissionClaim } from '../../domain/line/line-place';
+import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { Clock } from '../shared/clock.port';
-import { SaleCalendar } from '../sales/sale-calendar.service';
+import { CLOCK_MARGIN_MS, SaleCalendar } from '../sales/sale-calendar.service';
 import { WaitingRoomSettings } from './waiting-room-settings';
 
 export interface AdmissionCheck {
   /** The admission as the buyer sent it (header or cookie). */
   readonly token: string | undefined;
-  /** The sale asked about; null: the sale open now (a checkout names an item, not a sale). */
+  /** The sale asked about; null: the sale of `itemId` (a checkout names an item, not a sale). */
   readonly saleId: SaleId | null;
+  /** The item a checkout names, if valid: its sale is the one the checkout will go to. */
+  readonly itemId?: ItemId | null;
   /** The buyer when the request names one (signed-in caller, or user_id in trusted mode). */
   readonly buyer: string | null;
 }
@@ -36,10 +39,13 @@ export class CheckAdmissionUseCase {
   }
 
   /** ok(null): no admission needed; ok(claim): the admission that lets the request through. */
-  execute({ token, saleId, buyer }: AdmissionCheck): Result<AdmissionClaim | null, Rejection> {
+  execute({ token, saleId, itemId, buyer }: AdmissionCheck): Result<AdmissionClaim | null, Rejection> {
     if (!this.settings.enabled) return ok(null);
     const now = this.clock.now();
-    const sale = saleId ?? this.calendar.openAt(now)?.id ?? null;
+    // The sale the checkout goes to (CheckoutUseCase): the item's own near its window, where this instance's
+    // clock may differ a little from Redis's, else the one open by this instance's clock.
+    const near = itemId ? this.calendar.saleWithItemNear(itemId, now, CLOCK_MARGIN_MS) : null;
+    const sale = saleId ?? near?.id ?? this.calendar.openAt(now)?.id ?? null;
     if (sale === null) return ok(null);
     if (!token) return err(reject(RejectionCode.AdmissionRequired));
     const claim = readAdmission(token, this.settings.secret);

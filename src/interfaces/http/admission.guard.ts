@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuthSettings } from '../../application/identity/auth-settings';
 import { CheckAdmissionUseCase } from '../../application/line/check-admission.use-case';
 import { parseCheckoutCode } from '../../domain/checkout/checkout-code.value-object';
+import { parseItemId } from '../../domain/sale/item-id.value-object';
 import { parseUserId } from '../../domain/user/user-id.value-object';
 import { Rejection } from '../../domain/shared/rejection';
 import { ACCESS_RULE, AccessRule } from './access/access.decorator';
@@ -56,7 +57,8 @@ export class AdmissionGuard implements CanActivate {
     // A malformed code is the purchase's own 400 to answer.
     if (purchase && !code) return null;
     const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
-    const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, buyer });
+    const itemId = purchase ? null : (parseItemId(query.id ?? query.item_id) ?? null);
+    const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, itemId, buyer });
     if (!result.ok) return result.error;
     // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone
     // else's code as unknown, as it does for signed-in buyers.
