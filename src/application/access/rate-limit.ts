@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { IPv6 } from 'ipaddr.js';
 
 /** A limit: at most `limit` requests in any `windowMs` (a sliding window). */
 export interface RateLimitPolicy {
@@ -60,18 +60,11 @@ export interface RateLimitVerdict {
  * of, so that rotating addresses within it does not escape the limit.
  */
 export function ipWindowOf(ip: string): string {
-  const address = ip.replace(/%.*$/, '');
-  if (!isIPv6(address)) return ip;
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, null];
-  const hextets = (part: string | null | undefined) => (part ? part.split(':') : []);
-  const front = hextets(head);
-  // Only the first four groups matter, so an IPv4 tail never needs converting, but it counts as two groups.
-  const back = hextets(tail).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
-  const all = tail === null ? front : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
-  return `${all
+  if (!IPv6.isValid(ip)) return ip;
+  const address = IPv6.parse(ip);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  return `${address.parts
     .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
+    .map((part) => part.toString(16))
     .join(':')}::/64`;
 }
