@@ -9,7 +9,7 @@ import { CheckoutAttemptLog } from '../analytics/checkout-attempt-log.port';
 import { Clock } from '../shared/clock.port';
 import { IdGenerator } from '../shared/id-generator.port';
 import { Metrics } from '../observability/metrics.port';
-import { CLOCK_MARGIN_MS, SaleCalendar } from '../sales/sale-calendar.service';
+import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { CheckoutLedger } from './checkout-ledger.port';
@@ -36,19 +36,17 @@ export class CheckoutUseCase {
 
   async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
     const now = this.clock.now();
-    // An item of a sale about to open, open or just ended by this instance's clock: the scripts decide, on
-    // Redis's clock (the two clocks may differ a little: CLOCK_MARGIN_MS).
-    const near = this.calendar.saleWithItemNear(itemId, now, CLOCK_MARGIN_MS);
+    const route = this.calendar.checkoutRoute(itemId, now);
     // An item of a sale that has not started: answered here, without the ledger, so clients that come early
     // are told when to come back at almost no cost.
-    const early = near ? null : this.calendar.notStartedSaleWith(itemId, now);
-    if (early) {
+    if ('notStarted' in route) {
+      const early = route.notStarted;
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.SaleNotStarted, early.id);
       this.metrics.checkout(RejectionCode.SaleNotStarted);
       const retryAfter = early.window.secondsUntilStart(now);
       return { result: err(reject(RejectionCode.SaleNotStarted, undefined, retryAfter)), replayed: false };
     }
-    const sale = near ?? this.calendar.openAt(now);
+    const sale = route.sale;
     if (!sale) {
       // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.NoActiveSale);

@@ -6,7 +6,7 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { Clock } from '../shared/clock.port';
-import { CLOCK_MARGIN_MS, SaleCalendar } from '../sales/sale-calendar.service';
+import { SaleCalendar } from '../sales/sale-calendar.service';
 import { WaitingRoomSettings } from './waiting-room-settings';
 
 export interface AdmissionCheck {
@@ -42,10 +42,7 @@ export class CheckAdmissionUseCase {
   execute({ token, saleId, itemId, buyer }: AdmissionCheck): Result<AdmissionClaim | null, Rejection> {
     if (!this.settings.enabled) return ok(null);
     const now = this.clock.now();
-    // The sale the checkout goes to (CheckoutUseCase): the item's own near its window, where this instance's
-    // clock may differ a little from Redis's, else the one open by this instance's clock.
-    const near = itemId ? this.calendar.saleWithItemNear(itemId, now, CLOCK_MARGIN_MS) : null;
-    const sale = saleId ?? near?.id ?? this.calendar.openAt(now)?.id ?? null;
+    const sale = saleId ?? this.checkoutSale(itemId ?? null, now);
     if (sale === null) return ok(null);
     if (!token) return err(reject(RejectionCode.AdmissionRequired));
     const claim = readAdmission(token, this.settings.secret);
@@ -57,5 +54,15 @@ export class CheckAdmissionUseCase {
       return err(reject(RejectionCode.AdmissionRequired, 'This admission has expired: join the line again.'));
     }
     return ok(claim);
+  }
+
+  /**
+   * The sale a checkout goes to (SaleCalendar.checkoutRoute), or null when it is answered without one
+   * (not started, no sale): the checkout then needs no admission.
+   */
+  private checkoutSale(itemId: ItemId | null, now: Date): SaleId | null {
+    if (!itemId) return this.calendar.openAt(now)?.id ?? null;
+    const route = this.calendar.checkoutRoute(itemId, now);
+    return 'sale' in route ? (route.sale?.id ?? null) : null;
   }
 }

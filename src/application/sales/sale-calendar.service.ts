@@ -69,6 +69,19 @@ export class SaleCalendar {
   }
 
   /**
+   * Where a checkout of the item at `at` goes: what this instance may answer alone (the item's sale starts
+   * more than CLOCK_MARGIN_MS later: not started on Redis's clock either), else the sale whose scripts decide:
+   * the item's own within CLOCK_MARGIN_MS of its window (the two clocks may differ a little), else the sale
+   * open by this instance's clock (null: none).
+   */
+  checkoutRoute(itemId: ItemId, at: Date): { notStarted: Sale } | { sale: Sale | null } {
+    const near = this.saleWithItemNear(itemId, at, CLOCK_MARGIN_MS);
+    if (near) return { sale: near };
+    const notStarted = this.notStartedSaleWith(itemId, at);
+    return notStarted ? { notStarted } : { sale: this.openAt(at) };
+  }
+
+  /**
    * The sale the item belongs to if `at` is within `marginMs` of its window (open, about to open, or just
    * ended): one for the scripts to decide on Redis's clock.
    */

@@ -10,6 +10,7 @@ import { Rejection } from '../../domain/shared/rejection';
 import { ACCESS_RULE, AccessRule } from './access/access.decorator';
 import { RejectionException } from './access/rejection.exception';
 import { cookieOf } from './cookies';
+import { ITEM_ID_PARAMS, InvalidParam, param } from './request-params';
 
 export const ADMISSION_COOKIE = 'flashsale_admission';
 export const ADMISSION_HEADER = 'admission';
@@ -57,7 +58,9 @@ export class AdmissionGuard implements CanActivate {
     // A malformed code is the purchase's own 400 to answer.
     if (purchase && !code) return null;
     const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
-    const itemId = purchase ? null : (parseItemId(query.id ?? query.item_id) ?? null);
+    // A checkout's item as the checkout reads it; one it cannot read is the checkout's own 400 to answer.
+    const item = purchase ? null : param(query, ITEM_ID_PARAMS, parseItemId, 'an item id');
+    const itemId = item instanceof InvalidParam ? null : item;
     const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, itemId, buyer });
     if (!result.ok) return result.error;
     // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone

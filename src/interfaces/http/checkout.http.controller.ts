@@ -5,7 +5,7 @@ import { parseItemId } from '../../domain/sale/item-id.value-object';
 import { sendOutcome } from './problem-details';
 import { FastifyDoor, FastifyRoute } from './fastify-route';
 import { buyerOf } from './buyer';
-import { InvalidParam, idempotencyKey, param } from './request-params';
+import { ITEM_ID_PARAMS, InvalidParam, idempotencyKey, param } from './request-params';
 
 /**
  * POST /checkout?user_id=U&id=I (item_id= is an alias of id). Honours Idempotency-Key. With sessions or JWTs
@@ -30,7 +30,7 @@ export class CheckoutHttpController implements FastifyDoor {
     const query = request.query as Record<string, unknown>;
     const userId = buyerOf(request, query);
     if (userId instanceof InvalidParam) return userId.send(reply);
-    const itemId = param(query, ['id', 'item_id'], parseItemId, 'a positive integer item id');
+    const itemId = param(query, ITEM_ID_PARAMS, parseItemId, 'a positive integer item id');
     if (itemId instanceof InvalidParam) return itemId.send(reply);
     const key = idempotencyKey(request.headers);
     if (key instanceof InvalidParam) return key.send(reply);
