@@ -106,7 +106,8 @@ export class InfrastructureModule {
       { provide: SessionStore, useClass: RedisSessionStore },
       { provide: Mailer, useClass: SmtpOrOutboxMailer },
       { provide: TokenVerifier, useClass: JoseTokenVerifier },
-      { provide: RateLimiter, useClass: RedisRateLimiter },
+      RedisRateLimiter,
+      { provide: RateLimiter, useExisting: RedisRateLimiter },
       PrometheusMetrics,
       { provide: Metrics, useExisting: PrometheusMetrics },
     ];

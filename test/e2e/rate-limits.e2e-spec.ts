@@ -23,11 +23,14 @@ const LIMITS = {
 let a: TestApp;
 let b: TestApp;
 let items: number[];
+let saleId: number;
 
 beforeAll(async () => {
   await wipeState();
   [a, b] = await Promise.all([startTestApp(LIMITS), startTestApp(LIMITS)]);
-  items = await itemIdsOf(a, await createOpenSale(a, { itemsTotal: 100, perUserLimit: 100 }));
+  const sale = await createOpenSale(a, { itemsTotal: 100, perUserLimit: 100 });
+  saleId = sale.id;
+  items = await itemIdsOf(a, sale);
   await b.app.get(SaleCalendar).refresh();
 });
 
@@ -232,5 +235,66 @@ describe('rate limits', () => {
       ),
     );
     expect(limited(direct)).toHaveLength(5);
+  });
+
+  describe('on one server, counted in the checkout or purchase script call itself', () => {
+    // Each test checks out items of its own: a purchase sells an item's only unit.
+    it('cost no call of their own when the request reaches the batched checkout or purchase', async () => {
+      const limiter = a.app.get(RedisRateLimiter);
+      const ownCalls = jest.spyOn(limiter, 'hit');
+      try {
+        const checkouts = await Promise.all(Array.from({ length: 8 }, (_, i) => checkout(a, `batched-${i}`, 60 + i)));
+        expect(checkouts.map((r) => r.status)).toEqual(Array(8).fill(200));
+        for (const r of checkouts) expect(r.headers['ratelimit']).toMatch(/^"buy-ip";r=\d+;t=\d+, "buy-user";r=4;t=\d+$/);
+        const purchase = await request(a.url).post('/purchase').query({ code: checkouts[0]!.body.code, user_id: 'batched-0' });
+        expect(purchase.status).toBe(200);
+        expect(purchase.headers['ratelimit']).toMatch(/"buy-user";r=3;/);
+        expect(ownCalls).not.toHaveBeenCalled();
+        // With an Idempotency-Key the checkout runs checkout.lua, which counts nothing: the limiter's own call does.
+        const keyed = await checkout(a, 'keyed', 70).set('idempotency-key', 'rate-limit-key-1');
+        expect(keyed.status).toBe(200);
+        expect(keyed.headers['ratelimit']).toMatch(/"buy-user";r=4;/);
+        expect(ownCalls).toHaveBeenCalledTimes(1);
+      } finally {
+        ownCalls.mockRestore();
+      }
+    });
+
+    it('let exactly the per-user quota of purchases through, a checkout counting as one', async () => {
+      const made = await checkout(a, 'payer', 71);
+      expect(made.status).toBe(200);
+      const purchases = await Promise.all(
+        Array.from({ length: 12 }, () => request(a.url).post('/purchase').query({ code: made.body.code, user_id: 'payer' })),
+      );
+      expect(purchases.filter((r) => r.status === 200)).toHaveLength(4);
+      expect(limited(purchases)).toHaveLength(8);
+      for (const r of limited(purchases)) expect(r.body.code).toBe('rate_limited');
+    });
+
+    it('leave nothing behind for a refused checkout: it is not run', async () => {
+      const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => checkout(a, 'greedy', 80 + i)));
+      const accepted = responses.filter((r) => r.status === 200);
+      expect(accepted).toHaveLength(5);
+      const { rawRedis } = await import('../support/test-env');
+      const redis = rawRedis();
+      try {
+        const code = await redis.hget(`{sale:${saleId}}:open`, 'greedy');
+        const record = JSON.parse((await redis.hget(`{sale:${saleId}}:checkouts`, code!))!) as { i: string[] };
+        // Five checkouts of five items in one open checkout; none of the seven refused added theirs.
+        expect(record.i).toHaveLength(5);
+        expect(new Set(record.i.map(Number))).toEqual(new Set(responses.flatMap((r, i) => (r.status === 200 ? [items[80 + i]] : []))));
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    it('still count a request answered before its use case (bad input)', async () => {
+      const responses = await Promise.all(
+        Array.from({ length: 7 }, () => request(a.url).post('/checkout').query({ user_id: 'sloppy', id: 'not-a-number' })),
+      );
+      expect(responses.filter((r) => r.status === 400)).toHaveLength(5);
+      expect(limited(responses)).toHaveLength(2);
+      expect(limited(responses)[0]!.headers['ratelimit']).toMatch(/"buy-user";r=0;/);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRule } from './access/access.decorator';
 import { AccessGuard } from './access/access.guard';
+import { countBeforeAnswering } from './access/request-limits';
 import type { AdmissionGuard } from './admission.guard';
 import { sendRejection } from './problem-details';
 import { answerException } from './problem-details.filter';
@@ -47,7 +48,8 @@ export function registerFastifyRoutes(
             const checking = access.check(route.access, request, reply);
             // The admission gate reads the caller the access check sets, so it comes second.
             const refusal = (checking ? await checking : null) ?? admission?.check(route.access, request);
-            if (refusal) return sendRejection(reply, refusal);
+            // Not admitted: the windows left to the use case are counted here instead (a full one answers 429).
+            if (refusal) return await countBeforeAnswering(reply, () => sendRejection(reply, refusal));
             return await route.handle(request, reply);
           } catch (e) {
             answerException(e, request, reply, logger);
