@@ -39,9 +39,9 @@ local tally = {}
 local new_code, added = false, false
 local i = 2
 while i <= #ARGV do
-  local args, limits
-  args, limits, i = rl_step(now, i, 3)
-  local user, item, code = args[1], args[2], args[3]
+  local user, item, code = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local limits
+  limits, i = rl_step(now, i, 3)
   if limits and limits[1] == 0 then
     replies[#replies + 1] = rl_reply(limits, nil)
   else

@@ -35,14 +35,15 @@ local now, sale, done = purchase_begin(k)
 local replies = {}
 local i = 2
 while i <= #ARGV do
-  local args, limits
-  args, limits, i = rl_step(now, i, 3)
+  local code, order, buyer = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local limits
+  limits, i = rl_step(now, i, 3)
   local reply = nil
   if not limits or limits[1] == 1 then
     -- A step that fails (a Lua error: a corrupt record) fails its own caller only; the others go on, and the
     -- call still writes the stats and the sold event of what they bought.
     local ok
-    ok, reply = pcall(purchase_step, k, sale, now, args[1], args[2], args[3], done)
+    ok, reply = pcall(purchase_step, k, sale, now, code, order, buyer, done)
     if not ok then reply = { 'failed', type(reply) == 'table' and tostring(reply.err) or tostring(reply) } end
   end
   replies[#replies + 1] = rl_reply(limits, reply)

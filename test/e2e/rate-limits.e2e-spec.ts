@@ -296,5 +296,25 @@ describe('rate limits', () => {
       expect(limited(responses)).toHaveLength(2);
       expect(limited(responses)[0]!.headers['ratelimit']).toMatch(/"buy-user";r=0;/);
     });
+
+    it('still count a request refused by an error before its use case (a signed-in buyer naming someone else)', async () => {
+      const secret = 'a-shared-secret-of-at-least-32-characters!';
+      const jwt = await startTestApp({ ...LIMITS, AUTH_MODE: 'jwt', JWT_SECRET: secret });
+      try {
+        const { SignJWT } = await import('jose');
+        const token = await new SignJWT({ sub: 'impostor', exp: Math.floor(Date.now() / 1000) + 300 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new TextEncoder().encode(secret));
+        const responses = await Promise.all(
+          Array.from({ length: 7 }, () =>
+            request(jwt.url).post('/checkout').query({ id: items[90], user_id: 'victim' }).set('authorization', `Bearer ${token}`),
+          ),
+        );
+        expect(responses.filter((r) => r.status === 403 && r.body.code === 'user_mismatch')).toHaveLength(5);
+        expect(limited(responses)).toHaveLength(2);
+      } finally {
+        await jwt.close();
+      }
+    });
   });
 });

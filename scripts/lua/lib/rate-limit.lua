@@ -16,10 +16,10 @@ Defines
       every window has room.
       reply {allowed (1|0), remaining_1, resetMs_1, remaining_2, resetMs_2, ...}
             resetMs: how long until the window frees a place (its oldest request leaves it)
-  rl_step(now, i, width) -> args, limits, a'
-      For checkout-batch.lua and purchase-batch.lua: reads a step's `width` own arguments from ARGV[i], then
+  rl_step(now, i, width) -> limits, a'
+      For checkout-batch.lua and purchase-batch.lua: after a step's `width` own arguments at ARGV[i], reads
       its rate-limit request (rl_request; n = 0 and "" as the id for none). limits: rl_request's reply, or nil
-      when the step named no window.
+      when the step named no window (nothing read nor allocated: the common case with limiting off).
   rl_reply(limits, reply) -> the step's reply as the batch returns it: {limits, reply} when it named windows
       (reply nil: refused by them, not run), else reply itself
   rl_finish()
@@ -73,10 +73,9 @@ local function rl_request(now, a)
 end
 
 local function rl_step(now, i, width)
-  local args = { unpack(ARGV, i, i + width - 1) }
-  local windowed = ARGV[i + width + 1] ~= '0'
-  local limits, a = rl_request(now, i + width)
-  return args, windowed and limits or nil, a
+  local a = i + width
+  if ARGV[a + 1] == '0' then return nil, a + 2 end
+  return rl_request(now, a)
 end
 
 local function rl_reply(limits, reply)

@@ -52,6 +52,10 @@ export function registerFastifyRoutes(
             if (refusal) return await countBeforeAnswering(reply, () => sendRejection(reply, refusal));
             return await route.handle(request, reply);
           } catch (e) {
+            // Windows left to the use case and not settled are counted before the error is answered (a full one
+            // answers 429 instead); if Redis is what failed, the error is answered as it is.
+            const limited = await request.uncountedLimits?.countUnlessSettled().catch(() => null);
+            if (limited) return sendRejection(reply, limited);
             answerException(e, request, reply, logger);
             return reply;
           }

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckRateLimitsUseCase } from '../../../application/access/check-rate-limits.use-case';
-import { RateLimitGroup, UncountedLimits } from '../../../application/access/rate-limit';
+import { RateLimitGroup } from '../../../application/access/rate-limit';
 import { AuthSettings } from '../../../application/identity/auth-settings';
 import { AuthenticateUseCase } from '../../../application/identity/authenticate.use-case';
 import { Caller } from '../../../domain/identity/caller';
@@ -21,7 +21,7 @@ declare module 'fastify' {
     /** The authenticated caller, set by AccessGuard (null in trusted mode or on public routes). */
     caller?: Caller | null;
     /** The request's rate-limit windows, when AccessGuard left them to the use case to count (AccessRule.countedByUseCase). */
-    uncountedLimits?: UncountedLimits;
+    uncountedLimits?: RequestLimits;
   }
 }
 

@@ -30,10 +30,11 @@ export function answerLimits(verdict: RateLimitVerdict, reply: FastifyReply): Re
  */
 export class RequestLimits implements UncountedLimits {
   private uncounted: readonly RateLimitCheck[] | null;
+  private settled = false;
 
   constructor(
     private readonly group: RateLimitGroup,
-    checks: readonly RateLimitCheck[],
+    private readonly checks: readonly RateLimitCheck[],
     private readonly rateLimits: CheckRateLimitsUseCase,
     private readonly reply: FastifyReply,
   ) {
@@ -48,11 +49,24 @@ export class RequestLimits implements UncountedLimits {
 
   async count(): Promise<Rejection | null> {
     const checks = this.take();
-    return checks ? answerLimits(await this.rateLimits.count(this.group, checks), this.reply) : null;
+    return checks ? this.settle(await this.rateLimits.count(this.group, checks)) : null;
   }
 
   settle(verdict: RateLimitVerdict): Rejection | null {
+    this.settled = true;
     return answerLimits(this.rateLimits.recorded(this.group, verdict), this.reply);
+  }
+
+  /**
+   * For a request about to be answered with an error: counts its windows in a call of their own unless a
+   * verdict was settled, so that no error answer (a 403 before the use case, a failed script call after the
+   * windows were taken) is a way past the limits. When the failed call had counted them already, they count
+   * twice: the rare failure errs on the side of limiting.
+   */
+  async countUnlessSettled(): Promise<Rejection | null> {
+    if (this.settled) return null;
+    this.uncounted = null;
+    return this.settle(await this.rateLimits.count(this.group, this.checks));
   }
 }
 
