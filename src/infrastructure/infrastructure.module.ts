@@ -106,8 +106,7 @@ export class InfrastructureModule {
       { provide: SessionStore, useClass: RedisSessionStore },
       { provide: Mailer, useClass: SmtpOrOutboxMailer },
       { provide: TokenVerifier, useClass: JoseTokenVerifier },
-      RedisRateLimiter,
-      { provide: RateLimiter, useExisting: RedisRateLimiter },
+      { provide: RateLimiter, useClass: RedisRateLimiter },
       PrometheusMetrics,
       { provide: Metrics, useExisting: PrometheusMetrics },
     ];

@@ -6,7 +6,6 @@ import { Sale } from '../../src/domain/sale/sale.entity';
 import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
-import { RedisRateLimiter } from '../../src/infrastructure/redis/redis-rate-limiter';
 import { LedgerSettings } from '../../src/infrastructure/redis/ledger-settings';
 import { RedisCheckoutLedger } from '../../src/infrastructure/redis/redis-checkout-ledger';
 import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purchase-ledger';
@@ -53,8 +52,8 @@ describe('the Lua scripts and the domain rules', () => {
     await redis.onModuleInit();
     const settings = new LedgerSettings(config);
     ledger = {
-      checkout: new RedisCheckoutLedger(redis, settings, new RedisRateLimiter(redis)),
-      purchase: new RedisPurchaseLedger(redis, settings, new RedisRateLimiter(redis)),
+      checkout: new RedisCheckoutLedger(redis, settings),
+      purchase: new RedisPurchaseLedger(redis, settings),
       loader: new RedisSaleLedgerLoader(redis, settings),
       readModel: new RedisSaleReadModel(redis),
       pauseSwitch: new RedisSalePauseSwitch(redis),

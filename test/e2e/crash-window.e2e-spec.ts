@@ -4,7 +4,6 @@ import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { CheckoutCode } from '../../src/domain/checkout/checkout-code.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
-import { RedisRateLimiter } from '../../src/infrastructure/redis/redis-rate-limiter';
 import { LedgerSettings } from '../../src/infrastructure/redis/ledger-settings';
 import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purchase-ledger';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -30,7 +29,7 @@ describe('a purchase whose process died right after the script', () => {
     const redis = new RedisConnections(config);
     await redis.onModuleInit();
     const orderId = randomUUID();
-    const { result } = await new RedisPurchaseLedger(redis, new LedgerSettings(config), new RedisRateLimiter(redis)).purchase(
+    const { result } = await new RedisPurchaseLedger(redis, new LedgerSettings(config)).purchase(
       sale.id as SaleId,
       code,
       orderId,

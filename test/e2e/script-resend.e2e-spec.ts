@@ -5,7 +5,6 @@ import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
-import { RedisRateLimiter } from '../../src/infrastructure/redis/redis-rate-limiter';
 import { LedgerSettings } from '../../src/infrastructure/redis/ledger-settings';
 import { RedisCheckoutLedger } from '../../src/infrastructure/redis/redis-checkout-ledger';
 import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purchase-ledger';
@@ -35,8 +34,8 @@ beforeAll(async () => {
   redis = new RedisConnections(config);
   await redis.onModuleInit();
   const settings = new LedgerSettings(config);
-  const checkout = new RedisCheckoutLedger(redis, settings, new RedisRateLimiter(redis));
-  const purchase = new RedisPurchaseLedger(redis, settings, new RedisRateLimiter(redis));
+  const checkout = new RedisCheckoutLedger(redis, settings);
+  const purchase = new RedisPurchaseLedger(redis, settings);
   ledger = { checkout: checkout.checkout.bind(checkout), purchase: purchase.purchase.bind(purchase) };
   // Every checkout and purchase script runs twice; the caller gets the second reply.
   const command = redis.command as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

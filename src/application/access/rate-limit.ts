@@ -1,5 +1,4 @@
 import { IPv6 } from 'ipaddr.js';
-import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 
 /** A limit: at most `limit` requests in any `windowMs` (a sliding window). */
 export interface RateLimitPolicy {
@@ -68,32 +67,4 @@ export function ipWindowOf(ip: string): string {
     .slice(0, 4)
     .map((part) => part.toString(16))
     .join(':')}::/64`;
-}
-
-/**
- * A request's rate-limit windows, not counted yet: on one server or Sentinel, a checkout or purchase is
- * counted in the same script call as its work when it reaches the ledger's batched call (one call instead of
- * two). Whatever the request does first in the store, it counts them first: the ledger call takes them
- * (take()) and answers their verdict (settle()); any other path counts them on their own (count()) before it
- * does anything.
- */
-export interface UncountedLimits {
-  /** The windows, for the store call that will count them; null once taken or counted. */
-  take(): readonly RateLimitCheck[] | null;
-  /** Counts them in a call of their own, unless counted already: the refusal (429) when a window is full. */
-  count(): Promise<Rejection | null>;
-  /** The verdict of the call that counted them: the refusal (429) when a window was full. */
-  settle(verdict: RateLimitVerdict): Rejection | null;
-}
-
-/** A store call's answer when it counted a request's windows too: refused by them (nothing done), or done. */
-export type CountedAnswer<A> = { readonly refusedBy: RateLimitVerdict } | (A & { readonly limits?: RateLimitVerdict });
-
-/** The 429 for a verdict that refused: a request needs room in every window, so it may come back once the last full one frees. */
-export function rateLimitRefusal(verdict: RateLimitVerdict): Rejection | null {
-  if (verdict.allowed) return null;
-  const blocking = verdict.states.filter((s) => s.remaining === 0);
-  const retryAfter = Math.max(1, Math.ceil(Math.max(...blocking.map((s) => s.resetMs)) / 1000));
-  const what = blocking.map((s) => `${s.check.policy.limit} per ${s.check.policy.windowMs / 1000} s (${s.check.name})`).join(' and ');
-  return reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter);
 }

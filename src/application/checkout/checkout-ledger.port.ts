@@ -4,7 +4,6 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { CheckoutRejectionCode } from '../../domain/sale/sale-rules';
 import { RejectionCode } from '../../domain/shared/rejection';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { CountedAnswer, RateLimitCheck } from '../access/rate-limit';
 import { Answer, IdempotencyRefusal, IdempotencyRequest } from '../shared/idempotency';
 
 export type LedgerCheckoutResult =
@@ -27,18 +26,6 @@ export abstract class CheckoutLedger {
     codeIfNew: CheckoutCode,
     idempotency: IdempotencyRequest | null,
   ): Promise<Answer<LedgerCheckoutResult>>;
-  /**
-   * checkout() without an idempotency key that counts the request's rate-limit windows in the same atomic step
-   * (see UncountedLimits): refused by them, nothing else happens (not even the attempt's log). Only where
-   * RateLimiter.countsWithLedger.
-   */
-  abstract checkoutCounted(
-    saleId: SaleId,
-    userId: UserId,
-    itemId: ItemId,
-    codeIfNew: CheckoutCode,
-    limits: readonly RateLimitCheck[],
-  ): Promise<CountedAnswer<Answer<LedgerCheckoutResult>>>;
   /**
    * A checkout believed refused for good (its item sold out, or the sale's cap reached), without an
    * idempotency key. If checkout() would refuse it as item_sold_out or sale_sold_out, it is refused so

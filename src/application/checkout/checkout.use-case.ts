@@ -5,8 +5,6 @@ import { ItemId } from '../../domain/sale/item-id.value-object';
 import { RejectionCode, reject } from '../../domain/shared/rejection';
 import { err, ok } from '../../domain/shared/result';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { CountedAnswer, UncountedLimits } from '../access/rate-limit';
-import { Answer } from '../shared/idempotency';
 import { CheckoutAttemptLog } from '../analytics/checkout-attempt-log.port';
 import { Clock } from '../shared/clock.port';
 import { IdGenerator } from '../shared/id-generator.port';
@@ -14,15 +12,13 @@ import { Metrics } from '../observability/metrics.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
-import { CheckoutLedger, LedgerCheckoutResult } from './checkout-ledger.port';
+import { CheckoutLedger } from './checkout-ledger.port';
 
 export interface CheckoutCommand {
   readonly userId: UserId;
   readonly itemId: ItemId;
   /** The client's Idempotency-Key, if it sent one. */
   readonly idempotencyKey?: string;
-  /** The request's rate-limit windows when they are left to this use case to count (see UncountedLimits). */
-  readonly limits?: UncountedLimits;
 }
 
 /** Adds an item of the running sale to the user's open checkout (one per user and sale). */
@@ -38,16 +34,9 @@ export class CheckoutUseCase {
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ userId, itemId, idempotencyKey, limits }: CheckoutCommand): Promise<Outcome<Checkout>> {
+  async execute({ userId, itemId, idempotencyKey }: CheckoutCommand): Promise<Outcome<Checkout>> {
     const now = this.clock.now();
     const route = this.calendar.checkoutRoute(itemId, now);
-    // The windows are counted in the batched checkout's own call; every other path counts them first.
-    const sale = 'notStarted' in route ? null : route.sale;
-    const believedSoldOut = sale && (this.soldOut.has(sale.id, itemId) || this.soldOut.capReached(sale.id));
-    if (limits && (!sale || idempotencyKey || believedSoldOut)) {
-      const refusal = await limits.count();
-      if (refusal) return { result: err(refusal), replayed: false };
-    }
     // An item of a sale that has not started: answered here, without the ledger, so clients that come early
     // are told when to come back at almost no cost.
     if ('notStarted' in route) {
@@ -57,6 +46,7 @@ export class CheckoutUseCase {
       const retryAfter = early.window.secondsUntilStart(now);
       return { result: err(reject(RejectionCode.SaleNotStarted, undefined, retryAfter)), replayed: false };
     }
+    const sale = route.sale;
     if (!sale) {
       // Nothing happens without a sale, so there is nothing for an idempotency key to protect here.
       await this.attempts.logWithoutSale(userId, itemId, RejectionCode.NoActiveSale);
@@ -83,14 +73,7 @@ export class CheckoutUseCase {
     }
     const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
-    const uncounted = idempotency ? null : limits?.take();
-    const answer: CountedAnswer<Answer<LedgerCheckoutResult>> = uncounted
-      ? await this.ledger.checkoutCounted(sale.id, userId, itemId, code, uncounted)
-      : await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
-    // A verdict that refused always settles to its 429; one that let the checkout through, to null.
-    if ('refusedBy' in answer) return { result: err(limits!.settle(answer.refusedBy)!), replayed: false };
-    if (answer.limits) limits!.settle(answer.limits);
-    const { result, replayed } = answer;
+    const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
     if (!replayed) this.metrics.checkout(result.kind === 'ok' ? 'accepted' : result.reason);
     if (result.kind === 'rejected' && result.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(sale.id, itemId);
     if (result.kind === 'rejected' && result.reason === RejectionCode.SaleSoldOut) this.soldOut.learnCapReached(sale.id);

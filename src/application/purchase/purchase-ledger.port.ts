@@ -4,7 +4,6 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { PurchaseFailureReason, PurchaseRejectionCode } from '../../domain/sale/sale-rules';
 import { RejectionCode } from '../../domain/shared/rejection';
 import { UserId } from '../../domain/user/user-id.value-object';
-import { CountedAnswer, RateLimitCheck } from '../access/rate-limit';
 import { Answer, IdempotencyRefusal, IdempotencyRequest } from '../shared/idempotency';
 
 export type LedgerPurchaseResult =
@@ -34,17 +33,6 @@ export abstract class PurchaseLedger {
     idempotency: IdempotencyRequest | null,
     buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>>;
-  /**
-   * purchase() without an idempotency key that counts the request's rate-limit windows in the same atomic step
-   * (see UncountedLimits): refused by them, nothing else happens. Only where RateLimiter.countsWithLedger.
-   */
-  abstract purchaseCounted(
-    saleId: SaleId,
-    code: CheckoutCode,
-    orderIdIfBought: string,
-    buyer: UserId | null,
-    limits: readonly RateLimitCheck[],
-  ): Promise<CountedAnswer<Answer<LedgerPurchaseResult>>>;
 
   /**
    * For a purchase believed to come after its sale's end: its refusal as purchase() would answer it

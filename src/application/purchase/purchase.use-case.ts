@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { CountedAnswer, UncountedLimits } from '../access/rate-limit';
-import { Answer } from '../shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { PurchaseOutcome } from '../../domain/purchase/purchase-outcome';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
@@ -14,7 +12,7 @@ import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
-import { LedgerPurchaseResult, PurchaseLedger } from './purchase-ledger.port';
+import { PurchaseLedger } from './purchase-ledger.port';
 
 export interface PurchaseCommand {
   readonly saleId: SaleId;
@@ -23,8 +21,6 @@ export interface PurchaseCommand {
   readonly idempotencyKey?: string;
   /** The authenticated buyer, who must own the checkout; absent when user ids come from a trusted upstream. */
   readonly buyer?: UserId;
-  /** The request's rate-limit windows when they are left to this use case to count (see UncountedLimits). */
-  readonly limits?: UncountedLimits;
 }
 
 /**
@@ -43,18 +39,12 @@ export class PurchaseUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async execute({ saleId, code, idempotencyKey, buyer, limits }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
-    const ended = !idempotencyKey && this.calendar.find(saleId)?.window.phaseAt(this.clock.now()) === 'ended';
-    // The windows are counted in the batched purchase's own call; every other path counts them first.
-    if (limits && (idempotencyKey || ended)) {
-      const refusal = await limits.count();
-      if (refusal) return { result: err(refusal), replayed: false };
-    }
+  async execute({ saleId, code, idempotencyKey, buyer }: PurchaseCommand): Promise<Outcome<PurchaseOutcome>> {
     // A purchase after its sale's end is almost surely refused: the ledger's cheap batched check answers it
     // (on the ledger's clock) unless the code was spent (its stored result is answered again) or the sale
     // has not ended there after all; those, and every purchase with an Idempotency-Key (the full purchase
     // stores the reply), run in full.
-    if (ended) {
+    if (!idempotencyKey && this.calendar.find(saleId)?.window.phaseAt(this.clock.now()) === 'ended') {
       const refusal = await this.ledger.refuseEnded(saleId, code, buyer ?? null);
       if (refusal) return { result: err(reject(refusal)), replayed: false };
     }
@@ -62,14 +52,7 @@ export class PurchaseUseCase {
     // Without one (trusted mode) the code is the credential, and keys are scoped to the sale.
     const scope = buyer ? `purchase:${buyer}` : 'purchase';
     const idempotency = idempotencyKey ? { key: `${scope}:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
-    const uncounted = idempotency ? null : limits?.take();
-    const answer: CountedAnswer<Answer<LedgerPurchaseResult>> = uncounted
-      ? await this.ledger.purchaseCounted(saleId, code, this.ids.orderId(), buyer ?? null, uncounted)
-      : await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
-    // A verdict that refused always settles to its 429; one that let the purchase through, to null.
-    if ('refusedBy' in answer) return { result: err(limits!.settle(answer.refusedBy)!), replayed: false };
-    if (answer.limits) limits!.settle(answer.limits);
-    const { result, replayed } = answer;
+    const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;
       return { result: err(reject(result.reason, undefined, retryAfter)), replayed };

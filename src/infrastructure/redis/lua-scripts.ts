@@ -33,12 +33,8 @@ export type ScriptName =
 interface ScriptFile {
   readonly name: string;
   readonly source: string;
-  /**
-   * How many keys it takes, or null when the header documents KEYS[i] (any number; then at least the highest
-   * numbered KEYS[n] it documents, as minimumKeys).
-   */
+  /** How many keys it takes, or null when the header documents KEYS[i] (any number). */
   readonly numberOfKeys: number | null;
-  readonly minimumKeys: number;
 }
 
 /**
@@ -80,8 +76,7 @@ export function readScripts(dir = LUA_DIR): ScriptFile[] {
       if (!/^ARGV/m.test(header) || !/^Returns/m.test(header)) throw new Error(`${file}: header must document ARGV and Returns`);
       const keys = [...header.matchAll(/^KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
       const variadic = /^KEYS\[[a-z]\]/m.test(header);
-      const highest = keys.length ? Math.max(...keys) : 0;
-      return { name: file.slice(0, -'.lua'.length), source, numberOfKeys: variadic ? null : highest, minimumKeys: highest };
+      return { name: file.slice(0, -'.lua'.length), source, numberOfKeys: variadic ? null : keys.length ? Math.max(...keys) : 0 };
     });
 }
 
@@ -117,11 +112,9 @@ export function runScript(
   keys: readonly string[],
   args: readonly (string | number)[],
 ) {
-  const file = scriptFiles().get(name);
-  if (!file) throw new Error(`there is no scripts/lua/${name}.lua`);
-  const expected = file.numberOfKeys;
+  const expected = scriptFiles().get(name)?.numberOfKeys;
+  if (expected === undefined) throw new Error(`there is no scripts/lua/${name}.lua`);
   if (expected !== null && expected !== keys.length) throw new Error(`${name}.lua takes ${expected} keys, got ${keys.length}`);
-  if (keys.length < file.minimumKeys) throw new Error(`${name}.lua takes at least ${file.minimumKeys} keys, got ${keys.length}`);
   const fn = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[commandName(name)];
   if (typeof fn !== 'function') throw new Error(`script ${name} is not defined on this connection`);
   return fn.call(target, keys.length, ...keys, ...args);

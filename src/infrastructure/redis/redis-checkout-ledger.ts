@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { CheckoutLedger, LedgerCheckoutResult, SoldOutRefusal } from '../../application/checkout/checkout-ledger.port';
-import { CountedAnswer, RateLimitCheck } from '../../application/access/rate-limit';
 import { Answer, IdempotencyRequest } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { ItemId } from '../../domain/sale/item-id.value-object';
@@ -12,9 +11,7 @@ import { RedisConnections } from './redis-connections';
 import { runIdempotently } from './redis-idempotency';
 import { saleKeys } from './sale-keys';
 import { TurnBatches, argsOf } from './turn-batches';
-import { CountedCall, countedBatchArgs, countedReplies } from './counted-batch';
-import { RedisRateLimiter } from './redis-rate-limiter';
-import { decodeCheckout, decodeSoldOutVerdicts } from './script-replies';
+import { decodeCheckout, decodeCheckoutBatch, decodeSoldOutVerdicts } from './script-replies';
 
 /** At most this many checkouts per checkout-sold-out.lua call, so one call never holds Redis for long. */
 const MAX_SOLD_OUT_PER_CALL = 500;
@@ -26,28 +23,19 @@ const MAX_SOLD_OUT_PER_CALL = 500;
 const MAX_CHECKOUTS_PER_CALL = 16;
 
 /**
- * Checkout on Redis: checkout-batch.lua for a turn's checkouts without an Idempotency-Key (counting their
- * rate-limit windows too, on one server or Sentinel), checkout.lua for those with one, and
- * checkout-sold-out.lua for items or sales refused as sold out.
+ * Checkout on Redis: checkout-batch.lua for a turn's checkouts without an Idempotency-Key, checkout.lua for
+ * those with one, and checkout-sold-out.lua for items or sales refused as sold out.
  */
 @Injectable()
 export class RedisCheckoutLedger extends CheckoutLedger {
-  /**
-   * Checkouts without an Idempotency-Key, per sale, for the next checkout-batch.lua call, each with the
-   * rate-limit windows it counts in the same step (or none).
-   */
-  private readonly checkouts = new TurnBatches<CountedCall, CountedAnswer<Answer<LedgerCheckoutResult>>>(
-    MAX_CHECKOUTS_PER_CALL,
-    (saleId, calls) => {
-      const k = saleKeys(Number(saleId) as SaleId);
-      const sale = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, k.stats];
-      const { keys, argv } = countedBatchArgs(this.limiter, sale, [String(this.settings.retentionMs)], calls);
-      const startedAt = performance.now();
-      return this.redis
-        .bounded(runScript(this.redis.command, 'checkout-batch', keys, argv))
-        .then((reply) => countedReplies(this.limiter, 'checkout-batch', reply, calls, decodeCheckout, startedAt));
-    },
-  );
+  /** Checkouts without an Idempotency-Key, per sale, for the next checkout-batch.lua call. */
+  private readonly checkouts = new TurnBatches<string[], LedgerCheckoutResult>(MAX_CHECKOUTS_PER_CALL, (saleId, calls) => {
+    const k = saleKeys(Number(saleId) as SaleId);
+    const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.attempts, k.stats];
+    return this.redis
+      .bounded(runScript(this.redis.command, 'checkout-batch', keys, [String(this.settings.retentionMs), ...argsOf(calls)]))
+      .then((reply) => decodeCheckoutBatch(reply, calls.length));
+  });
   /** Checkouts believed refused for good (item or sale sold out), per sale, for the next checkout-sold-out.lua call. */
   private readonly soldOut = new TurnBatches<string[], SoldOutRefusal | null>(MAX_SOLD_OUT_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
@@ -60,7 +48,6 @@ export class RedisCheckoutLedger extends CheckoutLedger {
   constructor(
     private readonly redis: RedisConnections,
     private readonly settings: LedgerSettings,
-    private readonly limiter: RedisRateLimiter,
   ) {
     super();
   }
@@ -72,11 +59,7 @@ export class RedisCheckoutLedger extends CheckoutLedger {
     codeIfNew: CheckoutCode,
     idempotency: IdempotencyRequest | null,
   ): Promise<Answer<LedgerCheckoutResult>> {
-    if (!idempotency) {
-      const answer = await this.checkouts.add(String(saleId), { args: [userId, String(itemId), codeIfNew], limits: null });
-      if ('refusedBy' in answer) throw new Error('checkout-batch: refused by rate limits it was not given');
-      return answer;
-    }
+    if (!idempotency) return { result: await this.checkouts.add(String(saleId), [userId, String(itemId), codeIfNew]), replayed: false };
     const k = saleKeys(saleId);
     const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
       runScript(
@@ -87,16 +70,6 @@ export class RedisCheckoutLedger extends CheckoutLedger {
       ),
     );
     return { result: decodeCheckout(reply), replayed };
-  }
-
-  checkoutCounted(
-    saleId: SaleId,
-    userId: UserId,
-    itemId: ItemId,
-    codeIfNew: CheckoutCode,
-    limits: readonly RateLimitCheck[],
-  ): Promise<CountedAnswer<Answer<LedgerCheckoutResult>>> {
-    return this.checkouts.add(String(saleId), { args: [userId, String(itemId), codeIfNew], limits });
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EndedPurchaseRefusal, LedgerPurchaseResult, PurchaseLedger } from '../../application/purchase/purchase-ledger.port';
-import { CountedAnswer, RateLimitCheck } from '../../application/access/rate-limit';
 import { Answer, IdempotencyRequest } from '../../application/shared/idempotency';
 import { CheckoutCode } from '../../domain/checkout/checkout-code.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
@@ -11,9 +10,7 @@ import { RedisConnections } from './redis-connections';
 import { saleReadCache } from './sale-read-cache';
 import { runIdempotently } from './redis-idempotency';
 import { saleEventsChannel, saleKeys } from './sale-keys';
-import { CountedCall, countedBatchArgs, countedReplies } from './counted-batch';
-import { RedisRateLimiter } from './redis-rate-limiter';
-import { decodeEndedVerdicts, decodePurchase } from './script-replies';
+import { decodeEndedVerdicts, decodePurchase, decodePurchaseBatch } from './script-replies';
 import { TurnBatches, argsOf } from './turn-batches';
 
 /** At most this many purchases per purchase-ended.lua call, so one call never holds Redis for long. */
@@ -28,23 +25,15 @@ const MAX_PURCHASES_PER_CALL = 16;
  */
 @Injectable()
 export class RedisPurchaseLedger extends PurchaseLedger {
-  /**
-   * Purchases without an Idempotency-Key, per sale, for the next purchase-batch.lua call, each with the
-   * rate-limit windows it counts in the same step (or none).
-   */
-  private readonly purchases = new TurnBatches<CountedCall, CountedAnswer<Answer<LedgerPurchaseResult>>>(
-    MAX_PURCHASES_PER_CALL,
-    (sale, calls) => {
-      const saleId = Number(sale) as SaleId;
-      const k = saleKeys(saleId);
-      const saleKeyList = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, k.stats, saleEventsChannel(saleId, this.redis.db)];
-      const { keys, argv } = countedBatchArgs(this.limiter, saleKeyList, [String(this.settings.retentionMs)], calls);
-      const startedAt = performance.now();
-      return this.redis
-        .bounded(runScript(this.redis.command, 'purchase-batch', keys, argv))
-        .then((reply) => countedReplies(this.limiter, 'purchase-batch', reply, calls, decodePurchase, startedAt));
-    },
-  );
+  /** Purchases without an Idempotency-Key, per sale, for the next purchase-batch.lua call. */
+  private readonly purchases = new TurnBatches<string[], LedgerPurchaseResult>(MAX_PURCHASES_PER_CALL, (sale, calls) => {
+    const saleId = Number(sale) as SaleId;
+    const k = saleKeys(saleId);
+    const keys = [k.meta, k.stock, k.bought, k.open, k.checkouts, k.outbox, k.stats, saleEventsChannel(saleId, this.redis.db)];
+    return this.redis
+      .bounded(runScript(this.redis.command, 'purchase-batch', keys, [String(this.settings.retentionMs), ...argsOf(calls)]))
+      .then((reply) => decodePurchaseBatch(reply, calls.length));
+  });
   /** Purchases believed to come after their sale's end, per sale, for the next purchase-ended.lua call. */
   private readonly ended = new TurnBatches<string[], EndedPurchaseRefusal | null>(MAX_ENDED_PER_CALL, (saleId, calls) => {
     const k = saleKeys(Number(saleId) as SaleId);
@@ -56,7 +45,6 @@ export class RedisPurchaseLedger extends PurchaseLedger {
   constructor(
     private readonly redis: RedisConnections,
     private readonly settings: LedgerSettings,
-    private readonly limiter: RedisRateLimiter,
   ) {
     super();
   }
@@ -69,9 +57,9 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     buyer: UserId | null,
   ): Promise<Answer<LedgerPurchaseResult>> {
     if (!idempotency) {
-      const answer = await this.purchaseCounted(saleId, code, orderIdIfBought, buyer, null);
-      if ('refusedBy' in answer) throw new Error('purchase-batch: refused by rate limits it was not given');
-      return answer;
+      const result = await this.purchases.add(String(saleId), [code, orderIdIfBought, buyer ?? '']);
+      saleReadCache(this.redis).forget(saleId);
+      return { result, replayed: false };
     }
     const k = saleKeys(saleId);
     const { reply, replayed } = await runIdempotently(this.redis, saleId, idempotency, (idemKey, token) =>
@@ -85,19 +73,6 @@ export class RedisPurchaseLedger extends PurchaseLedger {
     // This instance reads its own writes: recent reads of the sale no longer answer.
     saleReadCache(this.redis).forget(saleId);
     return { result: decodePurchase(reply), replayed };
-  }
-
-  async purchaseCounted(
-    saleId: SaleId,
-    code: CheckoutCode,
-    orderIdIfBought: string,
-    buyer: UserId | null,
-    limits: readonly RateLimitCheck[] | null,
-  ): Promise<CountedAnswer<Answer<LedgerPurchaseResult>>> {
-    const answer = await this.purchases.add(String(saleId), { args: [code, orderIdIfBought, buyer ?? ''], limits });
-    // This instance reads its own writes: recent reads of the sale no longer answer.
-    if (!('refusedBy' in answer)) saleReadCache(this.redis).forget(saleId);
-    return answer;
   }
 
   /** Batched like RedisCheckoutLedger.refuseSoldOut: one purchase-ended.lua call per sale and turn serves them all. */

@@ -29,9 +29,7 @@ interface LimitedRequest {
  * atomic call per slot; if one of them refuses, the request is taken back out of the windows that let it
  * through (rate-limit-undo.lua), so a refused request still counts nowhere, and no window ever lets more
  * than its limit through. On one server or Sentinel, a window seen full refuses the requests that name it
- * here until its oldest request leaves it (FullWindows): a client past its limit costs Redis nothing. There,
- * too, the batched checkout and purchase scripts count their requests' windows in their own call
- * (lib/rate-limit.lua; appendRequest() and verdictOf() here), so a buy request costs one script call, not two.
+ * here until its oldest request leaves it (FullWindows): a client past its limit costs Redis nothing.
  */
 @Injectable()
 export class RedisRateLimiter extends RateLimiter {
@@ -52,29 +50,28 @@ export class RedisRateLimiter extends RateLimiter {
     redis.command.on('ready', () => this.full.clear());
   }
 
-  get countsWithLedger(): boolean {
-    return !(this.redis.command instanceof Cluster);
-  }
-
-  remembered(checks: readonly RateLimitCheck[]): RateLimitVerdict | null {
-    if (this.redis.command instanceof Cluster) return null;
-    const full = this.full.refusal(checks.map(keyed), performance.now());
-    if (!full) return null;
-    return { allowed: false, remembered: true, states: full.map((f) => ({ check: checks[f.index]!, remaining: 0, resetMs: f.resetMs })) };
-  }
-
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {
     if (checks.length === 0) return { allowed: true, states: [] };
+    const keyed = checks.map((check) => ({ check, key: `{rl:${check.key}}` }));
     if (!(this.redis.command instanceof Cluster)) {
-      const refused = this.remembered(checks);
-      if (refused) return refused;
       const startedAt = performance.now();
-      const windows = checks.map(keyed);
-      return this.remembering(checks, await this.turn.add('', { id: this.nextId(), windows }), startedAt);
+      const full = this.full.refusal(keyed, startedAt);
+      if (full) {
+        return {
+          allowed: false,
+          remembered: true,
+          states: full.map((f) => ({ check: checks[f.index]!, remaining: 0, resetMs: f.resetMs })),
+        };
+      }
+      const verdict = await this.turn.add('', { id: this.nextId(), windows: keyed });
+      for (let i = 0; i < keyed.length; i++) {
+        const state = verdict.states[i]!;
+        if (state.remaining === 0) this.full.remember(keyed[i]!.key, startedAt, state.resetMs);
+      }
+      return { allowed: verdict.allowed, states: checks.map((check, i) => ({ check, ...verdict.states[i]! })) };
     }
-    const windows = checks.map(keyed);
     const id = this.nextId();
-    const groups = groupBySlot(windows);
+    const groups = groupBySlot(keyed);
     const verdicts = await Promise.all(groups.map((g) => this.check([{ id, windows: g }]).then((v) => v[0]!)));
     const allowed = verdicts.every((v) => v.allowed);
     if (!allowed && groups.length > 1) {
@@ -108,42 +105,6 @@ export class RedisRateLimiter extends RateLimiter {
     return this.idPrefix + (this.requests++).toString(36);
   }
 
-  /**
-   * One request's windows in a ledger script's call (lib/rate-limit.lua; one server or Sentinel): each window's
-   * key added to `keys` once (`index`: key -> its 1-based place in KEYS), and to `argv` the request's id, its
-   * number of windows and a (key index, limit, length) triple each; for no windows, "" and 0.
-   */
-  appendRequest(checks: readonly RateLimitCheck[] | null, keys: string[], index: Map<string, number>, argv: (string | number)[]): void {
-    if (!checks?.length) {
-      argv.push('', 0);
-      return;
-    }
-    argv.push(this.nextId(), checks.length);
-    for (const check of checks) {
-      const { key } = keyed(check);
-      let i = index.get(key);
-      if (i === undefined) {
-        i = keys.push(key);
-        index.set(key, i);
-      }
-      argv.push(i, check.policy.limit, check.policy.windowMs);
-    }
-  }
-
-  /** What a ledger call answered for one request's windows (lib/rate-limit.lua's reply); remembers the full ones. */
-  verdictOf(checks: readonly RateLimitCheck[], reply: unknown, startedAt: number): RateLimitVerdict {
-    return this.remembering(checks, decodeRateLimit(reply, checks.length), startedAt);
-  }
-
-  private remembering(checks: readonly RateLimitCheck[], verdict: WindowStates, startedAt: number): RateLimitVerdict {
-    const states = checks.map((check, i) => {
-      const state = verdict.states[i]!;
-      if (state.remaining === 0) this.full.remember(keyed(check).key, startedAt, state.resetMs);
-      return { check, ...state };
-    });
-    return { allowed: verdict.allowed, states };
-  }
-
   /** Forgets the windows seen full: call it when windows were emptied behind the limiter's back. */
   forgetFullWindows(): void {
     this.full.clear();
@@ -169,10 +130,6 @@ export class RedisRateLimiter extends RateLimiter {
     if (!Array.isArray(reply) || reply.length !== requests.length) throw new UnexpectedScriptReply('rate-limit', reply);
     return reply.map((r, i) => decodeRateLimit(r, requests[i]!.windows.length));
   }
-}
-
-function keyed(check: RateLimitCheck): { check: RateLimitCheck; key: string } {
-  return { check, key: `{rl:${check.key}}` };
 }
 
 function groupBySlot<T extends { key: string }>(items: readonly T[]): T[][] {

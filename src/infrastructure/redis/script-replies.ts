@@ -74,14 +74,25 @@ export class ScriptStepFailed extends Error {
   }
 }
 
-/** One step's reply in a batched script's answer: decoded, or the Error that fails that step's caller alone. */
-export function decodeStep<R>(script: string, r: unknown, decode: (r: unknown) => R): R | Error {
-  if (Array.isArray(r) && r[0] === 'failed') return new ScriptStepFailed(script, String(r[1]));
-  try {
-    return decode(r);
-  } catch (e) {
-    return e as Error;
-  }
+/**
+ * A batch script's replies, one per call: each decoded alone, so a reply that fails (a step's error, or a reply
+ * the decoder does not know) is that caller's error, not the batch's.
+ */
+function batchReplies<R>(script: string, reply: unknown, count: number, decode: (r: unknown) => R): (R | Error)[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new UnexpectedScriptReply(script, reply);
+  return reply.map((r: unknown) => {
+    if (Array.isArray(r) && r[0] === 'failed') return new ScriptStepFailed(script, String(r[1]));
+    try {
+      return decode(r);
+    } catch (e) {
+      return e as Error;
+    }
+  });
+}
+
+/** checkout-batch.lua: one checkout.lua reply per checkout sent (or its failure). */
+export function decodeCheckoutBatch(reply: unknown, count: number): (LedgerCheckoutResult | Error)[] {
+  return batchReplies('checkout-batch', reply, count, decodeCheckout);
 }
 
 /** purchase.lua: {"done", orderId or "", "itemId,...", "itemId:reason,...", purchasedAtMs, "new"|"again"} or {refusal}. */
@@ -104,6 +115,11 @@ export function decodePurchase(reply: unknown): LedgerPurchaseResult {
   const purchased = itemIds('purchase', reply, r[2]!);
   if ((r[1] === '') !== (purchased.length === 0)) throw new UnexpectedScriptReply('purchase', reply);
   return { kind: 'done', firstTime: r[5] === 'new', orderId: r[1] === '' ? null : r[1]!, purchased, failed };
+}
+
+/** purchase-batch.lua: one purchase.lua reply per purchase sent (or its failure). */
+export function decodePurchaseBatch(reply: unknown, count: number): (LedgerPurchaseResult | Error)[] {
+  return batchReplies('purchase-batch', reply, count, decodePurchase);
 }
 
 export type IdempotencyClaim =

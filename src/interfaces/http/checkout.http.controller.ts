@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CheckoutCommand, CheckoutUseCase } from '../../application/checkout/checkout.use-case';
+import { CheckoutUseCase } from '../../application/checkout/checkout.use-case';
 import { parseItemId } from '../../domain/sale/item-id.value-object';
-import { countBeforeAnswering } from './access/request-limits';
 import { sendOutcome } from './problem-details';
 import { FastifyDoor, FastifyRoute } from './fastify-route';
 import { buyerOf } from './buyer';
@@ -21,27 +20,22 @@ export class CheckoutHttpController implements FastifyDoor {
       {
         method: 'POST',
         url: '/checkout',
-        access: { group: 'buy', caller: 'buyer', countedByUseCase: true },
+        access: { group: 'buy', caller: 'buyer' },
         handle: (req, reply) => this.checkoutItem(req, reply),
       },
     ];
   }
 
   async checkoutItem(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const command = this.commandOf(request);
-    if (command instanceof InvalidParam) return countBeforeAnswering(reply, () => command.send(reply));
-    const outcome = await this.checkout.execute(command);
-    return sendOutcome(reply, outcome, (c) => ({ code: c.code, saleId: c.saleId, items: c.items, expiresAt: c.expiresAt.toISOString() }));
-  }
-
-  private commandOf(request: FastifyRequest): CheckoutCommand | InvalidParam {
     const query = request.query as Record<string, unknown>;
     const userId = buyerOf(request, query);
-    if (userId instanceof InvalidParam) return userId;
+    if (userId instanceof InvalidParam) return userId.send(reply);
     const itemId = param(query, ITEM_ID_PARAMS, parseItemId, 'a positive integer item id');
-    if (itemId instanceof InvalidParam) return itemId;
+    if (itemId instanceof InvalidParam) return itemId.send(reply);
     const key = idempotencyKey(request.headers);
-    if (key instanceof InvalidParam) return key;
-    return { userId, itemId, idempotencyKey: key, limits: request.uncountedLimits };
+    if (key instanceof InvalidParam) return key.send(reply);
+
+    const outcome = await this.checkout.execute({ userId, itemId, idempotencyKey: key });
+    return sendOutcome(reply, outcome, (c) => ({ code: c.code, saleId: c.saleId, items: c.items, expiresAt: c.expiresAt.toISOString() }));
   }
 }

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRule } from './access/access.decorator';
 import { AccessGuard } from './access/access.guard';
-import { countBeforeAnswering } from './access/request-limits';
 import type { AdmissionGuard } from './admission.guard';
 import { sendRejection } from './problem-details';
 import { answerException } from './problem-details.filter';
@@ -48,14 +47,9 @@ export function registerFastifyRoutes(
             const checking = access.check(route.access, request, reply);
             // The admission gate reads the caller the access check sets, so it comes second.
             const refusal = (checking ? await checking : null) ?? admission?.check(route.access, request);
-            // Not admitted: the windows left to the use case are counted here instead (a full one answers 429).
-            if (refusal) return await countBeforeAnswering(reply, () => sendRejection(reply, refusal));
+            if (refusal) return sendRejection(reply, refusal);
             return await route.handle(request, reply);
           } catch (e) {
-            // Windows left to the use case and not settled are counted before the error is answered (a full one
-            // answers 429 instead); if Redis is what failed, the error is answered as it is.
-            const limited = await request.uncountedLimits?.countUnlessSettled().catch(() => null);
-            if (limited) return sendRejection(reply, limited);
             answerException(e, request, reply, logger);
             return reply;
           }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PurchaseCommand, PurchaseUseCase } from '../../application/purchase/purchase.use-case';
+import { PurchaseUseCase } from '../../application/purchase/purchase.use-case';
 import { parseCheckoutCode } from '../../domain/checkout/checkout-code.value-object';
-import { countBeforeAnswering } from './access/request-limits';
 import { sendOutcome } from './problem-details';
 import { FastifyDoor, FastifyRoute } from './fastify-route';
 import { InvalidParam, idempotencyKey, param } from './request-params';
@@ -17,25 +16,20 @@ export class PurchaseHttpController implements FastifyDoor {
       {
         method: 'POST',
         url: '/purchase',
-        access: { group: 'buy', caller: 'buyer', countedByUseCase: true },
+        access: { group: 'buy', caller: 'buyer' },
         handle: (req, reply) => this.purchaseCheckout(req, reply),
       },
     ];
   }
 
   async purchaseCheckout(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const command = this.commandOf(request);
-    if (command instanceof InvalidParam) return countBeforeAnswering(reply, () => command.send(reply));
-    const outcome = await this.purchase.execute(command);
-    return sendOutcome(reply, outcome, (o) => ({ orderId: o.orderId, saleId: o.saleId, purchased: o.purchased, failed: o.failed }));
-  }
-
-  private commandOf(request: FastifyRequest): PurchaseCommand | InvalidParam {
     const query = request.query as Record<string, unknown>;
     const parsed = param(query, ['code'], parseCheckoutCode, 'a checkout code as returned by POST /checkout');
-    if (parsed instanceof InvalidParam) return parsed;
+    if (parsed instanceof InvalidParam) return parsed.send(reply);
     const key = idempotencyKey(request.headers);
-    if (key instanceof InvalidParam) return key;
-    return { ...parsed, idempotencyKey: key, buyer: request.caller?.userId, limits: request.uncountedLimits };
+    if (key instanceof InvalidParam) return key.send(reply);
+
+    const outcome = await this.purchase.execute({ ...parsed, idempotencyKey: key, buyer: request.caller?.userId });
+    return sendOutcome(reply, outcome, (o) => ({ orderId: o.orderId, saleId: o.saleId, purchased: o.purchased, failed: o.failed }));
   }
 }

@@ -1,6 +1,4 @@
 import { CheckoutLedger, LedgerCheckoutResult, SoldOutRefusal } from '../../../src/application/checkout/checkout-ledger.port';
-import { CountedAnswer, RateLimitCheck } from '../../../src/application/access/rate-limit';
-import { InMemoryRateLimiter } from './in-memory-rate-limiter';
 import { AcknowledgedOrders } from '../../../src/application/orders/acknowledged-orders.port';
 import { EndedPurchaseRefusal, LedgerPurchaseResult, PurchaseLedger } from '../../../src/application/purchase/purchase-ledger.port';
 import { BuyerTally, ItemStock, SaleLedgerLoader } from '../../../src/application/sales/sale-ledger-loader.port';
@@ -90,26 +88,9 @@ export class InMemoryLedger
   constructor(
     private readonly clock: Clock,
     private readonly wiring: LedgerWiring = {},
-  ) {
-    this.windows = new InMemoryRateLimiter(clock);
-  }
+  ) {}
 
-  /** The rate-limit windows (lib/rate-limit.lua: rate-limit.lua and the batched calls share them), on the ledger's clock. */
-  readonly windows: InMemoryRateLimiter;
-
-  // ---- CheckoutLedger (scripts/lua/checkout.lua, checkout-batch.lua, checkout-sold-out.lua) ----
-
-  async checkoutCounted(
-    saleId: SaleId,
-    userId: UserId,
-    itemId: ItemId,
-    codeIfNew: CheckoutCode,
-    limits: readonly RateLimitCheck[],
-  ): Promise<CountedAnswer<Answer<LedgerCheckoutResult>>> {
-    const verdict = await this.windows.hit(limits);
-    if (!verdict.allowed) return { refusedBy: verdict };
-    return { ...(await this.checkout(saleId, userId, itemId, codeIfNew, null)), limits: verdict };
-  }
+  // ---- CheckoutLedger (scripts/lua/checkout.lua, checkout-sold-out.lua) ----
 
   async checkout(
     saleId: SaleId,
@@ -181,19 +162,7 @@ export class InMemoryLedger
     this.wiring.attempts?.logForSale(saleId, user, item, result);
   }
 
-  // ---- PurchaseLedger (scripts/lua/purchase.lua, purchase-batch.lua) ----
-
-  async purchaseCounted(
-    saleId: SaleId,
-    code: CheckoutCode,
-    orderIdIfBought: string,
-    buyer: UserId | null,
-    limits: readonly RateLimitCheck[],
-  ): Promise<CountedAnswer<Answer<LedgerPurchaseResult>>> {
-    const verdict = await this.windows.hit(limits);
-    if (!verdict.allowed) return { refusedBy: verdict };
-    return { ...(await this.purchase(saleId, code, orderIdIfBought, null, buyer)), limits: verdict };
-  }
+  // ---- PurchaseLedger (scripts/lua/purchase.lua) ----
 
   async purchase(
     saleId: SaleId,

@@ -11,14 +11,7 @@ export class InMemoryRateLimiter implements RateLimiter {
   /** The checks of every hit, in order. */
   readonly hits: (readonly RateLimitCheck[])[] = [];
 
-  /** Counts every request in a call of its own (as on a Cluster): nothing remembered, nothing left to the ledger. */
-  readonly countsWithLedger = false;
-
   constructor(private readonly clock: Clock) {}
-
-  remembered(): RateLimitVerdict | null {
-    return null;
-  }
 
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {
     this.hits.push(checks);

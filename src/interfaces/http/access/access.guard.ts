@@ -11,7 +11,6 @@ import { Rejection, RejectionCode, reject } from '../../../domain/shared/rejecti
 import { parseUserId } from '../../../domain/user/user-id.value-object';
 import { ACCESS_RULE, AccessRule } from './access.decorator';
 import { RejectionException } from './rejection.exception';
-import { RequestLimits, answerLimits } from './request-limits';
 import { cookieOf } from '../cookies';
 
 export const SESSION_COOKIE = 'flashsale_session';
@@ -20,8 +19,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller, set by AccessGuard (null in trusted mode or on public routes). */
     caller?: Caller | null;
-    /** The request's rate-limit windows, when AccessGuard left them to the use case to count (AccessRule.countedByUseCase). */
-    uncountedLimits?: RequestLimits;
   }
 }
 
@@ -33,9 +30,6 @@ const DEFAULT_RULE: AccessRule = { group: 'read', caller: 'none' };
  * the request against its group's limits per client IP and per user, in one Redis round trip. Over a
  * limit: 429 with Retry-After; every limited answer carries the RateLimit-Policy and RateLimit fields of
  * draft-ietf-httpapi-ratelimit-headers. Requests with bad credentials count against the IP's limit too.
- * On one server or Sentinel, a checkout or purchase (AccessRule.countedByUseCase) is not counted here: its
- * windows go with it to the use case (request.uncountedLimits), whose batched ledger call counts them in the
- * same script call as the work, one call instead of two; only a window remembered full refuses it here.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -62,20 +56,12 @@ export class AccessGuard implements CanActivate {
    * second). The guard runs it for Nest's routes; the hot routes registered on Fastify directly call it too.
    * Done at once, without a promise (undefined: the request may pass), when there is nothing to ask (no
    * credentials to read, no limit to count): the common case of trusted mode with limits off, and of public
-   * reads when reads are not limited, and of checkouts and purchases whose windows the use case counts.
+   * reads when reads are not limited.
    */
   check(rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<Rejection | null> | undefined {
-    if (!this.readsCredentials(rule)) {
-      if (!(rule.group && this.rateLimits.limits(rule.group))) {
-        request.caller = null;
-        return undefined;
-      }
-      // Trusted mode, windows left to the use case: nothing to wait for either.
-      if (rule.countedByUseCase && this.rateLimits.countsWithLedger) {
-        request.caller = null;
-        const limited = this.leaveToUseCase(rule.group, request, reply, this.userKey(rule, request, null));
-        return limited ? Promise.resolve(limited) : undefined;
-      }
+    if (!this.readsCredentials(rule) && !(rule.group && this.rateLimits.limits(rule.group))) {
+      request.caller = null;
+      return undefined;
     }
     return this.checkAsking(rule, request, reply);
   }
@@ -98,11 +84,7 @@ export class AccessGuard implements CanActivate {
     }
 
     if (rule.group && this.rateLimits.limits(rule.group)) {
-      const user = refusal ? null : this.userKey(rule, request, caller);
-      const limited =
-        rule.countedByUseCase && !refusal && this.rateLimits.countsWithLedger
-          ? this.leaveToUseCase(rule.group, request, reply, user)
-          : await this.limit(rule.group, request, reply, user);
+      const limited = await this.limit(rule.group, request, reply, refusal ? null : this.userKey(rule, request, caller));
       if (limited) return limited;
     }
     if (refusal) return refusal;
@@ -137,17 +119,18 @@ export class AccessGuard implements CanActivate {
   /** Counts the request; sets the RateLimit fields, and answers the 429 if a window is full. */
   private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<Rejection | null> {
     const verdict = await this.rateLimits.execute(group, request.ip, user);
-    return verdict && answerLimits(verdict, reply);
-  }
-
-  /** Leaves the request's windows to its use case to count (RequestLimits), unless one is remembered full. */
-  private leaveToUseCase(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Rejection | null {
-    const checks = this.rateLimits.checksFor(group, request.ip, user);
-    if (!checks) return null;
-    const remembered = this.rateLimits.remembered(group, checks);
-    if (remembered) return answerLimits(remembered, reply);
-    request.uncountedLimits = new RequestLimits(group, checks, this.rateLimits, reply);
-    return null;
+    if (!verdict) return null;
+    reply.header(
+      'ratelimit-policy',
+      verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),
+    );
+    reply.header('ratelimit', verdict.states.map((s) => `"${s.check.name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`).join(', '));
+    if (verdict.allowed) return null;
+    const blocking = verdict.states.filter((s) => s.remaining === 0);
+    // A request needs room in every window: it may come back once the last full one frees.
+    const retryAfter = Math.max(1, Math.ceil(Math.max(...blocking.map((s) => s.resetMs)) / 1000));
+    const what = blocking.map((s) => `${s.check.policy.limit} per ${s.check.policy.windowMs / 1000} s (${s.check.name})`).join(' and ');
+    return reject(RejectionCode.RateLimited, `Too many requests: at most ${what}.`, retryAfter);
   }
 }
 

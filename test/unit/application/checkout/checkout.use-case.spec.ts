@@ -1,8 +1,6 @@
-import { RateLimitCheck, RateLimitVerdict, UncountedLimits, rateLimitRefusal } from '../../../../src/application/access/rate-limit';
 import { CheckoutUseCase } from '../../../../src/application/checkout/checkout.use-case';
 import { CLOCK_MARGIN_MS } from '../../../../src/application/sales/sale-calendar.service';
 import { ItemId } from '../../../../src/domain/sale/item-id.value-object';
-import { Rejection } from '../../../../src/domain/shared/rejection';
 import { Sale } from '../../../../src/domain/sale/sale.entity';
 import { UserId } from '../../../../src/domain/user/user-id.value-object';
 import { FixedClock } from '../../../support/doubles/fixed-clock';
@@ -418,68 +416,5 @@ describe('CheckoutUseCase', () => {
 
     expect(result).toEqual({ ok: true, value: expect.objectContaining({ saleId: open.id }) });
     expect(await world.ledger.stats(later.id)).toEqual(expect.objectContaining({ checkouts: {} }));
-  });
-
-  describe('with its rate-limit windows left to it to count (UncountedLimits)', () => {
-    const BUY_USER = { name: 'buy-user', policy: { limit: 2, windowMs: 10 * SECOND }, key: 'buy:user:alice' };
-
-    /** The windows of one request, counted in the in-memory ledger's windows as rate-limit.lua would count them. */
-    class WindowsOfOneRequest implements UncountedLimits {
-      private checks: readonly RateLimitCheck[] | null = [BUY_USER];
-      ownCalls = 0;
-      readonly verdicts: RateLimitVerdict[] = [];
-      take(): readonly RateLimitCheck[] | null {
-        const checks = this.checks;
-        this.checks = null;
-        return checks;
-      }
-      async count(): Promise<Rejection | null> {
-        const checks = this.take();
-        if (!checks) return null;
-        this.ownCalls++;
-        return this.settle(await world.ledger.windows.hit(checks));
-      }
-      settle(verdict: RateLimitVerdict): Rejection | null {
-        this.verdicts.push(verdict);
-        return rateLimitRefusal(verdict);
-      }
-    }
-
-    const runLimited = async (itemId: ItemId, idempotencyKey?: string) => {
-      const limits = new WindowsOfOneRequest();
-      return { outcome: await checkout.execute({ userId: alice, itemId, idempotencyKey, limits }), limits };
-    };
-
-    it('counts them in the batched checkout itself, and refuses past the limit without checking out', async () => {
-      const open = anOpenSale();
-      await world.live(open);
-      const first = await runLimited(itemOf(open, 1));
-      const second = await runLimited(itemOf(open, 2));
-      const third = await runLimited(itemOf(open, 3));
-
-      expect([first, second].map((r) => r.outcome.result.ok)).toEqual([true, true]);
-      expect(third.outcome.result).toEqual({ ok: false, error: expect.objectContaining({ code: 'rate_limited' }) });
-      expect([first, second, third].map((r) => r.limits.ownCalls)).toEqual([0, 0, 0]);
-      expect([first, second, third].map((r) => r.limits.verdicts.map((v) => v.states[0]!.remaining))).toEqual([[1], [0], [0]]);
-      // The refused checkout ran nowhere: the ledger tallied two checkouts, and so did the metrics.
-      expect(await world.ledger.stats(open.id)).toEqual(expect.objectContaining({ checkouts: { accepted: 2 } }));
-      expect(world.metrics.checkouts).toEqual(['accepted', 'accepted']);
-    });
-
-    it('counts them first, in a call of their own, on a path without the batched checkout', async () => {
-      const early = aSaleOpeningIn(10 * MINUTE);
-      const open = anOpenSale();
-      await world.live(open, early);
-      const keyed = await runLimited(itemOf(open, 1), 'key-1');
-      const notStarted = await runLimited(itemOf(early, 1));
-      const refused = await runLimited(itemOf(early, 2));
-
-      expect(keyed.outcome.result.ok).toBe(true);
-      expect(notStarted.outcome.result).toEqual({ ok: false, error: expect.objectContaining({ code: 'sale_not_started' }) });
-      expect(refused.outcome.result).toEqual({ ok: false, error: expect.objectContaining({ code: 'rate_limited' }) });
-      expect([keyed, notStarted, refused].map((r) => r.limits.ownCalls)).toEqual([1, 1, 1]);
-      // The refused request was not logged as an attempt: it never got as far as the calendar's answer.
-      expect(world.attempts.waiting(ATTEMPTS_WITHOUT_SALE)).toHaveLength(1);
-    });
   });
 });
