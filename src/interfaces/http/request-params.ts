@@ -15,13 +15,13 @@ export class InvalidParam {
 
 type Source = Record<string, unknown> | undefined | null;
 
+/** The query parameters that name a checkout's item (item_id is an alias of id). */
+export const ITEM_ID_PARAMS = ['id', 'item_id'] as const;
+
 /**
  * Reads one parameter from a query or path object, trying each accepted name (aliases) in turn. A parameter
  * given twice, under one name or two with different values, is refused rather than guessed at.
  */
-/** The query parameters that name a checkout's item (item_id is an alias of id). */
-export const ITEM_ID_PARAMS = ['id', 'item_id'] as const;
-
 export function param<T>(source: Source, names: readonly string[], parse: (raw: string) => T | null, expected: string): T | InvalidParam {
   const main = names[0]!;
   let found: string | undefined;
