@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { SaleEventHub } from '../application/events/sale-event-hub.service';
 import { CreateSaleUseCase } from '../application/sales/create-sale.use-case';
 import { EnsureUpcomingSalesUseCase } from '../application/sales/ensure-upcoming-sales.use-case';
+import { KeepSalesLoadedUseCase } from '../application/sales/keep-sales-loaded.use-case';
 import { GetSaleUseCase } from '../application/sales/get-sale.use-case';
 import { ListSaleItemsUseCase } from '../application/sales/list-sale-items.use-case';
 import { ListSalesUseCase } from '../application/sales/list-sales.use-case';
@@ -19,6 +20,7 @@ const services = [
   ListSaleItemsUseCase,
   ListSalesUseCase,
   EnsureUpcomingSalesUseCase,
+  KeepSalesLoadedUseCase,
   CreateSaleUseCase,
   PauseSaleUseCase,
 ];

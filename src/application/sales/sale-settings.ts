@@ -10,7 +10,10 @@ export class SaleSettings {
     readonly retentionMs: number,
     /** Whether this instance creates and loads the recurring sales: SALE_SCHEDULER_ENABLED. */
     readonly schedulerEnabled = true,
-    /** How often it checks that the current and next sale exist and are loaded: SALE_SCHEDULER_INTERVAL_MS. */
+    /**
+     * How often it checks that the current and next sale exist and are loaded, and (scheduler on or off) that
+     * every sale not ended is loaded and registered: SALE_SCHEDULER_INTERVAL_MS.
+     */
     readonly schedulerIntervalMs = 5_000,
   ) {}
 }

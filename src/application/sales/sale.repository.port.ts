@@ -28,6 +28,8 @@ export abstract class SaleRepository {
   abstract findById(id: SaleId): Promise<Sale | null>;
   /** The most recent sales, latest start first. */
   abstract listRecent(limit: number): Promise<Sale[]>;
+  /** Sales that have not ended at `at` (the open one and those to come), earliest start first, at most `limit`. */
+  abstract listNotEndedAt(at: Date, limit: number): Promise<Sale[]>;
   abstract listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]>;
   /** Items with at least one unit sold according to written orders: units sold and units on sale. */
   abstract soldPerItem(saleId: SaleId): Promise<Map<ItemId, { sold: number; stock: number }>>;

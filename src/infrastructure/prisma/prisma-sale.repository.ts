@@ -6,8 +6,13 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
-import { Sale as SaleRow } from './generated/client';
+import { Prisma, Sale as SaleRow } from './generated/client';
 import { PrismaService } from './prisma.service';
+
+/** A sales row as Prisma's model names its fields, for raw queries. */
+const SALE_COLUMNS = Prisma.sql`id, started_at AS "startedAt", ended_at AS "endedAt", items_total AS "itemsTotal",
+  sale_cap AS "saleCap", per_user_limit AS "perUserLimit", units_per_item AS "unitsPerItem",
+  one_purchase_per_user AS "onePurchasePerUser", created_at AS "createdAt"`;
 
 function toSale(row: SaleRow): Sale {
   return Sale.restore(row.id as SaleId, SaleWindow.of(row.startedAt, row.endedAt), {
@@ -38,11 +43,7 @@ export class PrismaSaleRepository extends SaleRepository {
           RETURNING id`;
         if (inserted.length === 0) {
           const others = await tx.$queryRaw<SaleRow[]>`
-            SELECT id, started_at AS "startedAt", ended_at AS "endedAt", items_total AS "itemsTotal",
-                   sale_cap AS "saleCap", per_user_limit AS "perUserLimit", units_per_item AS "unitsPerItem",
-                   one_purchase_per_user AS "onePurchasePerUser",
-                   created_at AS "createdAt"
-            FROM sales
+            SELECT ${SALE_COLUMNS} FROM sales
             WHERE tstzrange(started_at, ended_at) && tstzrange(${window.startsAt}::timestamptz, ${window.endsAt}::timestamptz)
             ORDER BY started_at LIMIT 1`;
           const other = others[0];
@@ -71,6 +72,16 @@ export class PrismaSaleRepository extends SaleRepository {
   async listRecent(limit: number): Promise<Sale[]> {
     const rows = await this.prisma.sale.findMany({ orderBy: { startedAt: 'desc' }, take: limit });
     return rows.map(toSale);
+  }
+
+  async listNotEndedAt(at: Date, limit: number): Promise<Sale[]> {
+    // Phrased as a range overlap so that the exclusion constraint's GiST index answers it.
+    return (
+      await this.prisma.$queryRaw<SaleRow[]>`
+        SELECT ${SALE_COLUMNS} FROM sales
+        WHERE tstzrange(started_at, ended_at) && tstzrange(${at}::timestamptz, NULL)
+        ORDER BY started_at LIMIT ${limit}`
+    ).map(toSale);
   }
 
   async listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]> {

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EnsureUpcomingSalesUseCase } from '../../application/sales/ensure-upcoming-sales.use-case';
+import { KeepSalesLoadedUseCase } from '../../application/sales/keep-sales-loaded.use-case';
 import { SaleCalendar } from '../../application/sales/sale-calendar.service';
 import { SaleSettings } from '../../application/sales/sale-settings';
 import { within } from '../../application/shared/within';
@@ -9,8 +10,9 @@ const CALENDAR_REFRESH_MS = 1_000;
 const FIRST_RUN_MS = 10_000;
 
 /**
- * Keeps this instance's sale calendar fresh and, when the scheduler is on, makes sure the current and next
- * recurring sale exist and are loaded. The first run happens before the app starts serving, so a fresh
+ * Keeps this instance's sale calendar fresh, every sale that has not ended loaded and registered (with the
+ * scheduler on or off, every SALE_SCHEDULER_INTERVAL_MS), and, when the scheduler is on, makes sure the
+ * current and next recurring sale exist and are loaded. The first run happens before the app starts serving, so a fresh
  * `npm start` answers with a live sale.
  */
 @Injectable()
@@ -21,6 +23,7 @@ export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplica
   constructor(
     private readonly calendar: SaleCalendar,
     private readonly ensureUpcoming: EnsureUpcomingSalesUseCase,
+    private readonly keepLoaded: KeepSalesLoadedUseCase,
     private readonly settings: SaleSettings,
   ) {}
 
@@ -33,7 +36,10 @@ export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplica
         new BackgroundLoop('Scheduler', () => this.ensureUpcoming.execute().then(() => 0), this.settings.schedulerIntervalMs),
       );
     }
-    this.loops.push(new BackgroundLoop('SaleCalendar', () => this.calendar.refresh().then(() => 0), CALENDAR_REFRESH_MS));
+    this.loops.push(
+      new BackgroundLoop('SaleKeeper', () => this.keepLoaded.execute().then(() => 0), this.settings.schedulerIntervalMs),
+      new BackgroundLoop('SaleCalendar', () => this.calendar.refresh().then(() => 0), CALENDAR_REFRESH_MS),
+    );
     for (const loop of this.loops) loop.start();
   }
 

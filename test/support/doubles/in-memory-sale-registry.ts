@@ -29,6 +29,11 @@ export class InMemorySaleRegistry implements SaleRegistry {
     for (const [id, e] of this.entries) if (e.sale.endsAt.getTime() < before.getTime()) this.entries.delete(id);
   }
 
+  /** Drops the sale's entry, as a failover to a replica that had not received it does. */
+  lose(saleId: SaleId): void {
+    this.entries.delete(saleId);
+  }
+
   has(saleId: SaleId): boolean {
     return this.entries.has(saleId);
   }

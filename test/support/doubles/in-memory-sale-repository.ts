@@ -80,6 +80,13 @@ export class InMemorySaleRepository implements SaleRepository {
     return [...this.sales.values()].sort((a, b) => b.startsAt.getTime() - a.startsAt.getTime()).slice(0, limit);
   }
 
+  async listNotEndedAt(at: Date, limit: number): Promise<Sale[]> {
+    return [...this.sales.values()]
+      .filter((s) => s.endsAt.getTime() > at.getTime())
+      .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime())
+      .slice(0, limit);
+  }
+
   async listItems(saleId: SaleId, afterId: ItemId | null, limit: number): Promise<ItemView[]> {
     return this.itemsOf(saleId)
       .filter((i) => afterId === null || i.id > afterId)

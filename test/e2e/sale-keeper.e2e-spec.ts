@@ -1,0 +1,114 @@
+import request from 'supertest';
+import { REGISTRY_KEY, REGISTRY_PLANS_KEY } from '../../src/infrastructure/redis/sale-keys';
+import { TestApp, createOpenSale, itemIdsOf, queueDrained, startTestApp } from '../support/test-app';
+import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
+
+/*
+ * Redis can lose what loading a sale wrote (a failover to a replica that had not yet received it): its
+ * registry entry, or its keys too. With the scheduler off (an operator's sales), nothing used to load such a
+ * sale again: it answered no_active_sale until someone did. Every instance now puts back any sale that has
+ * not ended from PostgreSQL, what written orders sold staying sold.
+ */
+
+let t: TestApp;
+
+// An app per test, started after the wipe: a keeper running while the tables are wiped could load a sale
+// the wipe is removing.
+beforeEach(async () => {
+  await wipeState();
+  t = await startTestApp({ SALE_SCHEDULER_INTERVAL_MS: '300' });
+});
+
+afterEach(async () => {
+  await t.close();
+});
+
+/** Deletes what loading the sale wrote, as a replica promoted before it received the load would lack it. */
+async function lose(saleId: number, what: 'registry' | 'everything'): Promise<void> {
+  const redis = rawRedis();
+  try {
+    await redis.multi().zrem(REGISTRY_KEY, String(saleId)).hdel(REGISTRY_PLANS_KEY, String(saleId)).exec();
+    if (what === 'everything') {
+      const keys = await redis.keys(`{sale:${saleId}}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const active = async () => (await request(t.url).get('/sales/active')).body as { id?: number; code?: string };
+
+it('registers again an open sale whose registry entry was lost, with the scheduler off', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 3 });
+  expect((await active()).id).toBe(sale.id);
+
+  await lose(sale.id, 'registry');
+
+  // The instance's calendar drops it at its next refresh (within a second); the keeper writes it again.
+  const redis = rawRedis();
+  try {
+    const score = await eventually(
+      () => redis.zscore(REGISTRY_KEY, String(sale.id)),
+      (s) => s !== null,
+      15_000,
+    );
+    expect(Number(score)).toBe(sale.endsAt.getTime());
+  } finally {
+    redis.disconnect();
+  }
+  const back = await eventually(active, (a) => a.id === sale.id, 15_000);
+  expect(back.id).toBe(sale.id);
+});
+
+it('loads again, from written orders, a sale whose keys were all lost: what was bought stays sold', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 3, perUserLimit: 1 });
+  const [bought, other] = await itemIdsOf(t, sale);
+  const checkout = await request(t.url).post('/checkout').query({ user_id: 'first', id: bought });
+  expect((await request(t.url).post('/purchase').query({ code: checkout.body.code })).status).toBe(200);
+  const written = await eventually(
+    async () =>
+      (await queueDrained(t))
+        ? withPg(async (pg) => (await pg.query('SELECT user_id FROM orders WHERE sale_id = $1', [sale.id])).rows)
+        : [],
+    (rows) => rows.length > 0,
+  );
+  expect(written).toEqual([{ user_id: 'first' }]);
+
+  await lose(sale.id, 'everything');
+
+  const redis = rawRedis();
+  try {
+    const stock = await eventually(
+      () => redis.hgetall(`{sale:${sale.id}}:stock`),
+      (s) => Object.keys(s).length === 3,
+      15_000,
+    );
+    expect(stock[String(bought)]).toBe('0');
+    expect(stock[String(other)]).toBe('1');
+    expect(await redis.hget(`{sale:${sale.id}}:meta`, 'sold')).toBe('1');
+  } finally {
+    redis.disconnect();
+  }
+  const back = await eventually(active, (a) => a.id === sale.id, 15_000);
+  expect(back.id).toBe(sale.id);
+  // The buyer's limit came back with the written order; another buyer gets the item still on sale.
+  const again = await request(t.url).post('/checkout').query({ user_id: 'first', id: other });
+  expect([again.status, again.body.code]).toEqual([409, 'user_limit_reached']);
+  expect((await request(t.url).post('/checkout').query({ user_id: 'second', id: other })).status).toBe(200);
+});
+
+it('leaves an ended sale as it is', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 1, startsInMs: -3_000, durationMs: 2_000 });
+  await lose(sale.id, 'everything');
+  // Several runs of the keeper (every 300 ms) later, nothing of it is back.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const redis = rawRedis();
+  try {
+    expect(await redis.exists(`{sale:${sale.id}}:meta`, `{sale:${sale.id}}:stock`)).toBe(0);
+    expect(await redis.zscore(REGISTRY_KEY, String(sale.id))).toBeNull();
+  } finally {
+    redis.disconnect();
+  }
+});

@@ -1,0 +1,66 @@
+import { KEPT_SALES_PER_RUN, KeepSalesLoadedUseCase } from '../../../../src/application/sales/keep-sales-loaded.use-case';
+import { HOUR, MINUTE, aSale } from '../../../support/mothers/sale.mother';
+import { World } from '../../../support/world';
+
+describe('KeepSalesLoadedUseCase', () => {
+  let world: World;
+  let keep: KeepSalesLoadedUseCase;
+
+  beforeEach(() => {
+    world = new World();
+    keep = new KeepSalesLoadedUseCase(world.sales, world.loader, world.clock);
+  });
+
+  it('registers again a sale whose registry entry Redis lost, once the calendar has seen it missing', async () => {
+    const sale = aSale();
+    await world.live(sale);
+    world.registry.lose(sale.id);
+    await world.calendar.refresh();
+    expect(world.calendar.openAt(world.clock.now())).toBeNull();
+
+    await keep.execute();
+
+    expect(world.registry.has(sale.id)).toBe(true);
+    expect(world.calendar.openAt(world.clock.now())?.id).toBe(sale.id);
+    await world.calendar.refresh();
+    expect(world.calendar.openAt(world.clock.now())?.id).toBe(sale.id);
+  });
+
+  it('loads again a sale whose keys Redis lost, open or to come', async () => {
+    const open = aSale();
+    const later = aSale({ opensInMs: 2 * HOUR });
+    await world.live(open, later);
+    world.ledger.forget(open.id);
+    world.ledger.forget(later.id);
+
+    await keep.execute();
+
+    expect(await world.ledger.isLoaded(open.id)).toBe(true);
+    expect(await world.ledger.isLoaded(later.id)).toBe(true);
+  });
+
+  it('writes nothing when every sale is in place, and leaves ended sales alone', async () => {
+    const ended = aSale({ opensInMs: -2 * HOUR, durationMs: HOUR });
+    world.stored(ended);
+    await world.live(aSale({ opensInMs: -MINUTE }), aSale({ opensInMs: HOUR }));
+    const loads = world.ledger.calls.load;
+    const registrations = world.registry.registrations;
+
+    await keep.execute();
+
+    expect(world.ledger.calls.load).toBe(loads);
+    expect(world.registry.registrations).toBe(registrations);
+    expect(await world.ledger.isLoaded(ended.id)).toBe(false);
+    expect(world.registry.has(ended.id)).toBe(false);
+  });
+
+  it(`keeps the ${KEPT_SALES_PER_RUN} earliest sales to come in one run`, async () => {
+    const sales = Array.from({ length: KEPT_SALES_PER_RUN + 1 }, (_, i) => aSale({ opensInMs: (i + 1) * HOUR }));
+    world.stored(...sales);
+
+    await keep.execute();
+
+    for (const sale of sales.slice(0, KEPT_SALES_PER_RUN)) expect(await world.ledger.isLoaded(sale.id)).toBe(true);
+    expect(await world.ledger.isLoaded(sales[KEPT_SALES_PER_RUN]!.id)).toBe(false);
+  });
+});
