@@ -21,12 +21,16 @@ export const CLOCK_MARGIN_MS = 1_000;
  * safe where the scripts decide (they check the sale's window on Redis's clock); what is answered here
  * without them is answered only well away from a sale's start and end (CLOCK_MARGIN_MS).
  */
+/** A sale as the registry lists it, and for one this instance was told of, how many refreshes had started then. */
+interface Entry extends RegisteredSale {
+  readonly rememberedAt?: number;
+}
+
 @Injectable()
 export class SaleCalendar {
-  private entries: readonly RegisteredSale[] = [];
-  /** Refreshes started so far, and for each sale remembered here, how many had started when it was. */
+  private entries: readonly Entry[] = [];
+  /** Refreshes started so far. */
   private refreshesStarted = 0;
-  private readonly rememberedAt = new Map<SaleId, number>();
 
   constructor(
     private readonly registry: SaleRegistry,
@@ -41,13 +45,14 @@ export class SaleCalendar {
     // A sale remembered while the registry was being read may be missing from what it answered, or be there as
     // it was before: keep what this instance was told, or it would answer no_active_sale for a sale it has just
     // loaded until the next refresh (a slow read made that window wide enough for a test to fall into it).
-    const newer = this.entries.filter((e) => (this.rememberedAt.get(e.sale.id) ?? 0) >= started);
+    // Kept on the entry, not in a map of its own, so that it goes when the entry does.
+    const newer = this.entries.filter((e) => (e.rememberedAt ?? -1) >= started);
     this.entries = byStart([...listed.filter((l) => !newer.some((e) => e.sale.id === l.sale.id)), ...newer]);
   }
 
   remember(sale: Sale, items: ItemSet | null): void {
-    this.rememberedAt.set(sale.id, this.refreshesStarted);
-    this.entries = byStart([...this.entries.filter((e) => e.sale.id !== sale.id), { sale, items }]);
+    const entry: Entry = { sale, items, rememberedAt: this.refreshesStarted };
+    this.entries = byStart([...this.entries.filter((e) => e.sale.id !== sale.id), entry]);
   }
 
   openAt(at: Date): Sale | null {
@@ -103,6 +108,6 @@ export class SaleCalendar {
   }
 }
 
-function byStart(entries: RegisteredSale[]): RegisteredSale[] {
+function byStart(entries: Entry[]): Entry[] {
   return entries.sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
 }
