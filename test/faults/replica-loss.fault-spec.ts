@@ -2,6 +2,7 @@ import http from 'node:http';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
+import { REGISTRY_KEY } from '../../src/infrastructure/redis/sale-keys';
 import { redisEnv } from '../support/fleet';
 import {
   checkoutRecords,
@@ -30,6 +31,10 @@ import { Buyer, acknowledgedVersusOrders, answersBy, buyersFor, checkOut, itemsI
  * With PURCHASE_DURABILITY=replica nothing acknowledged may be lost: purchases made during the freeze are
  * answered 503 (no replica confirms), the relay moves none of them to PostgreSQL, and the buyers' retries
  * with the same code succeed on the promoted replica. With none, the same run shows what is lost.
+ *
+ * An operator also creates a later sale during the freeze. Its load and registry entry are lost with the
+ * primary in both settings (creating a sale waits for no replica); every instance loads it again from
+ * PostgreSQL once the new primary takes writes (KeepSalesLoadedUseCase), so it is served again.
  */
 
 // Room for a starved machine: Sentinel reconfigures the restarted primary about 11 s after it is back here, but
@@ -40,6 +45,7 @@ jest.setTimeout(360_000);
 const RECOVERY_MS = 150_000;
 
 const BUYERS = 600;
+const ADMIN_TOKEN = 'fault-suite-admin-token-0123456789';
 const FREEZE_MS = 2_000;
 /** Filler is written in chunks of this size until at least this much waits in the primary's own memory. */
 const FILLER_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -49,6 +55,22 @@ const FILLER_CHUNK_BYTES = 16 * 1024 * 1024;
  * all taken in. Far below the replica output buffer's hard limit (256 MiB).
  */
 const FILLER_MAX_BYTES = 160 * 1024 * 1024;
+
+/** An operator's sale through the admin API: an hour from `startsAt`, five items. */
+async function createSale(url: string, startsAt: Date): Promise<{ status: number; id?: number }> {
+  const res = await fetch(`${url}/admin/sales`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
+      items: 5,
+      saleCap: 5,
+      perUserLimit: 1,
+    }),
+  });
+  return { status: res.status, id: ((await res.json()) as { id?: number }).id };
+}
 
 /** Bytes of the replication stream the primary holds in its own memory (sent or not), from INFO memory. */
 async function replicationBufferBytes(client: Redis): Promise<number> {
@@ -62,6 +84,7 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
   let api: NodeProcess;
   let url: string;
   let saleId: number;
+  let saleEndsAt: Date;
   let items: number[];
 
   beforeAll(async () => {
@@ -72,6 +95,7 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
     const env = { ...redisEnv(redis), DATABASE_URL: databaseUrl };
     const prepared = await prepareSaleOn(env, { itemsTotal: BUYERS, saleCap: BUYERS, perUserLimit: 5 });
     saleId = prepared.sale.id;
+    saleEndsAt = prepared.sale.endsAt;
     items = prepared.items;
     state = new Redis({
       sentinels: redis.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
@@ -81,7 +105,14 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
     state.on('error', () => undefined);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    api = spawnDist('main.js', { ...env, PORT: String(port), PURCHASE_DURABILITY: mode, LOG_LEVEL: 'warn', RECONCILE_INTERVAL_MS: '0' });
+    api = spawnDist('main.js', {
+      ...env,
+      PORT: String(port),
+      PURCHASE_DURABILITY: mode,
+      LOG_LEVEL: 'warn',
+      RECONCILE_INTERVAL_MS: '0',
+      ADMIN_TOKEN,
+    });
     await waitUntilReady(url, api, 30_000);
   }, 120_000);
 
@@ -126,8 +157,14 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
       // Otherwise the test could not tell the settings apart: the replica would get every purchase anyway.
       expect(waiting).toBeGreaterThanOrEqual(FILLER_CHUNK_BYTES);
       const frozenAt = Date.now();
-      // One attempt each while the replica is frozen: what would a buyer have been told?
-      await purchaseWithRetries(url, agent, during, { width: 50, deadline: frozenAt + FREEZE_MS });
+      // One attempt each while the replica is frozen: what would a buyer have been told? And an operator
+      // creates the sale after this one meanwhile.
+      const [later] = await Promise.all([
+        createSale(url, new Date(saleEndsAt.getTime() + 60_000)),
+        purchaseWithRetries(url, agent, during, { width: 50, deadline: frozenAt + FREEZE_MS }),
+      ]);
+      expect(later.status).toBe(201);
+      const laterMeta = `{sale:${later.id}}:meta`;
       const duringAnswers = answersBy(during, frozenAt);
       await primary.kill();
       replica.thaw();
@@ -140,6 +177,19 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
       );
       expect(promoted.ok).toBe(true);
       const promotedAt = Date.now();
+      const onPromoted = replica.client();
+      const laterOnPromoted = {
+        meta: await onPromoted.exists(laterMeta),
+        registered: await onPromoted.zscore(REGISTRY_KEY, String(later.id)),
+      };
+      onPromoted.disconnect();
+      // Back once the new primary takes writes again (its old primary rejoined as its replica).
+      const laterBack = waitFor(
+        async () => (await state.exists(laterMeta)) === 1 && (await state.zscore(REGISTRY_KEY, String(later.id))) !== null,
+        Boolean,
+        RECOVERY_MS,
+        200,
+      );
       await primary.restart();
       // The buyers who were told 503 retry with the same code, and the rest buy.
       await purchaseWithRetries(url, agent, [...during, ...after], { width: 50, deadline: Date.now() + RECOVERY_MS, retryMs: 200 });
@@ -166,6 +216,11 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
       const lost = acknowledged.filter((b) => ![...orders.values()].some((o) => o.orderId === b.result!.orderId));
       const wrong = await acknowledgedVersusOrders(pg, saleId, buyers);
       const disagreements = await redisPgDisagreements(state, pg, saleId);
+      const laterSale = await laterBack;
+      const laterServed = await fetch(`${url}/sales/${later.id}`).then(async (r) => [
+        r.status,
+        ((await r.json()) as { status?: string }).status,
+      ]);
 
       reportFault(`replica-frozen-primary-killed-${mode}`, {
         durability: mode,
@@ -181,6 +236,11 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
         redisPostgresDisagreements: disagreements.length,
         duplicates: await itemsInTwoOrders(pg, saleId),
         firstPurchaseOkAfterKillMs: firstOk - killedAt,
+        saleCreatedDuringFreeze: {
+          onPromotedReplica: laterOnPromoted,
+          loadedAndRegisteredAgainAfterPromotionMs: laterSale.ok ? laterSale.at - promotedAt : null,
+          served: laterServed,
+        },
       });
 
       if (!Number.isFinite(firstOk)) {
@@ -188,6 +248,10 @@ describe.each(['replica', 'none'] as const)('PURCHASE_DURABILITY=%s: replica fro
         const logs = [...redis.dataNodes, ...redis.sentinels].map((n) => `--- redis ${n.port}\n${n.logTail(60)}`).join('\n');
         process.stderr.write(`replica-loss (${mode}): no purchase succeeded after the kill\n${logs}\n--- api\n${tail(api.output)}\n`);
       }
+      // The sale created during the freeze was lost with the primary, and came back from PostgreSQL.
+      expect(laterOnPromoted).toEqual({ meta: 0, registered: null });
+      expect(laterSale.ok).toBe(true);
+      expect(laterServed).toEqual([200, 'scheduled']);
       if (mode === 'replica') {
         // During the freeze no purchase was confirmed; afterwards every buyer got theirs.
         expect(Object.keys(duringAnswers)).toEqual(['503']);
