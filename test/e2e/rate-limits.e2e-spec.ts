@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { RateLimiter } from '../../src/application/access/rate-limiter.port';
+import { SessionStore } from '../../src/application/identity/session-store.port';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { RedisRateLimiter } from '../../src/infrastructure/redis/redis-rate-limiter';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -162,6 +163,33 @@ describe('rate limits', () => {
       for (const r of limited(tries)) expect(r.headers['ratelimit-policy']).toMatch(/^("auth-ip";q=50;w=60, )?"auth-user";q=3;w=60$/);
     } finally {
       await auth.close();
+    }
+  });
+
+  it('refuse an address known past its limit before reading its credentials', async () => {
+    const guarded = await startTestApp({ ...LIMITS, AUTH_MODE: 'session', RATE_LIMIT_BUY_IP: '5/10s' });
+    try {
+      await guarded.app.get(SaleCalendar).refresh();
+      // The real store, counting the sessions it is asked for.
+      const store = guarded.app.get(SessionStore);
+      const get = store.get.bind(store);
+      let reads = 0;
+      store.get = (token) => (reads++, get(token));
+      const forged = (i: number) =>
+        request(guarded.url).post('/checkout').set('authorization', `Bearer forged-session-${i}`).query({ id: items[i] });
+
+      // Each read, found to be no session, and counted against the address: the fifth fills its window.
+      expect((await Promise.all(Array.from({ length: 5 }, (_, i) => forged(i)))).map((r) => r.status)).toEqual(Array(5).fill(401));
+      expect(reads).toBe(5);
+
+      // Whatever the credentials, the answer is now 429: a flood from that address is refused without a single
+      // session read, and still explained.
+      const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => forged(i)));
+      expect(limited(flood)).toHaveLength(40);
+      for (const r of flood) expect(r.headers['ratelimit-policy']).toBe('"buy-ip";q=5;w=10');
+      expect(reads).toBe(5);
+    } finally {
+      await guarded.close();
     }
   });
 

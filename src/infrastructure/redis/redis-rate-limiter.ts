@@ -55,14 +55,8 @@ export class RedisRateLimiter extends RateLimiter {
     const keyed = checks.map((check) => ({ check, key: `{rl:${check.key}}` }));
     if (!(this.redis.command instanceof Cluster)) {
       const startedAt = performance.now();
-      const full = this.full.refusal(keyed, startedAt);
-      if (full) {
-        return {
-          allowed: false,
-          remembered: true,
-          states: full.map((f) => ({ check: checks[f.index]!, remaining: 0, resetMs: f.resetMs })),
-        };
-      }
+      const known = this.refusalFromMemory(checks, keyed, startedAt);
+      if (known) return known;
       const verdict = await this.turn.add('', { id: this.nextId(), windows: keyed });
       for (let i = 0; i < keyed.length; i++) {
         const state = verdict.states[i]!;
@@ -99,6 +93,21 @@ export class RedisRateLimiter extends RateLimiter {
       ),
     );
     return { allowed, states: checks.map((check) => ({ check, ...stateOf.get(check)! })) };
+  }
+
+  knownFull(checks: readonly RateLimitCheck[]): RateLimitVerdict | null {
+    if (checks.length === 0 || this.redis.command instanceof Cluster) return null;
+    return this.refusalFromMemory(
+      checks,
+      checks.map((check) => ({ key: `{rl:${check.key}}` })),
+      performance.now(),
+    );
+  }
+
+  private refusalFromMemory(checks: readonly RateLimitCheck[], keyed: readonly { key: string }[], now: number): RateLimitVerdict | null {
+    const full = this.full.refusal(keyed, now);
+    if (!full) return null;
+    return { allowed: false, remembered: true, states: full.map((f) => ({ check: checks[f.index]!, remaining: 0, resetMs: f.resetMs })) };
   }
 
   private nextId(): string {

@@ -13,6 +13,11 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   constructor(private readonly clock: Clock) {}
 
+  /** Remembers nothing apart from the windows themselves, like a limiter on a Redis Cluster. */
+  knownFull(): RateLimitVerdict | null {
+    return null;
+  }
+
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {
     this.hits.push(checks);
     const now = this.clock.now().getTime();

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckRateLimitsUseCase } from '../../../application/access/check-rate-limits.use-case';
-import { RateLimitGroup } from '../../../application/access/rate-limit';
+import { RateLimitGroup, RateLimitVerdict } from '../../../application/access/rate-limit';
 import { AuthSettings } from '../../../application/identity/auth-settings';
 import { AuthenticateUseCase } from '../../../application/identity/authenticate.use-case';
 import { Caller } from '../../../domain/identity/caller';
@@ -29,7 +29,9 @@ const DEFAULT_RULE: AccessRule = { group: 'read', caller: 'none' };
  * Every request passes here first (a global guard): it finds out who is calling (per AUTH_MODE) and counts
  * the request against its group's limits per client IP and per user, in one Redis round trip. Over a
  * limit: 429 with Retry-After; every limited answer carries the RateLimit-Policy and RateLimit fields of
- * draft-ietf-httpapi-ratelimit-headers. Requests with bad credentials count against the IP's limit too.
+ * draft-ietf-httpapi-ratelimit-headers. Requests with bad credentials count against the IP's limit too. An IP
+ * whose window this instance knows to be full is refused before its credentials are read: whatever they say,
+ * the answer is that 429, so a flood of forged tokens or sessions from one address costs no lookups.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -72,6 +74,8 @@ export class AccessGuard implements CanActivate {
     const credentials = this.readsCredentials(rule) ? credentialsOf(request) : null;
     const anonymousAllowed = rule.caller === 'optional' && !credentials?.bearer && !credentials?.cookie;
     if (credentials && !anonymousAllowed) {
+      const known = rule.group ? this.rateLimits.refusedFromMemory(rule.group, request.ip) : null;
+      if (known) return this.answer(known, reply);
       const result = await this.authenticate.execute(credentials);
       if (result.ok) caller = result.value;
       else refusal = result.error;
@@ -119,7 +123,11 @@ export class AccessGuard implements CanActivate {
   /** Counts the request; sets the RateLimit fields, and answers the 429 if a window is full. */
   private async limit(group: RateLimitGroup, request: FastifyRequest, reply: FastifyReply, user: string | null): Promise<Rejection | null> {
     const verdict = await this.rateLimits.execute(group, request.ip, user);
-    if (!verdict) return null;
+    return verdict ? this.answer(verdict, reply) : null;
+  }
+
+  /** Sets the RateLimit fields from the verdict; the 429 if it refuses. */
+  private answer(verdict: RateLimitVerdict, reply: FastifyReply): Rejection | null {
     reply.header(
       'ratelimit-policy',
       verdict.states.map((s) => `"${s.check.name}";q=${s.check.policy.limit};w=${Math.ceil(s.check.policy.windowMs / 1000)}`).join(', '),
