@@ -16,7 +16,7 @@ let t: TestApp;
 // the wipe is removing.
 beforeEach(async () => {
   await wipeState();
-  t = await startTestApp({ SALE_SCHEDULER_INTERVAL_MS: '300' });
+  t = await startTestApp({ SALE_KEEPER_INTERVAL_MS: '300' });
 });
 
 afterEach(async () => {
@@ -80,13 +80,19 @@ it('loads again, from written orders, a sale whose keys were all lost: what was 
 
   const redis = rawRedis();
   try {
-    const stock = await eventually(
-      () => redis.hgetall(`{sale:${sale.id}}:stock`),
-      (s) => Object.keys(s).length === 3,
+    // The meta hash is written last, once every item and buyer is in place.
+    await eventually(
+      () => redis.exists(`{sale:${sale.id}}:meta`),
+      (n) => n === 1,
       15_000,
     );
+    const stock = await redis.hgetall(`{sale:${sale.id}}:stock`);
+    expect(Object.keys(stock)).toHaveLength(3);
     expect(stock[String(bought)]).toBe('0');
     expect(stock[String(other)]).toBe('1');
+    // What buyers bought is kept as long as the sale's other keys, not for ever.
+    const expiry = await redis.pexpiretime(`{sale:${sale.id}}:bought`);
+    expect(expiry).toBe(await redis.pexpiretime(`{sale:${sale.id}}:meta`));
     expect(await redis.hget(`{sale:${sale.id}}:meta`, 'sold')).toBe('1');
   } finally {
     redis.disconnect();

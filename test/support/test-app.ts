@@ -23,13 +23,12 @@ export interface TestApp {
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   // user_id from the request and no rate limits unless a test asks for them (auth and rate-limit tests do).
-  // The check that every sale is loaded runs once at start and then hourly: tests wipe Redis and the database
-  // under a running app, and a check caught between the two would load a sale the wipe is removing (the
-  // keeper's own test sets a short interval).
+  // The keeper (every sale not ended loaded) is off: tests wipe Redis and the database under a running app, and
+  // a keeper run caught between the two would load a sale the wipe is removing. Its own tests turn it on.
   const config = loadConfig({
     ...process.env,
     SALE_SCHEDULER_ENABLED: 'false',
-    SALE_SCHEDULER_INTERVAL_MS: '3600000',
+    SALE_KEEPER_INTERVAL_MS: '0',
     LOG_LEVEL: 'warn',
     AUTH_MODE: 'trusted',
     RATE_LIMIT: 'off',

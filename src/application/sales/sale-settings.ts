@@ -10,10 +10,12 @@ export class SaleSettings {
     readonly retentionMs: number,
     /** Whether this instance creates and loads the recurring sales: SALE_SCHEDULER_ENABLED. */
     readonly schedulerEnabled = true,
-    /**
-     * How often it checks that the current and next sale exist and are loaded, and (scheduler on or off) that
-     * every sale not ended is loaded and registered: SALE_SCHEDULER_INTERVAL_MS.
-     */
+    /** How often it checks that the current and next sale exist and are loaded: SALE_SCHEDULER_INTERVAL_MS. */
     readonly schedulerIntervalMs = 5_000,
+    /**
+     * How often, scheduler on or off, every sale not ended is checked to be loaded and registered, and loaded
+     * again if Redis lost it (0: never): SALE_KEEPER_INTERVAL_MS.
+     */
+    readonly keeperIntervalMs = 5_000,
   ) {}
 }

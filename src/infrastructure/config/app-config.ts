@@ -1,5 +1,5 @@
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 
 /*
  * Every setting comes from an environment variable, checked once at start. A bad value stops the process
@@ -143,6 +143,17 @@ export class AppConfig {
   @Min(100)
   @Max(3_600_000)
   SALE_SCHEDULER_INTERVAL_MS = 5_000;
+
+  /**
+   * How often every sale not ended is checked to be loaded and registered, and loaded again from PostgreSQL if
+   * Redis lost it (0: never; then a lost operator's sale stays unknown until someone loads it).
+   */
+  @toInt()
+  @ValidateIf((c: AppConfig) => c.SALE_KEEPER_INTERVAL_MS !== 0)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  SALE_KEEPER_INTERVAL_MS = 5_000;
 
   /** Run the order worker in this process (the default). */
   @toBool()

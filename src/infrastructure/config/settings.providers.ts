@@ -35,6 +35,7 @@ export function settingsProviders(): Provider[] {
           c.SALE_RETENTION_SECONDS * 1000,
           c.SALE_SCHEDULER_ENABLED,
           c.SALE_SCHEDULER_INTERVAL_MS,
+          c.SALE_KEEPER_INTERVAL_MS,
         ),
     ),
     from(

@@ -113,21 +113,20 @@ export class PrismaSaleRepository extends SaleRepository {
   }
 
   async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }> {
-    const rows = await this.prisma.item.findMany({
-      where: { saleId },
-      orderBy: { id: 'asc' },
-      select: { id: true, stock: true, soldCount: true },
-    });
+    // One snapshot: an order written between the two reads would otherwise count against its buyer's limit
+    // while its items load as unsold.
+    const [rows, tallies] = await this.prisma.$transaction(
+      async (tx) =>
+        [
+          await tx.item.findMany({ where: { saleId }, orderBy: { id: 'asc' }, select: { id: true, stock: true, soldCount: true } }),
+          await tx.order.groupBy({ by: ['userId'], where: { saleId }, _sum: { itemCount: true }, _count: { _all: true } }),
+        ] as const,
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 10_000 },
+    );
     let sold = 0;
     const items = rows.map((r) => {
       sold += r.soldCount;
       return { id: r.id as ItemId, unitsLeft: Math.max(0, r.stock - r.soldCount) };
-    });
-    const tallies = await this.prisma.order.groupBy({
-      by: ['userId'],
-      where: { saleId },
-      _sum: { itemCount: true },
-      _count: { _all: true },
     });
     const buyers = tallies.map((t) => ({ userId: t.userId, units: t._sum.itemCount ?? 0, purchases: t._count._all }));
     return { items, buyers, sold };

@@ -36,7 +36,7 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
     runScript(
       pipeline,
       'sale-activate',
-      [k.meta, k.stock],
+      [k.meta, k.stock, k.bought],
       [
         sale.startsAt.getTime(),
         sale.endsAt.getTime(),

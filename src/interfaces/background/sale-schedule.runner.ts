@@ -10,10 +10,10 @@ const CALENDAR_REFRESH_MS = 1_000;
 const FIRST_RUN_MS = 10_000;
 
 /**
- * Keeps this instance's sale calendar fresh, every sale that has not ended loaded and registered (with the
- * scheduler on or off, every SALE_SCHEDULER_INTERVAL_MS), and, when the scheduler is on, makes sure the
- * current and next recurring sale exist and are loaded. The first run happens before the app starts serving, so a fresh
- * `npm start` answers with a live sale.
+ * Keeps this instance's sale calendar fresh, every sale that has not ended loaded and registered (scheduler
+ * on or off, every SALE_KEEPER_INTERVAL_MS), and, when the scheduler is on, makes sure the current and next
+ * recurring sale exist and are loaded. The scheduler's first run happens before the app starts serving, so a
+ * fresh `npm start` answers with a live sale (the keeper's first run is not waited for).
  */
 @Injectable()
 export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -36,10 +36,10 @@ export class SaleScheduleRunner implements OnApplicationBootstrap, BeforeApplica
         new BackgroundLoop('Scheduler', () => this.ensureUpcoming.execute().then(() => 0), this.settings.schedulerIntervalMs),
       );
     }
-    this.loops.push(
-      new BackgroundLoop('SaleKeeper', () => this.keepLoaded.execute().then(() => 0), this.settings.schedulerIntervalMs),
-      new BackgroundLoop('SaleCalendar', () => this.calendar.refresh().then(() => 0), CALENDAR_REFRESH_MS),
-    );
+    if (this.settings.keeperIntervalMs > 0) {
+      this.loops.push(new BackgroundLoop('SaleKeeper', () => this.keepLoaded.execute().then(() => 0), this.settings.keeperIntervalMs));
+    }
+    this.loops.push(new BackgroundLoop('SaleCalendar', () => this.calendar.refresh().then(() => 0), CALENDAR_REFRESH_MS));
     for (const loop of this.loops) loop.start();
   }
 

@@ -29,8 +29,15 @@ describe('loadConfig', () => {
     ['PURCHASE_DURABILITY', 'always'],
     ['PURCHASE_REPLICA_TIMEOUT_MS', '5'],
     ['REDIS_TLS', 'perhaps'],
+    ['SALE_KEEPER_INTERVAL_MS', '50'],
+    ['SALE_KEEPER_INTERVAL_MS', 'often'],
   ])('names %s when it is %j', (name, value) => {
     expect(problem({ [name]: value })).toMatch(new RegExp(`^  ${name}=`, 'm'));
+  });
+
+  it('takes 0 for the sale keeper: off', () => {
+    expect(loadConfig({ SALE_KEEPER_INTERVAL_MS: '0' }).SALE_KEEPER_INTERVAL_MS).toBe(0);
+    expect(loadConfig({}).SALE_KEEPER_INTERVAL_MS).toBe(5_000);
   });
 
   it('never repeats a secret in the message', () => {

@@ -54,6 +54,21 @@ describe('KeepSalesLoadedUseCase', () => {
     expect(world.registry.has(ended.id)).toBe(false);
   });
 
+  it('puts back every other sale when one fails, then fails the run with its error', async () => {
+    const [first, second] = [aSale(), aSale({ opensInMs: HOUR })];
+    world.stored(first, second);
+    const stockForLoad = world.sales.stockForLoad.bind(world.sales);
+    world.sales.stockForLoad = async (id) => {
+      if (id === first.id) throw new Error('statement timeout');
+      return stockForLoad(id);
+    };
+
+    await expect(keep.execute()).rejects.toThrow(`sale ${first.id}: statement timeout`);
+
+    expect(await world.ledger.isLoaded(first.id)).toBe(false);
+    expect(await world.ledger.isLoaded(second.id)).toBe(true);
+  });
+
   it(`keeps the ${KEPT_SALES_PER_RUN} earliest sales to come in one run`, async () => {
     const sales = Array.from({ length: KEPT_SALES_PER_RUN + 1 }, (_, i) => aSale({ opensInMs: (i + 1) * HOUR }));
     world.stored(...sales);
