@@ -9,12 +9,14 @@ ARGV[1] startsAt (ms)   ARGV[2] endsAt (ms)   ARGV[3] itemsTotal   ARGV[4] saleC
 ARGV[6] units already sold (non-zero when rebuilding from PostgreSQL)
 ARGV[7] how long (ms) after the sale's end its keys are kept
 ARGV[8] "1" when the sale allows one purchase per user, else "0"
+ARGV[9] "1" to publish it paused (an operator paused it before Redis lost it), else "0"
 
 Returns 1 when activated now, 0 when it already was.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'startsAt', ARGV[1], 'endsAt', ARGV[2], 'itemsTotal', ARGV[3],
   'saleCap', ARGV[4], 'perUserLimit', ARGV[5], 'sold', ARGV[6], 'onePurchase', ARGV[8])
+if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'paused', '1') end
 local expire_at = tonumber(ARGV[2]) + tonumber(ARGV[7])
 redis.call('PEXPIREAT', KEYS[1], expire_at)
 redis.call('PEXPIREAT', KEYS[2], expire_at)

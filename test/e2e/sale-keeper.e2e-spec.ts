@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { REGISTRY_KEY, REGISTRY_PLANS_KEY } from '../../src/infrastructure/redis/sale-keys';
 import { TestApp, createOpenSale, itemIdsOf, queueDrained, startTestApp } from '../support/test-app';
 import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
@@ -103,6 +104,34 @@ it('loads again, from written orders, a sale whose keys were all lost: what was 
   const again = await request(t.url).post('/checkout').query({ user_id: 'first', id: other });
   expect([again.status, again.body.code]).toEqual([409, 'user_limit_reached']);
   expect((await request(t.url).post('/checkout').query({ user_id: 'second', id: other })).status).toBe(200);
+});
+
+it('brings a paused sale back paused', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 2 });
+  const [item] = await itemIdsOf(t, sale);
+  await t.app.get(PauseSaleUseCase).pause(sale.id);
+  const paused = await request(t.url).post('/checkout').query({ user_id: 'early', id: item });
+  expect([paused.status, paused.body.code]).toEqual([409, 'sale_paused']);
+
+  await lose(sale.id, 'everything');
+
+  const redis = rawRedis();
+  try {
+    await eventually(
+      () => redis.exists(`{sale:${sale.id}}:meta`),
+      (n) => n === 1,
+      15_000,
+    );
+    expect(await redis.hget(`{sale:${sale.id}}:meta`, 'paused')).toBe('1');
+  } finally {
+    redis.disconnect();
+  }
+  const again = await eventually(
+    () => request(t.url).post('/checkout').query({ user_id: 'early', id: item }),
+    (r) => r.body.code !== 'no_active_sale',
+    15_000,
+  );
+  expect([again.status, again.body.code]).toEqual([409, 'sale_paused']);
 });
 
 it('leaves an ended sale as it is', async () => {

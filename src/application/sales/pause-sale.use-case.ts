@@ -12,7 +12,9 @@ import { SaleView } from './sale-view';
 
 /**
  * Pauses or resumes a sale. The flag lives in the ledger and the checkout and purchase scripts read it, so
- * the switch is atomic with the hot path: every request sees the sale either paused or not.
+ * the switch is atomic with the hot path: every request sees the sale either paused or not. It is recorded in
+ * PostgreSQL first, so a sale loaded again from there (after Redis lost its keys) comes back as the operator
+ * left it, and a switch that fails half way is put right by asking again.
  */
 @Injectable()
 export class PauseSaleUseCase {
@@ -37,6 +39,7 @@ export class PauseSaleUseCase {
     const sale = this.calendar.find(id) ?? (await this.sales.findById(id));
     if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${id}.`));
     if (sale.window.phaseAt(this.clock.now()) === 'ended') return err(reject(RejectionCode.SaleEnded, `Sale ${id} has ended.`));
+    await this.sales.setPaused(id, paused);
     // A sale not loaded yet (far in the future) is loaded first, so it can be paused before it opens.
     if (!(await this.pauseSwitch.setPaused(id, paused))) {
       await this.loader.ensureLoaded(sale);

@@ -17,7 +17,13 @@ export interface ItemStock {
 export abstract class SaleLedgerLoader {
   /**
    * Loads a sale and its items, idempotently: items already present are left alone, and the sale is
-   * published only once. Returns false when it was already loaded.
+   * published only once (paused if `paused`, in the same step). Returns false when it was already loaded.
    */
-  abstract load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean>;
+  abstract load(
+    sale: Sale,
+    items: readonly ItemStock[],
+    buyers: readonly BuyerTally[],
+    alreadySold: number,
+    paused?: boolean,
+  ): Promise<boolean>;
 }

@@ -28,8 +28,8 @@ export class SaleLoader {
     let itemIds: ItemId[] | null = null;
     if (!(await this.ledger.isLoaded(sale.id))) {
       const started = Date.now();
-      const { items, buyers, sold } = await this.sales.stockForLoad(sale.id);
-      if (await this.ledgerLoader.load(sale, items, buyers, sold)) {
+      const { items, buyers, sold, paused } = await this.sales.stockForLoad(sale.id);
+      if (await this.ledgerLoader.load(sale, items, buyers, sold, paused)) {
         this.logger.log(`loaded sale ${sale.id}: ${items.length} items in ${Date.now() - started} ms`);
       }
       itemIds = items.map((i) => i.id);

@@ -38,7 +38,9 @@ export abstract class SaleRepository {
   abstract soldUnits(saleId: SaleId): Promise<number>;
   /**
    * The sale's state according to written orders, to load it into the ledger: every item with the units not
-   * yet sold, what each buyer bought, and the total sold.
+   * yet sold, what each buyer bought, the total sold, and whether an operator paused it.
    */
-  abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }>;
+  abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number; paused: boolean }>;
+  /** Records a pause or a resume, for a sale loaded again later (the live flag is the ledger's). */
+  abstract setPaused(saleId: SaleId, paused: boolean): Promise<void>;
 }

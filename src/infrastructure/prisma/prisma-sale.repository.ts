@@ -112,12 +112,13 @@ export class PrismaSaleRepository extends SaleRepository {
     return new Map(rows.map((r) => [r.id as ItemId, { sold: r.soldCount, stock: r.stock }]));
   }
 
-  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }> {
+  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number; paused: boolean }> {
     // One snapshot: an order written between the two reads would otherwise count against its buyer's limit
     // while its items load as unsold.
-    const [rows, tallies] = await this.prisma.$transaction(
+    const [sale, rows, tallies] = await this.prisma.$transaction(
       async (tx) =>
         [
+          await tx.sale.findUnique({ where: { id: saleId }, select: { paused: true } }),
           await tx.item.findMany({ where: { saleId }, orderBy: { id: 'asc' }, select: { id: true, stock: true, soldCount: true } }),
           await tx.order.groupBy({ by: ['userId'], where: { saleId }, _sum: { itemCount: true }, _count: { _all: true } }),
         ] as const,
@@ -129,6 +130,10 @@ export class PrismaSaleRepository extends SaleRepository {
       return { id: r.id as ItemId, unitsLeft: Math.max(0, r.stock - r.soldCount) };
     });
     const buyers = tallies.map((t) => ({ userId: t.userId, units: t._sum.itemCount ?? 0, purchases: t._count._all }));
-    return { items, buyers, sold };
+    return { items, buyers, sold, paused: sale?.paused ?? false };
+  }
+
+  async setPaused(saleId: SaleId, paused: boolean): Promise<void> {
+    await this.prisma.sale.updateMany({ where: { id: saleId }, data: { paused } });
   }
 }

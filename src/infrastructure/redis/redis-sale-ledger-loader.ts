@@ -20,7 +20,13 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
     super();
   }
 
-  async load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean> {
+  async load(
+    sale: Sale,
+    items: readonly ItemStock[],
+    buyers: readonly BuyerTally[],
+    alreadySold: number,
+    paused = false,
+  ): Promise<boolean> {
     const k = saleKeys(sale.id);
     // One pipelined round trip for all chunks, not one per item.
     const pipeline = this.redis.background.pipeline();
@@ -46,6 +52,7 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
         alreadySold,
         this.settings.retentionMs,
         sale.terms.onePurchasePerUser ? '1' : '0',
+        paused ? '1' : '0',
       ],
     );
     const results = (await pipeline.exec()) ?? [];

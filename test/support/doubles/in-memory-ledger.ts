@@ -299,7 +299,13 @@ export class InMemoryLedger
 
   // ---- SaleLedgerLoader (sale-load-fields.lua, then sale-activate.lua) ----
 
-  async load(sale: Sale, items: readonly ItemStock[], buyers: readonly BuyerTally[], alreadySold: number): Promise<boolean> {
+  async load(
+    sale: Sale,
+    items: readonly ItemStock[],
+    buyers: readonly BuyerTally[],
+    alreadySold: number,
+    paused = false,
+  ): Promise<boolean> {
     this.calls.load++;
     const s = this.state(sale.id);
     // Never overwrites a field already there, so loading again cannot undo a sale.
@@ -309,7 +315,7 @@ export class InMemoryLedger
       if (!s.purchases.has(b.userId)) s.purchases.set(b.userId, b.purchases);
     }
     if (s.meta) return false;
-    s.meta = { sale, sold: alreadySold, paused: false };
+    s.meta = { sale, sold: alreadySold, paused };
     return true;
   }
 

@@ -23,6 +23,7 @@ export class InMemorySaleRepository implements SaleRepository {
   private readonly sales = new Map<SaleId, Sale>();
   private readonly items: ItemRow[] = [];
   private readonly buyers = new Map<SaleId, Map<string, { units: number; purchases: number }>>();
+  private readonly paused = new Set<SaleId>();
   private nextSaleId = 1;
   private nextItemId = 1;
 
@@ -110,14 +111,19 @@ export class InMemorySaleRepository implements SaleRepository {
     return this.itemsOf(saleId).reduce((n, i) => n + i.soldCount, 0);
   }
 
-  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number }> {
+  async stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number; paused: boolean }> {
     const rows = this.itemsOf(saleId);
     const items = rows.map((r) => ({ id: r.id, unitsLeft: Math.max(0, r.stock - r.soldCount) }));
     const buyers = [...(this.buyers.get(saleId) ?? new Map<string, { units: number; purchases: number }>())].map(([userId, t]) => ({
       userId,
       ...t,
     }));
-    return { items, buyers, sold: rows.reduce((n, r) => n + r.soldCount, 0) };
+    return { items, buyers, sold: rows.reduce((n, r) => n + r.soldCount, 0), paused: this.paused.has(saleId) };
+  }
+
+  async setPaused(saleId: SaleId, paused: boolean): Promise<void> {
+    if (paused) this.paused.add(saleId);
+    else this.paused.delete(saleId);
   }
 
   private itemsOf(saleId: SaleId): ItemRow[] {

@@ -39,6 +39,21 @@ describe('PauseSaleUseCase', () => {
     expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
   });
 
+  it('is kept when the sale is loaded again from the database (Redis lost its keys), and so is a resume', async () => {
+    const sale = anOpenSale();
+    await world.live(sale);
+    await pauseSale.pause(sale.id);
+
+    world.ledger.forget(sale.id);
+    await world.loader.ensureLoaded(sale);
+    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+
+    await pauseSale.resume(sale.id);
+    world.ledger.forget(sale.id);
+    await world.loader.ensureLoaded(sale);
+    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
+  });
+
   it('answers an unknown sale as sale_not_found', async () => {
     expect(await pauseSale.pause(42 as SaleId)).toEqual({
       ok: false,
