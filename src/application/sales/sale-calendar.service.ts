@@ -14,6 +14,11 @@ import { SaleSettings } from './sale-settings';
  */
 export const CLOCK_MARGIN_MS = 1_000;
 
+/** A sale as the registry lists it, and for one this instance was told of, how many refreshes had started then. */
+interface Entry extends RegisteredSale {
+  readonly rememberedAt?: number;
+}
+
 /**
  * This instance's in-memory copy of the shared sale registry, so the hot path finds the open sale (and
  * which sale an item belongs to) without a round trip. It is refreshed every second or so
@@ -21,11 +26,6 @@ export const CLOCK_MARGIN_MS = 1_000;
  * safe where the scripts decide (they check the sale's window on Redis's clock); what is answered here
  * without them is answered only well away from a sale's start and end (CLOCK_MARGIN_MS).
  */
-/** A sale as the registry lists it, and for one this instance was told of, how many refreshes had started then. */
-interface Entry extends RegisteredSale {
-  readonly rememberedAt?: number;
-}
-
 @Injectable()
 export class SaleCalendar {
   private entries: readonly Entry[] = [];

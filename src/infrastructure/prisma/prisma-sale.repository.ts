@@ -12,7 +12,7 @@ import { PrismaService } from './prisma.service';
 /** A sales row as Prisma's model names its fields, for raw queries. */
 const SALE_COLUMNS = Prisma.sql`id, started_at AS "startedAt", ended_at AS "endedAt", items_total AS "itemsTotal",
   sale_cap AS "saleCap", per_user_limit AS "perUserLimit", units_per_item AS "unitsPerItem",
-  one_purchase_per_user AS "onePurchasePerUser", created_at AS "createdAt"`;
+  one_purchase_per_user AS "onePurchasePerUser", paused, created_at AS "createdAt"`;
 
 function toSale(row: SaleRow): Sale {
   return Sale.restore(row.id as SaleId, SaleWindow.of(row.startedAt, row.endedAt), {
