@@ -88,6 +88,12 @@ export const MAIN = appInstance('app-main', 'main');
 /** Rate limiting on. Every request comes from 127.0.0.1, so the per-IP buy limit is raised out of reach; the
  *  per-user limits stay at their defaults (each buyer sends one or two requests). */
 export const RATE_LIMITED = appInstance('app-ratelimit', 'main', { RATE_LIMIT: 'on', RATE_LIMIT_BUY_IP: '100000000/1s' });
+/** Session auth and a small per-address buy limit: a bot sending forged sessions from one address. */
+export const RATE_LIMITED_SESSION = appInstance('app-ratelimit-session', 'main', {
+  AUTH_MODE: 'session',
+  RATE_LIMIT: 'on',
+  RATE_LIMIT_BUY_IP: '30/10s',
+});
 /** Session auth: buyers sign in through the API first (lib/sessions.ts). */
 export const SESSION = appInstance('app-session', 'main', { AUTH_MODE: 'session' });
 /** Every request logged (the default logs a 1% sample). */

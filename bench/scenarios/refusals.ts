@@ -1,4 +1,4 @@
-import { EDGES, MAIN, RATE_LIMITED } from '../lib/instances';
+import { EDGES, MAIN, RATE_LIMITED, RATE_LIMITED_SESSION } from '../lib/instances';
 import { call } from '../lib/http';
 import { log, sleep } from '../lib/processes';
 import { SaleView, buyEach, checkout, createSale, itemIds, mainSale, soldOutItems, writeList } from '../lib/sales';
@@ -28,8 +28,57 @@ async function memoryRefusals(port: number): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-/** RATE_LIMIT_BUY_USER's default, which the rate-limited instance keeps. */
+/** RATE_LIMIT_BUY_USER's default, which the rate-limited instance keeps (and its per-address limit with sessions). */
 const BOT_QUOTA = 30;
+
+/**
+ * Not one of the issue's final refusals (a window frees), so no target: what a bot hammering past its limit
+ * costs, answered from the window the instance saw full (FullWindows), as Redis would answer it. The bot
+ * spends its quota first (each answered `letIn`); wrk then sends its request again and again.
+ */
+function pastItsLimit(
+  name: string,
+  label: string,
+  on: LoadScenario['on'],
+  bot: (ctx: Ctx) => Promise<{ path: string; authorization?: string; letIn: number }>,
+): LoadScenario {
+  return {
+    name,
+    group: 'refusals',
+    label,
+    on,
+    load: async (ctx) => {
+      const { path, authorization, letIn } = await bot(ctx);
+      const headers = authorization ? { authorization } : undefined;
+      for (let i = 0; i < BOT_QUOTA; i++) {
+        const r = await call(ctx.server.port, 'POST', path, { headers });
+        if (r.status !== letIn) throw new Error(`the bot's checkout ${i + 1} answered ${r.status}: ${r.body.slice(0, 200)}`);
+      }
+      const over = await call(ctx.server.port, 'POST', path, { headers });
+      if (over.status !== 429) throw new Error(`the bot's checkout past its quota answered ${over.status}, not 429`);
+      return {
+        script: 'limited',
+        path,
+        method: 'POST',
+        vars: authorization ? { WRK_AUTHORIZATION: authorization } : {},
+        expect: { status: 429 },
+      };
+    },
+    // The row must measure refusals from memory: the app's own counter says how many there were.
+    around: async (ctx, measure) => {
+      const before = await memoryRefusals(ctx.server.port);
+      const row = await measure();
+      const fromMemory = (await memoryRefusals(ctx.server.port)) - before;
+      const refused = row.run?.statuses['429'] ?? 0;
+      row.notes.push(
+        `${fromMemory} refusals answered from memory (warm-ups and bare runs included) for ${refused} 429s measured; ` +
+          `${row.run?.counters.accepted ?? 0} requests let in again as the window slid`,
+      );
+      if (fromMemory < 0.9 * refused) row.problems.push(`only ${fromMemory} of ${refused} rate_limited refusals were answered from memory`);
+      return row;
+    },
+  };
+}
 
 const refused = (code: string): WrkLoad['expect'] => ({ status: 409, body: `"code":"${code}"` });
 
@@ -116,39 +165,23 @@ export const REFUSALS: readonly LoadScenario[] = [
     vars: { WRK_ITEMS: await capped(ctx) },
     expect: refused('sale_sold_out'),
   })),
-  {
-    // Not one of the issue's final refusals (a window frees), so no target: what a bot hammering past its
-    // limit costs, answered from the window the instance saw full (FullWindows), as Redis would answer it.
-    name: 'refusal-rate-limited',
-    group: 'refusals',
-    label: `POST /checkout by one buyer past its limit (${BOT_QUOTA}/10s): refused rate_limited, RATE_LIMIT=on`,
-    on: RATE_LIMITED,
-    load: async (ctx) => {
-      const sale = await mainSale(ctx);
-      const path = `/checkout?user_id=bench-bot-${Date.now()}&id=${sale.pool[0]}`;
-      // Its quota used up first; from then on it is refused but for the requests its sliding window lets in.
-      for (let i = 0; i < BOT_QUOTA; i++) {
-        const r = await call(ctx.server.port, 'POST', path);
-        if (r.status !== 200) throw new Error(`the bot's checkout ${i + 1} answered ${r.status}: ${r.body.slice(0, 200)}`);
-      }
-      const over = await call(ctx.server.port, 'POST', path);
-      if (over.status !== 429) throw new Error(`the bot's checkout past its quota answered ${over.status}, not 429`);
-      return { script: 'limited', path, method: 'POST', expect: { status: 429 } };
-    },
-    // The row must measure refusals from memory: the app's own counter says how many there were.
-    around: async (ctx, measure) => {
-      const before = await memoryRefusals(ctx.server.port);
-      const row = await measure();
-      const fromMemory = (await memoryRefusals(ctx.server.port)) - before;
-      const refused = row.run?.statuses['429'] ?? 0;
-      row.notes.push(
-        `${fromMemory} refusals answered from memory (warm-ups and bare runs included) for ${refused} 429s measured; ` +
-          `${row.run?.counters.accepted ?? 0} requests let in again as the window slid`,
-      );
-      if (fromMemory < 0.9 * refused) row.problems.push(`only ${fromMemory} of ${refused} rate_limited refusals were answered from memory`);
-      return row;
-    },
-  },
+  pastItsLimit(
+    'refusal-rate-limited',
+    `POST /checkout by one buyer past its limit (${BOT_QUOTA}/10s): refused rate_limited, RATE_LIMIT=on`,
+    RATE_LIMITED,
+    async (ctx) => ({ path: `/checkout?user_id=bench-bot-${Date.now()}&id=${(await mainSale(ctx)).pool[0]}`, letIn: 200 }),
+  ),
+  // The same bot with forged sessions, from one address past its limit: refused before its session is read.
+  pastItsLimit(
+    'refusal-rate-limited-forged',
+    `POST /checkout with forged sessions from one address past its limit (${BOT_QUOTA}/10s): refused rate_limited, AUTH_MODE=session`,
+    RATE_LIMITED_SESSION,
+    async (ctx) => ({
+      path: `/checkout?id=${(await mainSale(ctx)).pool[0]}`,
+      authorization: `Bearer bench-forged-session-${Date.now()}`,
+      letIn: 401,
+    }),
+  ),
 ];
 
 export const itemSoldOut = REFUSALS[0]!;
