@@ -13,9 +13,14 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Remembers nothing apart from the windows themselves, like a limiter on a Redis Cluster. */
-  knownFull(): RateLimitVerdict | null {
-    return null;
+  /** The windows that are full now, as the Redis limiter remembers those it saw full (it may know fewer). */
+  knownFull(checks: readonly RateLimitCheck[]): RateLimitVerdict | null {
+    const now = this.clock.now().getTime();
+    const full = checks.flatMap((check) => {
+      const times = (this.windows.get(check.key) ?? []).filter((t) => t > now - check.policy.windowMs);
+      return times.length >= check.policy.limit ? [{ check, remaining: 0, resetMs: times[0]! + check.policy.windowMs - now }] : [];
+    });
+    return full.length > 0 ? { allowed: false, remembered: true, states: full } : null;
   }
 
   async hit(checks: readonly RateLimitCheck[]): Promise<RateLimitVerdict> {

@@ -97,6 +97,31 @@ describe('CheckRateLimitsUseCase', () => {
     expect((await check.execute('auth', '198.51.100.99', 'alice@example.com'))!.allowed).toBe(true);
   });
 
+  it('knows, counting nothing, that an address past its limit is refused whoever it says it is', async () => {
+    const tight = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, buy: limits('2/10s', '30/10s') }), metrics);
+    await tight.execute('buy', '203.0.113.7', 'alice');
+    expect(tight.refusedFromMemory('buy', '203.0.113.7')).toBeNull();
+    clock.advance(1_000);
+    await tight.execute('buy', '203.0.113.7', 'bob');
+    const hits = limiter.hits.length;
+
+    expect(tight.refusedFromMemory('buy', '203.0.113.7')).toEqual({
+      allowed: false,
+      remembered: true,
+      states: [{ check: expect.objectContaining({ name: 'buy-ip' }), remaining: 0, resetMs: 9_000 }],
+    });
+    expect(tight.refusedFromMemory('buy', '198.51.100.1')).toBeNull();
+    expect(limiter.hits).toHaveLength(hits);
+    expect(metrics.rateLimits).toEqual([{ group: 'buy', remembered: true }]);
+  });
+
+  it('asks nothing before credentials for a group with no per-address limit, or with limiting off', () => {
+    const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, buy: limits('off', '1/10s') }), metrics);
+    const off = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(false, groups), metrics);
+    expect(userOnly.refusedFromMemory('buy', '203.0.113.7')).toBeNull();
+    expect(off.refusedFromMemory('buy', '203.0.113.7')).toBeNull();
+  });
+
   it('checks nothing for a group without any limit', async () => {
     const noLimits = new CheckRateLimitsUseCase(
       limiter,
