@@ -60,7 +60,7 @@ function pastItsLimit(
         script: 'limited',
         path,
         method: 'POST',
-        vars: authorization ? { WRK_AUTHORIZATION: authorization } : {},
+        vars: authorization ? { WRK_AUTHORIZATION: authorization } : undefined,
         expect: { status: 429 },
       };
     },
