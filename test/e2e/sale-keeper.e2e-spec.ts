@@ -134,6 +134,26 @@ it('brings a paused sale back paused', async () => {
   expect([again.status, again.body.code]).toEqual([409, 'sale_paused']);
 });
 
+it('pauses again a sale whose pause alone was lost', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 2 });
+  const [item] = await itemIdsOf(t, sale);
+  await t.app.get(PauseSaleUseCase).pause(sale.id);
+  const redis = rawRedis();
+  try {
+    // As a failover to a replica that had not received the switch would leave it: keys there, no pause.
+    await redis.hdel(`{sale:${sale.id}}:meta`, 'paused');
+    const answered = await eventually(
+      () => request(t.url).post('/checkout').query({ user_id: 'during-pause', id: item }),
+      (r) => r.body.code === 'sale_paused',
+      15_000,
+    );
+    expect([answered.status, answered.body.code]).toEqual([409, 'sale_paused']);
+    expect(await redis.hget(`{sale:${sale.id}}:meta`, 'paused')).toBe('1');
+  } finally {
+    redis.disconnect();
+  }
+});
+
 it('leaves an ended sale as it is', async () => {
   const sale = await createOpenSale(t, { itemsTotal: 1, startsInMs: -3_000, durationMs: 2_000 });
   await lose(sale.id, 'everything');

@@ -1,5 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Clock } from '../shared/clock.port';
+import { SalePauseSwitch } from './sale-pause-switch.port';
+import { SaleReadModel } from './sale-read-model.port';
 import { SaleRepository } from './sale.repository.port';
 import { SaleLoader } from './sale-loader.service';
 
@@ -14,6 +17,11 @@ export const KEPT_SALES_PER_RUN = 100;
  * an operator's sale stayed unknown (`no_active_sale`) until someone loaded it again. Loading never
  * overwrites what the ledger holds, so a run that finds everything in place writes nothing. One sale that
  * fails does not keep the others from being put back; the run then fails with its error.
+ *
+ * A pause Redis lost while the sale's keys survived (the switch is not confirmed on a replica, so a failover
+ * can drop it) is put back too, from the pause PostgreSQL records. Only towards paused: the ledger is read
+ * first and PostgreSQL after, and operators write PostgreSQL first, so what PostgreSQL answers is at least as
+ * new as what the ledger did; a resume is never made here (one left half done stays paused until asked again).
  */
 @Injectable()
 export class KeepSalesLoadedUseCase {
@@ -22,17 +30,31 @@ export class KeepSalesLoadedUseCase {
   constructor(
     private readonly sales: SaleRepository,
     private readonly loader: SaleLoader,
+    private readonly ledger: SaleReadModel,
+    private readonly pauseSwitch: SalePauseSwitch,
     private readonly clock: Clock,
   ) {}
 
   async execute(): Promise<void> {
     let failed: Error | null = null;
-    for (const sale of await this.sales.listNotEndedAt(this.clock.now(), KEPT_SALES_PER_RUN)) {
+    const sales = await this.sales.listNotEndedAt(this.clock.now(), KEPT_SALES_PER_RUN);
+    for (const sale of sales) {
       await this.loader.ensureLoaded(sale).catch((e: Error) => {
         if (failed) this.logger.warn(`sale ${sale.id}: ${e.message}`);
         failed ??= new Error(`sale ${sale.id}: ${e.message}`);
       });
     }
+    await this.pauseWhatRedisLost(sales.map((s) => s.id));
     if (failed) throw failed;
+  }
+
+  private async pauseWhatRedisLost(saleIds: readonly SaleId[]): Promise<void> {
+    const live = await Promise.all(saleIds.map((id) => this.ledger.liveState(id)));
+    const running = saleIds.filter((_, i) => live[i] && !live[i].paused);
+    if (running.length === 0) return;
+    for (const id of await this.sales.pausedAmong(running)) {
+      await this.pauseSwitch.setPaused(id, true);
+      this.logger.warn(`sale ${id}: paused in PostgreSQL but not in Redis (a lost write): paused again`);
+    }
   }
 }

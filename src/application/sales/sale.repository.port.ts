@@ -43,4 +43,6 @@ export abstract class SaleRepository {
   abstract stockForLoad(saleId: SaleId): Promise<{ items: ItemStock[]; buyers: BuyerTally[]; sold: number; paused: boolean }>;
   /** Records a pause or a resume, for a sale loaded again later (the live flag is the ledger's). */
   abstract setPaused(saleId: SaleId, paused: boolean): Promise<void>;
+  /** Which of these sales are recorded as paused. */
+  abstract pausedAmong(saleIds: readonly SaleId[]): Promise<Set<SaleId>>;
 }

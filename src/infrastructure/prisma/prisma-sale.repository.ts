@@ -136,4 +136,9 @@ export class PrismaSaleRepository extends SaleRepository {
   async setPaused(saleId: SaleId, paused: boolean): Promise<void> {
     await this.prisma.sale.updateMany({ where: { id: saleId }, data: { paused } });
   }
+
+  async pausedAmong(saleIds: readonly SaleId[]): Promise<Set<SaleId>> {
+    const rows = await this.prisma.sale.findMany({ where: { id: { in: [...saleIds] }, paused: true }, select: { id: true } });
+    return new Set(rows.map((r) => r.id as SaleId));
+  }
 }

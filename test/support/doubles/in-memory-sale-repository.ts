@@ -121,6 +121,10 @@ export class InMemorySaleRepository implements SaleRepository {
     return { items, buyers, sold: rows.reduce((n, r) => n + r.soldCount, 0), paused: this.paused.has(saleId) };
   }
 
+  async pausedAmong(saleIds: readonly SaleId[]): Promise<Set<SaleId>> {
+    return new Set(saleIds.filter((id) => this.paused.has(id)));
+  }
+
   async setPaused(saleId: SaleId, paused: boolean): Promise<void> {
     if (paused) this.paused.add(saleId);
     else this.paused.delete(saleId);

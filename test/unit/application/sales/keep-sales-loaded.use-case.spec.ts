@@ -8,7 +8,7 @@ describe('KeepSalesLoadedUseCase', () => {
 
   beforeEach(() => {
     world = new World();
-    keep = new KeepSalesLoadedUseCase(world.sales, world.loader, world.clock);
+    keep = new KeepSalesLoadedUseCase(world.sales, world.loader, world.ledger, world.ledger, world.clock);
   });
 
   it('registers again a sale whose registry entry Redis lost, once the calendar has seen it missing', async () => {
@@ -52,6 +52,28 @@ describe('KeepSalesLoadedUseCase', () => {
     expect(world.registry.registrations).toBe(registrations);
     expect(await world.ledger.isLoaded(ended.id)).toBe(false);
     expect(world.registry.has(ended.id)).toBe(false);
+  });
+
+  it('pauses again a sale whose pause Redis lost while its keys survived, from the pause PostgreSQL records', async () => {
+    const sale = aSale();
+    await world.live(sale);
+    await world.sales.setPaused(sale.id, true);
+
+    await keep.execute();
+
+    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+  });
+
+  it('never resumes a sale: one paused in Redis alone (a resume half done) stays paused', async () => {
+    const sale = aSale();
+    await world.live(sale);
+    await world.ledger.setPaused(sale.id, true);
+    const switches = world.ledger.calls.setPaused;
+
+    await keep.execute();
+
+    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+    expect(world.ledger.calls.setPaused).toBe(switches);
   });
 
   it('puts back every other sale when one fails, then fails the run with its error', async () => {
