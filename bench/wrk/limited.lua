@@ -6,7 +6,8 @@
 dofile(os.getenv("WRK_LIB"))
 wrk.method = "POST"
 local authorization = os.getenv("WRK_AUTHORIZATION")
-if authorization and authorization ~= "" then wrk.headers["Authorization"] = authorization end
+if authorization == "" then authorization = nil end
+if authorization then wrk.headers["Authorization"] = authorization end
 
 function response(status, headers, body)
   count(status)

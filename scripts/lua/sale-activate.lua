@@ -2,7 +2,7 @@
 sale-activate: publish a loaded sale by writing its meta hash, once. Checkout and purchase treat a sale
 without meta as unknown, so this runs after every item is in the stock hash.
 
-KEYS[1] {sale:<id>}:meta    hash: startsAt endsAt itemsTotal saleCap perUserLimit sold onePurchase
+KEYS[1] {sale:<id>}:meta    hash: startsAt endsAt itemsTotal saleCap perUserLimit sold onePurchase [paused]
 KEYS[2] {sale:<id>}:stock   hash: itemId -> units left
 KEYS[3] {sale:<id>}:bought  hash: what buyers bought, when rebuilding from PostgreSQL (kept as long as the sale)
 ARGV[1] startsAt (ms)   ARGV[2] endsAt (ms)   ARGV[3] itemsTotal   ARGV[4] saleCap   ARGV[5] perUserLimit

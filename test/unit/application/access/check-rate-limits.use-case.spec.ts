@@ -115,7 +115,11 @@ describe('CheckRateLimitsUseCase', () => {
     expect(metrics.rateLimits).toEqual([{ group: 'buy', remembered: true }]);
   });
 
-  it('asks nothing before credentials for a group with no per-address limit, or with limiting off', () => {
+  it('asks nothing before credentials for a group with no per-address limit, or with limiting off', async () => {
+    // The address's window full (the key does not depend on the policy), so only the settings can say no.
+    const tight = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, buy: limits('1/10s', '30/10s') }), metrics);
+    await tight.execute('buy', '203.0.113.7', 'alice');
+    expect(tight.refusedFromMemory('buy', '203.0.113.7')).not.toBeNull();
     const userOnly = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(true, { ...groups, buy: limits('off', '1/10s') }), metrics);
     const off = new CheckRateLimitsUseCase(limiter, new RateLimitSettings(false, groups), metrics);
     expect(userOnly.refusedFromMemory('buy', '203.0.113.7')).toBeNull();
