@@ -57,9 +57,15 @@ export class GetSaleUseCase {
     return ok(await this.view(sale, this.clock.now(), maxAgeMs));
   }
 
+  /** A sale the ledger does not hold (ended and gone, or lost until it is loaded again): as PostgreSQL has it. */
+  private async recorded(sale: Sale): Promise<{ sold: number; paused: boolean }> {
+    const [sold, paused] = await Promise.all([this.sales.soldUnits(sale.id), this.sales.pausedAmong([sale.id])]);
+    return { sold, paused: paused.has(sale.id) };
+  }
+
   private async view(sale: Sale, now: Date, maxAgeMs = 0): Promise<SaleView> {
     const answer = await this.ledger.liveState(sale.id, maxAgeMs);
-    const live = answer ?? { sold: await this.sales.soldUnits(sale.id), paused: false };
+    const live = answer ?? (await this.recorded(sale));
     const status = sale.statusAt(now, live);
     const kept = answer && this.views.get(answer);
     if (kept && kept.sale === sale && kept.view.status === status) return kept.view;

@@ -147,5 +147,13 @@ describe('GetSaleUseCase', () => {
 
       expect(await getSale.byId(sale.id)).toEqual({ ok: true, value: expect.objectContaining({ status: 'paused' }) });
     });
+
+    it('shows a paused sale the ledger lost (until it is loaded again) as paused, from the database', async () => {
+      const sale = anOpenSale();
+      world.stored(sale);
+      await world.sales.setPaused(sale.id, true);
+
+      expect(await getSale.byId(sale.id)).toEqual({ ok: true, value: expect.objectContaining({ status: 'paused' }) });
+    });
   });
 });
