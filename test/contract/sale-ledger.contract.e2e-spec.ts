@@ -67,6 +67,33 @@ describe('the Lua scripts and the domain rules', () => {
     await redis.onApplicationShutdown();
   });
 
+  it('publishes a sale loaded paused as paused, as a checkout finds it, and a second load changes nothing', async () => {
+    const now = Date.now();
+    const saleId = 4004 as SaleId;
+    const items = [11, 12].map((i) => ({ id: i as ItemId, unitsLeft: 1 }));
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: 2,
+      saleCap: 2,
+      perUserLimit: 2,
+      unitsPerItem: 1,
+      onePurchasePerUser: false,
+    });
+    const model = new InMemoryLedger(new FixedClock(new Date(now)));
+    const checkout = async (m: typeof model | RedisCheckoutLedger) =>
+      (await m.checkout(saleId, 'p1' as UserId, 11 as ItemId, composeCheckoutCode(saleId, 'pausedloadxxxxxxxxxxxx'), null)).result;
+
+    expect([await ledger.loader.load(sale, items, [], 0, true), await model.load(sale, items, [], 0, true)]).toEqual([true, true]);
+    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: true });
+    expect(await ledger.readModel.liveState(saleId)).toEqual(await model.liveState(saleId));
+    expect(await checkout(ledger.checkout)).toEqual(await checkout(model));
+    expect(await checkout(ledger.checkout)).toMatchObject({ kind: 'rejected', reason: 'sale_paused' });
+
+    // Loading again unpaused (another instance that read PostgreSQL earlier) leaves the pause alone.
+    expect([await ledger.loader.load(sale, items, [], 0, false), await model.load(sale, items, [], 0, false)]).toEqual([false, false]);
+    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: true });
+    expect(await model.liveState(saleId)).toEqual({ sold: 0, paused: true });
+  });
+
   it("answers a purchase after the sale's end in its batched check exactly as purchase.lua then does", async () => {
     // The random histories below run on an open sale; this one ends on Redis's clock a moment after its
     // checkouts, so the check's sale_ended meets purchase.lua's own.
