@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { REGISTRY_KEY, REGISTRY_PLANS_KEY } from '../../src/infrastructure/redis/sale-keys';
@@ -37,6 +38,17 @@ async function lose(saleId: number, what: 'registry' | 'everything'): Promise<vo
   } finally {
     redis.disconnect();
   }
+}
+
+/** Waits until the sale's meta hash is back: written last, once every item and buyer is in place. */
+async function loadedAgain(redis: Redis, saleId: number): Promise<void> {
+  expect(
+    await eventually(
+      () => redis.exists(`{sale:${saleId}}:meta`),
+      (n) => n === 1,
+      15_000,
+    ),
+  ).toBe(1);
 }
 
 const active = async () => (await request(t.url).get('/sales/active')).body as { id?: number; code?: string };
@@ -81,12 +93,7 @@ it('loads again, from written orders, a sale whose keys were all lost: what was 
 
   const redis = rawRedis();
   try {
-    // The meta hash is written last, once every item and buyer is in place.
-    await eventually(
-      () => redis.exists(`{sale:${sale.id}}:meta`),
-      (n) => n === 1,
-      15_000,
-    );
+    await loadedAgain(redis, sale.id);
     const stock = await redis.hgetall(`{sale:${sale.id}}:stock`);
     expect(Object.keys(stock)).toHaveLength(3);
     expect(stock[String(bought)]).toBe('0');
@@ -117,11 +124,7 @@ it('brings a paused sale back paused', async () => {
 
   const redis = rawRedis();
   try {
-    await eventually(
-      () => redis.exists(`{sale:${sale.id}}:meta`),
-      (n) => n === 1,
-      15_000,
-    );
+    await loadedAgain(redis, sale.id);
     expect(await redis.hget(`{sale:${sale.id}}:meta`, 'paused')).toBe('1');
   } finally {
     redis.disconnect();
