@@ -3,7 +3,7 @@ import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
-import { FastifyBaseLogger, LogController } from 'fastify';
+import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Bindings, Logger } from 'pino';
 import { AppConfig } from '../infrastructure/config/app-config';
 import { LazyChildLogger, PinoNestLogger, createLogger } from '../infrastructure/logging/pino-logger';
@@ -17,6 +17,8 @@ import { endEventStreams } from '../interfaces/http/server-sent-events';
 import { FASTIFY_DOORS } from './http.module';
 
 const BODY_LIMIT = 64 * 1024;
+/** Longest path segment (a sale id, a user id) the router takes; longer ones are refused with a 400. */
+const MAX_PARAM_LENGTH = 200;
 /** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,7 +56,17 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     // The client's address comes from the socket unless TRUST_PROXY names proxies whose X-Forwarded-For counts.
     trustProxy: config.TRUST_PROXY ? config.TRUST_PROXY.split(',').map((p) => p.trim()) : false,
     bodyLimit: BODY_LIMIT,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors the router meets before any route runs: problem+json like every other error, not Fastify's own
+    // JSON (a broken percent-encoding or an overlong path segment is the client's mistake, so a 400).
+    // No hook runs for them, so the request id is set here.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id);
+      if (error.code === 'FST_ERR_BAD_URL') sendProblem(reply, 'invalid_request', 'The request path is not valid percent-encoding.');
+      else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        sendProblem(reply, 'invalid_request', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`);
+      else sendProblem(reply, 'internal_error', 'The request could not be routed.');
+    },
     // We answer requests that arrive while closing ourselves (below), as problem+json like every error.
     return503OnClosing: false,
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.

@@ -106,6 +106,10 @@ const cases = (): Case[] => [
   ['items limit above 1000', () => request(t.url).get(`/sales/${sale.id}/items?limit=1001`), 400, 'invalid_request', 'limit'],
   ['items cursor not an id', () => request(t.url).get(`/sales/${sale.id}/items?cursor=xyz`), 400, 'invalid_request', 'cursor'],
   ['unknown route', () => request(t.url).get('/nope'), 404, 'not_found'],
+  // Refused by the router before any route runs (Fastify answers these in its own JSON unless told otherwise).
+  ['sale id with broken percent-encoding', () => request(t.url).get('/sales/%E0%A4%A'), 400, 'invalid_request'],
+  ['purchase path with broken percent-encoding', () => request(t.url).post('/purchase%zz?code=x'), 400, 'invalid_request'],
+  ['sale id longer than a path segment may be', () => request(t.url).get(`/sales/${'9'.repeat(201)}`), 400, 'invalid_request'],
   ['delete the active sale', () => request(t.url).delete('/sales/active'), 405, 'method_not_allowed'],
 ];
 
@@ -122,6 +126,7 @@ describe('bad input', () => {
     expect(typeof body.detail).toBe('string');
     if (parameter) expect(body.parameter).toBe(parameter);
     if (status === 405) expect(res.headers.allow).toBeTruthy();
+    expect(res.headers['x-request-id']).toBeTruthy();
     expect(await snapshot()).toEqual(before);
   });
 
