@@ -3,6 +3,7 @@ import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Bindings, Logger } from 'pino';
 import { AppConfig } from '../infrastructure/config/app-config';
@@ -11,7 +12,7 @@ import { PrometheusMetrics } from '../infrastructure/metrics/prometheus-metrics'
 import { AccessGuard } from '../interfaces/http/access/access.guard';
 import { AdmissionGuard } from '../interfaces/http/admission.guard';
 import { FastifyDoor, registerFastifyRoutes } from '../interfaces/http/fastify-route';
-import { sendProblem } from '../interfaces/http/problem-details';
+import { rawProblemResponse, sendProblem } from '../interfaces/http/problem-details';
 import { ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
 import { endEventStreams } from '../interfaces/http/server-sent-events';
 import { FASTIFY_DOORS } from './http.module';
@@ -31,6 +32,22 @@ function requestIds(): () => string {
   const prefix = `${r.slice(0, 8)}-${r.slice(8, 12)}-${r.slice(12, 16)}-${r.slice(16, 20)}-`;
   let n = 0;
   return () => prefix + (++n).toString(16).padStart(12, '0');
+}
+
+/** Answers a request Node's HTTP parser refused, as Fastify's default handler does but as problem+json. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    socket.write(
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? rawProblemResponse('request_timeout', 'The request did not arrive in time.')
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? rawProblemResponse('headers_too_large', 'The request headers are larger than the server accepts.')
+          : rawProblemResponse('invalid_request', 'The request is not well-formed HTTP.'),
+    );
+  }
+  socket.destroy(error);
 }
 
 /**
@@ -67,6 +84,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
         sendProblem(reply, 'invalid_request', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`);
       else sendProblem(reply, 'internal_error', 'The request could not be routed.');
     },
+    // Requests Node's parser refuses (no route or hook ever sees them): problem+json too.
+    clientErrorHandler: answerClientError,
     // We answer requests that arrive while closing ourselves (below), as problem+json like every error.
     return503OnClosing: false,
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import request from 'supertest';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -43,6 +44,20 @@ async function snapshot(): Promise<unknown> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Sends bytes as they are on a new connection; resolves with everything the server wrote before closing it. */
+function rawExchange(bytes: string): Promise<string> {
+  const { hostname, port } = new URL(t.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no answer in 5 s; got ${JSON.stringify(answer)}`)));
+  });
 }
 
 type Case = [name: string, send: () => request.Test, status: number, code: string, parameter?: string];
@@ -127,6 +142,37 @@ describe('bad input', () => {
     if (parameter) expect(body.parameter).toBe(parameter);
     if (status === 405) expect(res.headers.allow).toBeTruthy();
     expect(res.headers['x-request-id']).toBeTruthy();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  // Requests Node's HTTP parser refuses never reach a route or a hook: the server's client-error handler answers.
+  it.each([
+    ['a malformed request line', 'NOT HTTP AT ALL\r\n\r\n', 400, 'invalid_request'],
+    [
+      'a header line without a colon',
+      'POST /checkout?user_id=carol&id=1 HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n',
+      400,
+      'invalid_request',
+    ],
+    [
+      'a Content-Length that is not a number',
+      'POST /checkout?user_id=carol&id=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n',
+      400,
+      'invalid_request',
+    ],
+    [
+      'headers larger than the server takes',
+      `GET /sales/active HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'headers_too_large',
+    ],
+  ] as const)('%s: problem+json from the parser, nothing changed', async (_name, raw, status, code) => {
+    const before = await snapshot();
+    const answer = await rawExchange(raw);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(JSON.parse(body!)).toMatchObject({ status, code, type: `urn:flashsale:problem:${code}` });
     expect(await snapshot()).toEqual(before);
   });
 

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { Outcome } from '../../application/shared/outcome';
 import { Rejection, RejectionCode } from '../../domain/shared/rejection';
@@ -11,6 +12,8 @@ export const HttpOnlyCode = {
   MethodNotAllowed: 'method_not_allowed',
   UnsupportedMediaType: 'unsupported_media_type',
   PayloadTooLarge: 'payload_too_large',
+  HeadersTooLarge: 'headers_too_large',
+  RequestTimeout: 'request_timeout',
   ServiceUnavailable: 'service_unavailable',
   InternalError: 'internal_error',
 } as const;
@@ -47,6 +50,8 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'Payload too large' },
+  headers_too_large: { status: 431, title: 'Request header fields too large' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
 };
@@ -103,4 +108,17 @@ export function sendRejection(reply: FastifyReply, rejection: Rejection, status?
 export function sendOutcome<T>(reply: FastifyReply, outcome: Outcome<T>, body: (value: T) => unknown): FastifyReply {
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   return outcome.result.ok ? reply.send(body(outcome.result.value)) : sendRejection(reply, outcome.result.error);
+}
+
+/**
+ * A whole HTTP/1.1 response carrying a problem, for a request that never became one (Node's parser refused
+ * it: a malformed request line or header, headers too large, too slow to arrive). The connection closes after it.
+ */
+export function rawProblemResponse(code: ProblemCode, detail: string): string {
+  const { status, title } = PROBLEMS[code];
+  const body = JSON.stringify(problemBody(code, detail));
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
