@@ -1,12 +1,14 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
+import { SaleEventHub } from '../../src/application/events/sale-event-hub.service';
 import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
 import { SaleCalendar } from '../../src/application/sales/sale-calendar.service';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { saleEventsChannel } from '../../src/infrastructure/redis/sale-keys';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { eventually, wipeState } from '../support/test-env';
+import { eventually, rawRedis, wipeState } from '../support/test-env';
 import { SseClient } from '../support/sse';
 
 /*
@@ -121,6 +123,42 @@ describe('sale events', () => {
     const res = await request(a.url).get('/sales/987654/events');
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('sale_not_found');
+  });
+
+  it('keeps nothing of a page that left before its stream opened', async () => {
+    const c = await startTestApp();
+    const redis = rawRedis();
+    try {
+      const hub = c.app.get(SaleEventHub);
+      const { hostname, port } = new URL(c.url);
+      // Redis holds every command for a moment (less than the app's 500 ms command timeout), so each request waits in the hub for the sale's live state
+      // while its client hangs up: the stream is opened on a connection that is already gone.
+      await redis.call('CLIENT', 'PAUSE', '400', 'ALL');
+      const sockets = Array.from({ length: 10 }, () => {
+        const socket = connect(Number(port), hostname, () => socket.write(`GET /sales/${sale.id}/events HTTP/1.1\r\nHost: x\r\n\r\n`));
+        socket.on('error', () => undefined);
+        return socket;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(hub.watcherCount()).toBe(0);
+      // A page that stays is counted, and is no longer once it leaves: the count above could have been more.
+      const s = await open(c);
+      await s.until(() => s.of('snapshot').length === 1);
+      expect(hub.watcherCount()).toBe(1);
+      s.close();
+      expect(
+        await eventually(
+          async () => hub.watcherCount(),
+          (n) => n === 0,
+          3_000,
+        ),
+      ).toBe(0);
+    } finally {
+      redis.disconnect();
+      await c.close();
+    }
   });
 
   it('does not keep the server from shutting down', async () => {

@@ -14,7 +14,7 @@ export interface EventStream {
   /** Sends an already encoded message (see eventFrame). */
   sendFrame(frame: string): void;
   close(): void;
-  /** Called once when the stream ends, whoever ended it. */
+  /** Called once when the stream ends, whoever ended it (at once if it has ended already). */
   onClose(fn: () => void): void;
 }
 
@@ -51,6 +51,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   };
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   request.raw.on('close', end);
+  res.on('close', end);
   const streams = openStreams.get(reply.server) ?? new Set<EventStream>();
   openStreams.set(reply.server, streams);
   const stream: EventStream = {
@@ -64,10 +65,14 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
     },
     close: end,
     onClose(fn) {
-      closers.push(fn);
+      if (closed) fn();
+      else closers.push(fn);
     },
   };
   streams.add(stream);
   closers.push(() => streams.delete(stream));
+  // The client may have hung up while the request waited (for the sale's live state, say): its 'close' came
+  // before anyone listened, so the stream ends now, and whatever is later tied to it is let go at once.
+  if (res.destroyed || !res.socket || res.socket.destroyed) end();
   return stream;
 }
