@@ -104,4 +104,36 @@ describe('an order PostgreSQL refuses', () => {
     expect(letters).toEqual([expect.objectContaining({ jobId: `order-${loneId}`, orderIds: [loneId], attempts: 2 })]);
     expect(await orderCount()).toBe(5);
   });
+
+  it('gets all its attempts again when it is replayed', async () => {
+    const loneId = '00000000-0000-4000-8000-0000000000c1';
+    const queue = t.app.get(OrderQueue);
+    const [first] = await queue.deadLetters(10);
+    expect(first).toMatchObject({ orderIds: [loneId], attempts: 2 });
+    // Replayed with its cause still there: it fails again, after its two attempts, not after one more.
+    expect(await queue.retryDeadLetters()).toBe(1);
+    const [again] = await eventually(
+      () => queue.deadLetters(10),
+      (l) => l.length === 1 && (l[0]!.failedAt?.getTime() ?? 0) > (first!.failedAt?.getTime() ?? 0),
+    );
+    expect(again).toMatchObject({ orderIds: [loneId], attempts: 2 });
+  });
+
+  it('is parked when another order already holds its checkout code, not counted as written', async () => {
+    // A failover can undo a purchase whose order PostgreSQL already has; the buyer's retry spends the same
+    // code again under a new order id. That clash must reach an operator as a dead letter.
+    const clashId = '00000000-0000-4000-8000-0000000000d1';
+    const taken = order('00000000-0000-4000-8000-000000000002', items[2]!).checkoutCode;
+    const queue = t.app.get(OrderQueue);
+    const before = (await queue.deadLetters(10)).length;
+    await queue.enqueue('clash-batch', [{ ...order(clashId, items[7]!), checkoutCode: taken }]);
+
+    const letters = await eventually(
+      () => queue.deadLetters(10),
+      (l) => l.some((d) => d.orderIds.includes(clashId)),
+    );
+    expect(letters).toHaveLength(before + 1);
+    expect(letters.find((d) => d.orderIds.includes(clashId))!.reason).toMatch(/checkout_code|[Uu]nique/);
+    expect(await orderCount()).toBe(5);
+  });
 });

@@ -93,7 +93,8 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
     let retried = 0;
     for (const job of jobs) {
       if (job && (await job.isFailed())) {
-        await job.retry('failed');
+        // With its attempts from zero: a replay gets the same retries and backoff as a new order.
+        await job.retry('failed', { resetAttemptsMade: true });
         retried++;
       }
     }
