@@ -11,6 +11,7 @@ import { AcknowledgedOrders } from './acknowledged-orders.port';
 import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleRegistry } from '../sales/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
+import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { ReconcileSettings } from './reconcile-settings';
 
 const LEASE = 'reconciler';
@@ -56,6 +57,7 @@ export class ReconcileOrdersUseCase {
     private readonly clock: Clock,
     private readonly reconcileSettings: ReconcileSettings,
     private readonly lease: Lease,
+    private readonly replicas: ReplicaConfirmation,
   ) {}
 
   /**
@@ -89,6 +91,10 @@ export class ReconcileOrdersUseCase {
       const written = await this.orders.existing(chunk.map((o) => o.id));
       const missing = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
       if (missing.length === 0) continue;
+      // As the relay does: only purchases a replica holds go on to PostgreSQL. These were read from the primary;
+      // one a failover then undid would sit in PostgreSQL while its units were sold again (a forced run during
+      // a replica outage is exactly when an operator reaches for this). Throws when no replica confirms.
+      await this.replicas.confirmSale(saleId);
       await this.queue.enqueue(`reconcile-${saleId}-${missing[0]!.id}-${this.clock.now().getTime()}`, missing);
       requeued += missing.length;
     }

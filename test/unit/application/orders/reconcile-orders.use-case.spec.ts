@@ -30,6 +30,7 @@ describe('ReconcileOrdersUseCase', () => {
       world.clock,
       new ReconcileSettings(GRACE, 60 * SECOND),
       world.lease,
+      world.replicas,
     );
     sale = anOpenSale({ items: 10 });
     await world.live(sale);
@@ -61,6 +62,20 @@ describe('ReconcileOrdersUseCase', () => {
     expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, soldOnlyInPostgres: [] }]);
     expect(world.queue.enqueued).toEqual([{ key: expect.stringMatching(`^reconcile-${sale.id}-${lost.id}-`), orders: [lost] }]);
     expect(world.metrics.requeued).toEqual([1]);
+  });
+
+  it('queues again only what a replica holds: nothing while no replica confirms, even when forced', async () => {
+    const lost = await buy('bob', 3);
+    world.clock.advance(GRACE + 1);
+    world.replicas.confirming = false;
+
+    await expect(reconcile.execute(GRACE, undefined, true)).rejects.toThrow(/no replica confirmed/);
+    expect(world.queue.enqueued).toEqual([]);
+
+    world.replicas.confirming = true;
+    expect(await reconcile.execute(GRACE, undefined, true)).toEqual([expect.objectContaining({ requeued: 1 })]);
+    expect(world.queue.enqueued.flatMap((b) => b.orders)).toEqual([lost]);
+    expect(world.replicas.confirmed).toEqual([sale.id]);
   });
 
   it('leaves purchases younger than the grace period alone: they are normally still on their way', async () => {
