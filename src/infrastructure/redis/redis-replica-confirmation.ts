@@ -77,6 +77,9 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     await this.slotMapRead();
     const node = this.primaryFor(key);
     const group = this.groups.get(node.id) ?? { fenceKey: key, waiting: [], inFlight: false };
+    // The latest caller's key, which this node holds by the current slot map: a first key kept for ever would
+    // fail every confirmation on this node (MOVED) once a reshard moved its slot elsewhere.
+    group.fenceKey = key;
     this.groups.set(node.id, group);
     const done = new Promise<void>((resolve, reject) => group.waiting.push({ resolve, reject }));
     if (!group.inFlight) this.flush(node.client, group);
