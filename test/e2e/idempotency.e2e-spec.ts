@@ -2,6 +2,7 @@ import request from 'supertest';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
+import { idempotencyScope } from '../../src/application/shared/idempotency-scope';
 
 /*
  * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) on POST /checkout and POST /purchase: a retry
@@ -104,11 +105,22 @@ describe('Idempotency-Key', () => {
     expect(res.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('keeps two users apart whatever their ids and keys hold: "org" with "a:1" and "org:a" with "1"', async () => {
+    const first = await checkout('org', items[0]!, 'a:1');
+    expect(first.status).toBe(200);
+    const res = await checkout('org:a', items[0]!, '1');
+    expect(res.status).toBe(200);
+    expect(res.headers['idempotent-replayed']).toBeUndefined();
+    expect(res.body.code).not.toBe(first.body.code);
+  });
+
   it('answers 409 with Retry-After while a request with the key is still in progress', async () => {
     // A request that claimed the key and has not finished: its claim, exactly as the claim script writes it.
     const redis = rawRedis();
     const { createHash } = await import('node:crypto');
-    const hash = createHash('sha256').update('checkout:hal:busy-key').digest('base64url');
+    const hash = createHash('sha256')
+      .update(idempotencyScope('checkout', 'hal', 'busy-key'))
+      .digest('base64url');
     await redis.set(`{sale:${sale.id}}:idem:${hash}`, JSON.stringify({ s: 'p', f: `item=${items[0]}`, t: 'other-request' }), 'PX', 10_000);
     redis.disconnect();
     const before = await saleState();

@@ -8,6 +8,7 @@ import { UserId } from '../../domain/user/user-id.value-object';
 import { CheckoutAttemptLog } from '../analytics/checkout-attempt-log.port';
 import { Clock } from '../shared/clock.port';
 import { IdGenerator } from '../shared/id-generator.port';
+import { idempotencyScope } from '../shared/idempotency-scope';
 import { Metrics } from '../observability/metrics.port';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { SoldOutItems } from '../sales/sold-out-items.service';
@@ -71,7 +72,9 @@ export class CheckoutUseCase {
       }
       if (itemSoldOut) this.soldOut.forget(sale.id, itemId);
     }
-    const idempotency = idempotencyKey ? { key: `checkout:${userId}:${idempotencyKey}`, fingerprint: `item=${itemId}` } : null;
+    const idempotency = idempotencyKey
+      ? { key: idempotencyScope('checkout', userId, idempotencyKey), fingerprint: `item=${itemId}` }
+      : null;
     const code = composeCheckoutCode(sale.id, this.ids.checkoutToken());
     const { result, replayed } = await this.ledger.checkout(sale.id, userId, itemId, code, idempotency);
     if (!replayed) this.metrics.checkout(result.kind === 'ok' ? 'accepted' : result.reason);

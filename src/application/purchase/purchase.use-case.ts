@@ -13,6 +13,7 @@ import { SoldOutItems } from '../sales/sold-out-items.service';
 import { Outcome } from '../shared/outcome';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { PurchaseLedger } from './purchase-ledger.port';
+import { idempotencyScope } from '../shared/idempotency-scope';
 
 export interface PurchaseCommand {
   readonly saleId: SaleId;
@@ -50,8 +51,9 @@ export class PurchaseUseCase {
     }
     // Keys are the client's: scoped to the signed-in buyer, so two buyers who pick the same key never meet.
     // Without one (trusted mode) the code is the credential, and keys are scoped to the sale.
-    const scope = buyer ? `purchase:${buyer}` : 'purchase';
-    const idempotency = idempotencyKey ? { key: `${scope}:${idempotencyKey}`, fingerprint: `code=${code}` } : null;
+    const idempotency = idempotencyKey
+      ? { key: idempotencyScope('purchase', buyer ?? null, idempotencyKey), fingerprint: `code=${code}` }
+      : null;
     const { result, replayed } = await this.ledger.purchase(saleId, code, this.ids.orderId(), idempotency, buyer ?? null);
     if (result.kind === 'rejected') {
       const retryAfter = result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse ? 1 : undefined;

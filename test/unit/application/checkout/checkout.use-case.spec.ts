@@ -19,6 +19,7 @@ import {
   stockOf,
 } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
+import { idempotencyScope } from '../../../../src/application/shared/idempotency-scope';
 
 const alice = 'alice' as UserId;
 const bob = 'bob' as UserId;
@@ -386,7 +387,7 @@ describe('CheckoutUseCase', () => {
       });
 
       it('answers a key still being processed with idempotency_key_in_use and Retry-After: 1', async () => {
-        world.ledger.holdIdempotencyKey(sale.id, `checkout:alice:busy`, `item=${itemOf(sale, 1)}`);
+        world.ledger.holdIdempotencyKey(sale.id, idempotencyScope('checkout', 'alice', 'busy'), `item=${itemOf(sale, 1)}`);
 
         expect((await run(alice, itemOf(sale, 1), 'busy')).result).toEqual({
           ok: false,

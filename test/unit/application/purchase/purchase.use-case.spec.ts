@@ -8,6 +8,7 @@ import { PurchaseUseCase } from '../../../../src/application/purchase/purchase.u
 import { ReplicaNotConfirmedError } from '../../../../src/application/shared/replica-confirmation.errors';
 import { MINUTE, SECOND, anOpenSale, itemOf } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
+import { idempotencyScope } from '../../../../src/application/shared/idempotency-scope';
 
 const alice = 'alice' as UserId;
 const bob = 'bob' as UserId;
@@ -298,7 +299,7 @@ describe('PurchaseUseCase', () => {
 
     it('answers a key still being processed with idempotency_key_in_use and Retry-After: 1', async () => {
       const code = await checkoutOf(alice, itemOf(sale, 1));
-      world.ledger.holdIdempotencyKey(sale.id, 'purchase:alice:busy', `code=${code}`);
+      world.ledger.holdIdempotencyKey(sale.id, idempotencyScope('purchase', 'alice', 'busy'), `code=${code}`);
 
       expect((await purchase.execute({ saleId: sale.id, code, idempotencyKey: 'busy', buyer: alice })).result).toEqual({
         ok: false,
