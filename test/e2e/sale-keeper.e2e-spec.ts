@@ -113,6 +113,37 @@ it('loads again, from written orders, a sale whose keys were all lost: what was 
   expect((await request(t.url).post('/checkout').query({ user_id: 'second', id: other })).status).toBe(200);
 });
 
+it('publishes nothing of a load that failed part way, and the whole sale once it can load', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 3, perUserLimit: 1 });
+  const [first, second] = await itemIdsOf(t, sale);
+  const code = (await request(t.url).post('/checkout').query({ user_id: 'ann', id: first })).body.code;
+  expect((await request(t.url).post('/purchase').query({ code })).body.purchased).toEqual([first]);
+  await queueDrained(t);
+
+  const redis = rawRedis();
+  try {
+    // Everything lost, and the buyers' hash taken by a key of another type: loading their tallies fails.
+    const keys = await redis.keys(`{sale:${sale.id}}:*`);
+    await redis
+      .multi()
+      .zrem(REGISTRY_KEY, String(sale.id))
+      .hdel(REGISTRY_PLANS_KEY, String(sale.id))
+      .del(...keys)
+      .set(`{sale:${sale.id}}:bought`, 'not a hash')
+      .exec();
+    // Several keeper runs (every 300 ms) fail; none may publish the sale without ann's tally.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await redis.exists(`{sale:${sale.id}}:meta`)).toBe(0);
+
+    await redis.del(`{sale:${sale.id}}:bought`);
+    await loadedAgain(redis, sale.id);
+    const again = await request(t.url).post('/checkout').query({ user_id: 'ann', id: second });
+    expect(again.body.code).toBe('user_limit_reached');
+  } finally {
+    redis.disconnect();
+  }
+});
+
 it('brings a paused sale back paused', async () => {
   const sale = await createOpenSale(t, { itemsTotal: 2 });
   const [item] = await itemIdsOf(t, sale);

@@ -39,8 +39,16 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
       const args = buyers.slice(i, i + LOAD_CHUNK).flatMap((b) => [b.userId, b.units, `#${b.userId}`, b.purchases]);
       runScript(pipeline, 'sale-load-fields', [k.bought], args);
     }
-    runScript(
-      pipeline,
+    // Published only once every chunk is in: a chunk that failed (its buyers' tallies missing) must not leave
+    // a sale selling past its buyers' limits. A pipeline (or MULTI) runs the commands after a failed one
+    // anyway, so the activation waits for the chunks' replies: one more round trip per load.
+    if (pipeline.length > 0) {
+      const chunks = (await pipeline.exec()) ?? [];
+      for (const [error] of chunks) if (error) throw error;
+    }
+    // What the instance read of the sale before is dropped however the activation ends.
+    const activated = await runScript<unknown>(
+      this.redis.background,
       'sale-activate',
       [k.meta, k.stock, k.bought],
       [
@@ -54,10 +62,7 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
         sale.terms.onePurchasePerUser ? '1' : '0',
         paused ? '1' : '0',
       ],
-    );
-    const results = (await pipeline.exec()) ?? [];
-    saleReadCache(this.redis).forget(sale.id);
-    for (const [error] of results) if (error) throw error;
-    return decodeFlag('sale-activate', results[results.length - 1]?.[1]);
+    ).finally(() => saleReadCache(this.redis).forget(sale.id));
+    return decodeFlag('sale-activate', activated);
   }
 }
