@@ -25,9 +25,12 @@ for k = 1, #ARGV, 2 do
   if not raw then
     verdict = 1
   else
-    local checkout = cjson.decode(raw)
+    -- A record that cannot be read is left to purchase.lua (verdict 0), which fails that one caller only.
+    local ok, checkout = pcall(cjson.decode, raw)
     -- The order of purchase.lua: whose code it is, then whether it was spent, then the sale's end.
-    if buyer ~= '' and checkout.u ~= buyer then
+    if not ok then
+      verdict = 0
+    elseif buyer ~= '' and checkout.u ~= buyer then
       verdict = 1
     elseif checkout.s ~= 'spent' and ended then
       verdict = 2

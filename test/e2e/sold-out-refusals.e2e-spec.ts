@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { CheckoutLedger } from '../../src/application/checkout/checkout-ledger.port';
+import { CheckoutUseCase } from '../../src/application/checkout/checkout.use-case';
 import { PauseSaleUseCase } from '../../src/application/sales/pause-sale.use-case';
+import { ItemId } from '../../src/domain/sale/item-id.value-object';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
+import { UserId } from '../../src/domain/user/user-id.value-object';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
 
@@ -223,4 +226,32 @@ it('answers checkouts of a sale that reached its cap as the ledger would, logs e
   } finally {
     redis.disconnect();
   }
+});
+
+it('fails only the request whose checkout record cannot be read, not the batched refusals around it', async () => {
+  const sale = await createOpenSale(t, { itemsTotal: 6, saleCap: 1 });
+  const items = await itemIdsOf(t, sale);
+  // Zed holds an item before the cap is reached; Lea reaches it.
+  const zedCode = (await checkout('zed', items[2]!)).body.code;
+  const lea = (await checkout('lea', items[0]!)).body.code;
+  expect((await request(t.url).post('/purchase').query({ code: lea })).body.purchased).toEqual([items[0]]);
+  expect((await checkout('first', items[3]!)).body.code).toBe('sale_sold_out');
+
+  const redis = rawRedis();
+  try {
+    await redis.hset(`{sale:${sale.id}}:checkouts`, zedCode, 'not a record');
+  } finally {
+    redis.disconnect();
+  }
+  // Zed's checkout rides in the middle of a crowd, all sent in one turn of the event loop: the batched check
+  // refuses them in one call.
+  const useCase = t.app.get(CheckoutUseCase);
+  const users = Array.from({ length: 60 }, (_, i) => (i === 30 ? 'zed' : `crowd-${i}`));
+  const answers = await Promise.allSettled(users.map((user) => useCase.execute({ userId: user as UserId, itemId: items[3]! as ItemId })));
+  answers.forEach((answer, i) => {
+    if (users[i] === 'zed') return;
+    expect(answer.status).toBe('fulfilled');
+    const { result } = (answer as PromiseFulfilledResult<Awaited<ReturnType<CheckoutUseCase['execute']>>>).value;
+    expect(result.ok ? 'ok' : result.error.code).toBe('sale_sold_out');
+  });
 });
