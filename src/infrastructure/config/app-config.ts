@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Transform, plainToInstance } from 'class-transformer';
+import ipaddr from 'ipaddr.js';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync } from 'class-validator';
 
 /*
@@ -466,9 +468,50 @@ function redisTopologyProblems(c: AppConfig, given: Record<string, string>): str
   return problems;
 }
 
+/**
+ * Values whose shape a pattern cannot settle: a CIDR prefix in range, a URL that parses, a key set that
+ * exists and reads. Caught here, they stop the start with the variable's name, not with a library's error.
+ */
+function valueProblems(c: AppConfig, given: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const badProxies = (c.TRUST_PROXY ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && !(p.includes('/') ? ipaddr.isValidCIDR(p) : ipaddr.isValid(p)));
+  if (badProxies.length > 0) problems.push(broken(given, ['TRUST_PROXY'], `not an IP address or CIDR range: ${badProxies.join(', ')}`));
+  if (c.JWT_JWKS_URL && !URL.canParse(c.JWT_JWKS_URL)) problems.push(broken(given, ['JWT_JWKS_URL'], 'is not a URL that parses'));
+  if (c.AUTH_MODE === 'jwt' && c.JWT_JWKS_FILE) {
+    const why = jwksFileProblem(c.JWT_JWKS_FILE);
+    if (why) problems.push(broken(given, ['JWT_JWKS_FILE'], why));
+  }
+  return problems;
+}
+
+function jwksFileProblem(file: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  try {
+    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
+    return Array.isArray(keys) && keys.length > 0 ? null : 'is not a JSON Web Key Set ({"keys": [...]}, at least one key)';
+  } catch {
+    return 'is not JSON';
+  }
+}
+
 /** Rules that involve several variables. */
 function crossFieldProblems(c: AppConfig, given: Record<string, string>): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...valueProblems(c, given)];
+  // Public routes read no credentials: with sessions or JWTs there is no user to count, only the address.
+  if (c.AUTH_MODE !== 'trusted') {
+    for (const name of ['RATE_LIMIT_READ_USER', 'RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER'] as const) {
+      if (given[name] !== undefined && c[name] !== 'off')
+        problems.push(broken(given, [name, 'AUTH_MODE'], 'these routes read no credentials, so no user is counted: set it to off'));
+    }
+  }
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL && !c.JWT_JWKS_FILE) {
     problems.push(broken(given, ['AUTH_MODE', 'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_JWKS_FILE'], 'jwt needs one of the three key sources'));
   }

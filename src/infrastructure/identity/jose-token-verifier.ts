@@ -15,7 +15,9 @@ export class JoseTokenVerifier extends TokenVerifier {
 
   constructor(private readonly config: AppConfig) {
     super();
-    if (config.JWT_SECRET) this.key = new TextEncoder().encode(config.JWT_SECRET);
+    // Keys are read only where tokens are (a key source left set in another mode is not opened).
+    if (config.AUTH_MODE !== 'jwt') this.key = null;
+    else if (config.JWT_SECRET) this.key = new TextEncoder().encode(config.JWT_SECRET);
     else if (config.JWT_JWKS_URL) this.key = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
     else if (config.JWT_JWKS_FILE) this.key = createLocalJWKSet(JSON.parse(readFileSync(config.JWT_JWKS_FILE, 'utf8')));
     else this.key = null;

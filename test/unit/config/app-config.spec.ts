@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/infrastructure/config/app-config';
 
 /* Configuration is checked at start: a bad value stops the process with a message naming the variable. */
@@ -91,6 +94,41 @@ describe('loadConfig', () => {
     expect(problem({ WAITING_ROOM_ADMIT_PER_SECOND: '0' })).toMatch(/WAITING_ROOM_ADMIT_PER_SECOND="0"/);
     expect(problem({ WAITING_ROOM: 'maybe' })).toMatch(/WAITING_ROOM="maybe"/);
     expect(loadConfig({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: 'x'.repeat(32) }).WAITING_ROOM).toBe('on');
+  });
+
+  it('checks what a pattern cannot: CIDR prefixes, URLs, the key set file (only where it is used)', () => {
+    expectProblemNaming({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/33' }, ['TRUST_PROXY'], /not an IP address or CIDR range: 10\.0\.0\.0\/33$/);
+    expectProblemNaming({ TRUST_PROXY: '::1/200' }, ['TRUST_PROXY'], /::1\/200/);
+    expectProblemNaming({ TRUST_PROXY: 'abc' }, ['TRUST_PROXY'], /: abc$/);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/8, ::1, fd00::/8' }).TRUST_PROXY).toBe('10.0.0.1, 10.0.0.0/8, ::1, fd00::/8');
+    expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_URL: 'http://[x' }, ['JWT_JWKS_URL'], /not a URL that parses/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: join(dir, 'missing.json') }, ['JWT_JWKS_FILE'], /cannot be read \(ENOENT\)/);
+    expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: file('bad.json', '{') }, ['JWT_JWKS_FILE'], /is not JSON/);
+    expectProblemNaming(
+      { AUTH_MODE: 'jwt', JWT_JWKS_FILE: file('empty.json', '{"keys":[]}') },
+      ['JWT_JWKS_FILE'],
+      /not a JSON Web Key Set/,
+    );
+    const good = file('good.json', '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}');
+    expect(loadConfig({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: good }).JWT_JWKS_FILE).toBe(good);
+    // A key source left set in another mode is not opened, so it cannot stop the start.
+    expect(loadConfig({ AUTH_MODE: 'session', JWT_JWKS_FILE: join(dir, 'missing.json') }).AUTH_MODE).toBe('session');
+  });
+
+  it('refuses per-user limits on public routes when users sign in: nobody would be counted', () => {
+    for (const name of ['RATE_LIMIT_READ_USER', 'RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER']) {
+      expectProblemNaming({ AUTH_MODE: 'session', [name]: '5/1m' }, [name, 'AUTH_MODE'], /read no credentials/);
+      expectProblemNaming({ AUTH_MODE: 'jwt', JWT_SECRET: 'x'.repeat(32), [name]: '5/1m' }, [name, 'AUTH_MODE'], /set it to off/);
+      // Trusted mode counts the user_id the upstream passes; off is always fine.
+      expect(loadConfig({ AUTH_MODE: 'trusted', [name]: '5/1m' })).toBeDefined();
+      expect(loadConfig({ AUTH_MODE: 'session', [name]: 'off' })).toBeDefined();
+    }
   });
 
   it('checks rules that involve several variables', () => {
