@@ -28,7 +28,7 @@ for k = 1, #ARGV, 2 do
     -- A record that cannot be read is left to purchase.lua (verdict 0), which fails that one caller only.
     local ok, checkout = pcall(cjson.decode, raw)
     -- The order of purchase.lua: whose code it is, then whether it was spent, then the sale's end.
-    if not ok then
+    if not ok or type(checkout) ~= 'table' then
       verdict = 0
     elseif buyer ~= '' and checkout.u ~= buyer then
       verdict = 1

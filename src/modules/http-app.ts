@@ -38,7 +38,9 @@ function requestIds(): () => string {
 function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   // A reset connection has no one left to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
+  // Not into a response already under way on this connection (an event stream, say): just close it.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !current?.headersSent) {
     socket.write(
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? rawProblemResponse('request_timeout', 'The request did not arrive in time.')

@@ -44,7 +44,9 @@ describe('reconciliation', () => {
     await withPg((pg) => pg.query('UPDATE items SET sold = false, sold_count = 0 WHERE id = $1', [items[1]]));
 
     const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
-    expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, soldOnlyInPostgres: [] }]);
+    expect(report).toEqual([
+      { saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
+    ]);
     expect(await eventually(orders, (o) => o.length === 2)).toEqual([a, b].sort());
 
     // Once complete, reconciling again finds nothing to do.

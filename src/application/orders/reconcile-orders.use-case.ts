@@ -11,6 +11,7 @@ import { AcknowledgedOrders } from './acknowledged-orders.port';
 import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleRegistry } from '../sales/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
+import { ReplicaNotConfirmedError } from '../shared/replica-confirmation.errors';
 import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
 import { ReconcileSettings } from './reconcile-settings';
 
@@ -28,6 +29,11 @@ export interface SaleReconciliation {
    * usually just late, and queuing it again would only pile up duplicate work.
    */
   readonly pipelineBusy: boolean;
+  /**
+   * True when missing purchases were found but no replica confirmed it holds them (PURCHASE_DURABILITY=
+   * replica): none of them was queued, as one a failover then undid must not reach PostgreSQL.
+   */
+  readonly replicaUnconfirmed: boolean;
   /** Items sold according to PostgreSQL but not according to the ledger (should never happen). */
   readonly soldOnlyInPostgres: number[];
 }
@@ -85,16 +91,25 @@ export class ReconcileOrdersUseCase {
     const pipelineBusy = !force && (await this.behindBy(saleId, graceMs));
     let acknowledged = 0;
     let requeued = 0;
+    let replicaUnconfirmed = false;
     for await (const chunk of this.acknowledged.ofSale(saleId)) {
       acknowledged += chunk.length;
-      if (pipelineBusy) continue;
+      if (pipelineBusy || replicaUnconfirmed) continue;
       const written = await this.orders.existing(chunk.map((o) => o.id));
       const missing = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
       if (missing.length === 0) continue;
       // As the relay does: only purchases a replica holds go on to PostgreSQL. These were read from the primary;
       // one a failover then undid would sit in PostgreSQL while its units were sold again (a forced run during
-      // a replica outage is exactly when an operator reaches for this). Throws when no replica confirms.
-      await this.replicas.confirmSale(saleId);
+      // a replica outage is exactly when an operator reaches for this). Without a confirmation nothing more of
+      // this sale is queued; the rest of the run (the comparison below, the other sales) goes on.
+      try {
+        await this.replicas.confirmSale(saleId);
+      } catch (e) {
+        if (!(e instanceof ReplicaNotConfirmedError)) throw e;
+        this.logger.warn(`sale ${saleId}: missing purchases not queued again, no replica confirmed them: ${e.message}`);
+        replicaUnconfirmed = true;
+        continue;
+      }
       await this.queue.enqueue(`reconcile-${saleId}-${missing[0]!.id}-${this.clock.now().getTime()}`, missing);
       requeued += missing.length;
     }
@@ -115,7 +130,7 @@ export class ReconcileOrdersUseCase {
     }
     this.metrics.ordersRequeued(requeued);
     this.metrics.soldOnlyInPostgres(saleId, soldOnlyInPostgres.length);
-    return { saleId, acknowledged, requeued, pipelineBusy, soldOnlyInPostgres };
+    return { saleId, acknowledged, requeued, pipelineBusy, replicaUnconfirmed, soldOnlyInPostgres };
   }
 
   /** True when the outbox or the queue holds work at least `graceMs` old. */

@@ -495,8 +495,12 @@ function jwksFileProblem(file: string): string | null {
     return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
   try {
-    const keys = (JSON.parse(text) as { keys?: unknown }).keys;
-    return Array.isArray(keys) && keys.length > 0 ? null : 'is not a JSON Web Key Set ({"keys": [...]}, at least one key)';
+    const keys = (JSON.parse(text) as { keys?: unknown } | null)?.keys;
+    const usable =
+      Array.isArray(keys) &&
+      keys.length > 0 &&
+      keys.every((k) => typeof k === 'object' && k !== null && typeof (k as { kty?: unknown }).kty === 'string');
+    return usable ? null : 'is not a JSON Web Key Set ({"keys": [...]}, at least one key, each with its "kty")';
   } catch {
     return 'is not JSON';
   }
@@ -505,11 +509,12 @@ function jwksFileProblem(file: string): string | null {
 /** Rules that involve several variables. */
 function crossFieldProblems(c: AppConfig, given: Record<string, string>): string[] {
   const problems: string[] = [...valueProblems(c, given)];
-  // Public routes read no credentials: with sessions or JWTs there is no user to count, only the address.
+  // The event streams and the admin API read no buyer's credentials: with sessions or JWTs there is no user
+  // to count, only the address. (Some read routes do read them, GET /auth/me and a buyer's place in line.)
   if (c.AUTH_MODE !== 'trusted') {
-    for (const name of ['RATE_LIMIT_READ_USER', 'RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER'] as const) {
+    for (const name of ['RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER'] as const) {
       if (given[name] !== undefined && c[name] !== 'off')
-        problems.push(broken(given, [name, 'AUTH_MODE'], 'these routes read no credentials, so no user is counted: set it to off'));
+        problems.push(broken(given, [name, 'AUTH_MODE'], "these routes read no buyer's credentials, so no user is counted: set it to off"));
     }
   }
   if (c.AUTH_MODE === 'jwt' && !c.JWT_SECRET && !c.JWT_JWKS_URL && !c.JWT_JWKS_FILE) {

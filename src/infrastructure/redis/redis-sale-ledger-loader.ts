@@ -43,8 +43,18 @@ export class RedisSaleLedgerLoader extends SaleLedgerLoader {
     // a sale selling past its buyers' limits. A pipeline (or MULTI) runs the commands after a failed one
     // anyway, so the activation waits for the chunks' replies: one more round trip per load.
     if (pipeline.length > 0) {
-      const chunks = (await pipeline.exec()) ?? [];
-      for (const [error] of chunks) if (error) throw error;
+      const failed = ((await pipeline.exec()) ?? []).find(([error]) => error)?.[0];
+      if (failed) {
+        // What it wrote still goes with the sale, as a finished load's keys do (sale-activate.lua's expiry).
+        const expireAt = sale.endsAt.getTime() + this.settings.retentionMs;
+        await this.redis.background
+          .pipeline()
+          .pexpireat(k.stock, expireAt)
+          .pexpireat(k.bought, expireAt)
+          .exec()
+          .catch(() => undefined);
+        throw failed;
+      }
     }
     // What the instance read of the sale before is dropped however the activation ends.
     const activated = await runScript<unknown>(

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 
 const HEARTBEAT_MS = 15_000;
 /** A client this far behind (bytes queued in its socket) is too slow to follow: it is dropped. */
@@ -73,6 +74,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   closers.push(() => streams.delete(stream));
   // The client may have hung up while the request waited (for the sale's live state, say): its 'close' came
   // before anyone listened, so the stream ends now, and whatever is later tied to it is let go at once.
-  if (res.destroyed || !res.socket || res.socket.destroyed) end();
+  // (The request's socket, not the response's: a response queued behind another on one connection has none yet.)
+  const socket = request.raw.socket as Socket | null;
+  if (res.destroyed || !socket || socket.destroyed) end();
   return stream;
 }

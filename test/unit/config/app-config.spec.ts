@@ -115,15 +115,23 @@ describe('loadConfig', () => {
       ['JWT_JWKS_FILE'],
       /not a JSON Web Key Set/,
     );
+    for (const [name, text] of [
+      ['numbers.json', '{"keys":[1]}'],
+      ['null.json', 'null'],
+    ]) {
+      expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: file(name!, text!) }, ['JWT_JWKS_FILE'], /not a JSON Web Key Set/);
+    }
     const good = file('good.json', '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}');
     expect(loadConfig({ AUTH_MODE: 'jwt', JWT_JWKS_FILE: good }).JWT_JWKS_FILE).toBe(good);
     // A key source left set in another mode is not opened, so it cannot stop the start.
     expect(loadConfig({ AUTH_MODE: 'session', JWT_JWKS_FILE: join(dir, 'missing.json') }).AUTH_MODE).toBe('session');
   });
 
-  it('refuses per-user limits on public routes when users sign in: nobody would be counted', () => {
-    for (const name of ['RATE_LIMIT_READ_USER', 'RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER']) {
-      expectProblemNaming({ AUTH_MODE: 'session', [name]: '5/1m' }, [name, 'AUTH_MODE'], /read no credentials/);
+  it('refuses per-user limits on event streams and the admin API when users sign in: nobody would be counted', () => {
+    // Read routes that know the buyer (GET /auth/me, a place in line) do count per user.
+    expect(loadConfig({ AUTH_MODE: 'session', RATE_LIMIT_READ_USER: '100/10s' }).RATE_LIMIT_READ_USER).toBe('100/10s');
+    for (const name of ['RATE_LIMIT_EVENTS_USER', 'RATE_LIMIT_ADMIN_USER']) {
+      expectProblemNaming({ AUTH_MODE: 'session', [name]: '5/1m' }, [name, 'AUTH_MODE'], /read no buyer's credentials/);
       expectProblemNaming({ AUTH_MODE: 'jwt', JWT_SECRET: 'x'.repeat(32), [name]: '5/1m' }, [name, 'AUTH_MODE'], /set it to off/);
       // Trusted mode counts the user_id the upstream passes; off is always fine.
       expect(loadConfig({ AUTH_MODE: 'trusted', [name]: '5/1m' })).toBeDefined();

@@ -19,7 +19,11 @@ export class ReconcileOrdersCliCommand extends CliCommand {
     const rows = report.map((r) => ({
       sale: r.saleId,
       acknowledged: r.acknowledged,
-      requeued: r.pipelineBusy ? 'skipped (pipeline behind)' : r.requeued,
+      requeued: r.pipelineBusy
+        ? 'skipped (pipeline behind)'
+        : r.replicaUnconfirmed
+          ? `${r.requeued}, the rest held (no replica confirmed)`
+          : r.requeued,
       soldOnlyInPostgres: r.soldOnlyInPostgres.length,
     }));
     return { data: report, text: table(rows) };

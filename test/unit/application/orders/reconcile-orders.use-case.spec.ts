@@ -59,17 +59,21 @@ describe('ReconcileOrdersUseCase', () => {
 
     const report = await reconcile.execute();
 
-    expect(report).toEqual([{ saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, soldOnlyInPostgres: [] }]);
+    expect(report).toEqual([
+      { saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
+    ]);
     expect(world.queue.enqueued).toEqual([{ key: expect.stringMatching(`^reconcile-${sale.id}-${lost.id}-`), orders: [lost] }]);
     expect(world.metrics.requeued).toEqual([1]);
   });
 
-  it('queues again only what a replica holds: nothing while no replica confirms, even when forced', async () => {
+  it('queues again only what a replica holds: nothing while no replica confirms, even when forced, and says so', async () => {
     const lost = await buy('bob', 3);
     world.clock.advance(GRACE + 1);
     world.replicas.confirming = false;
 
-    await expect(reconcile.execute(GRACE, undefined, true)).rejects.toThrow(/no replica confirmed/);
+    expect(await reconcile.execute(GRACE, undefined, true)).toEqual([
+      expect.objectContaining({ acknowledged: 1, requeued: 0, replicaUnconfirmed: true, soldOnlyInPostgres: [] }),
+    ]);
     expect(world.queue.enqueued).toEqual([]);
 
     world.replicas.confirming = true;
@@ -167,7 +171,7 @@ describe('ReconcileOrdersUseCase', () => {
     await delivered(await buy('alice', 1, 2));
 
     expect(await reconcile.execute()).toEqual([
-      { saleId: sale.id, acknowledged: 1, requeued: 0, pipelineBusy: false, soldOnlyInPostgres: [] },
+      { saleId: sale.id, acknowledged: 1, requeued: 0, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
     ]);
     expect(world.metrics.requeued).toEqual([0]);
     expect(world.metrics.soldOnlyInPostgresReports).toEqual([{ saleId: sale.id, items: 0 }]);
