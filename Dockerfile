@@ -36,7 +36,7 @@ COPY --chown=node:node scripts/docker-entrypoint.sh ./scripts/docker-entrypoint.
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=5s --timeout=2s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/serving').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The entrypoint applies migrations, then execs node so SIGTERM reaches the app (graceful shutdown).
 ENTRYPOINT ["./scripts/docker-entrypoint.sh"]
 CMD ["node", "dist/main.js"]

@@ -12,7 +12,8 @@ export interface Backend {
 
 /**
  * HAProxy's configuration for the API instances: round robin, each instance health-checked on
- * /health/ready (every second, 2 s to answer; out after two failures, back after one success). A request whose connection
+ * /health/serving (every second, 2 s to answer; out after two failures, back after one success; PostgreSQL may
+ * be down, as buyers are served without it). A request whose connection
  * fails, or whose instance dies before answering, is sent once more to another instance: checkout and
  * purchase are safe to repeat (the same item again changes nothing; the same code answers its stored result).
  */
@@ -52,7 +53,7 @@ export function haproxyConfig(
     '  balance roundrobin',
     // Which instance answered: for operators, and for the tests that prove requests spread.
     '  http-response set-header x-served-by %s',
-    '  option httpchk GET /health/ready',
+    '  option httpchk GET /health/serving',
     '  http-check expect status 200',
     // A check may take a while on a busy box: give it 2 s, but check every second. A dead instance is noticed
     // sooner anyway: its refused connections are retried on another instance at once.

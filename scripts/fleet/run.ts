@@ -9,7 +9,7 @@ import { RedisClusterFleet, RedisSentinelFleet } from './redis-fleet';
  * `npm run fleet [-- --sentinel] [-- --any-ports]` (scripts/fleet.sh sets up, then runs this): the whole fleet
  * on loopback ports of this machine. A Redis Cluster of 3 primaries with a replica each (or, with --sentinel,
  * a primary, 2 replicas and 3 sentinels), 3 API instances (WORKER_ENABLED=false), 1 order worker, and HAProxy
- * in front of the instances health-checking /health/ready. PostgreSQL is the machine's (DATABASE_URL). The
+ * in front of the instances health-checking /health/serving. PostgreSQL is the machine's (DATABASE_URL). The
  * instances' scheduler makes the current sale, so the fleet can be used at once. Prints where everything is;
  * Ctrl-C or SIGTERM stops it all, in order, and removes the Redis data (logs stay in FLEET_DIR/logs).
  *
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       `    dashboard      ${url}/admin   admin token: ${process.env.ADMIN_TOKEN ?? '(none: ADMIN_TOKEN unset)'}`,
       `    API            ${url}/sales/active, POST ${url}/checkout, POST ${url}/purchase`,
       `    live sale      ${sale!.id}: ${sale!.itemsTotal} items until ${sale!.endsAt}`,
-      `    HAProxy        127.0.0.1:${ports.proxy} (round robin, checks /health/ready every second); stats http://127.0.0.1:${ports.stats}/`,
+      `    HAProxy        127.0.0.1:${ports.proxy} (round robin, checks /health/serving every second); stats http://127.0.0.1:${ports.stats}/`,
       ...ports.apis.map(
         (p, i) =>
           `    api${i + 1}           ${apiUrls[i]} (WORKER_ENABLED=false), pid ${parts.apis[i]!.process.pid}, metrics ${apiUrls[i]}/metrics`,

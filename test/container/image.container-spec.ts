@@ -248,7 +248,7 @@ describeIfPodman('the single-container deploy (podman)', () => {
   it('passes its own HEALTHCHECK, which the image keeps (docker format), and runs as a non-root user', () =>
     withLogs(async () => {
       const [image] = JSON.parse(await podmanOk(['image', 'inspect', IMAGE]));
-      expect(image.Healthcheck?.Test?.join(' ')).toContain('/health/ready');
+      expect(image.Healthcheck?.Test?.join(' ')).toContain('/health/serving');
       expect(image.Config.User).toBe('node');
       expect((await state()).Health?.Status).toBe('healthy');
 

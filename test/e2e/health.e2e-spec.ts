@@ -12,9 +12,30 @@ describe('health', () => {
       const ready = await request(t.url).get('/health/ready');
       expect(ready.status).toBe(200);
       expect(ready.body.checks).toMatchObject({ redis: { status: 'up' }, postgres: { status: 'up' }, queue: { status: 'up' } });
+      expect(await request(t.url).get('/health/serving')).toMatchObject({ status: 200, body: { status: 'ok' } });
     } finally {
       await t.close();
     }
+  });
+
+  describe('with PostgreSQL unreachable', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      // Nothing listens on port 1: every PostgreSQL connection is refused.
+      t = await startTestApp({ DATABASE_URL: 'postgresql://flashsale:flashsale@127.0.0.1:1/flashsale_test' });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('is not ready, but serving: buyers never wait on PostgreSQL, so a balancer keeps sending them', async () => {
+      const ready = await request(t.url).get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ code: 'service_unavailable', checks: { postgres: { status: 'down' }, redis: { status: 'up' } } });
+      const serving = await request(t.url).get('/health/serving');
+      expect(serving.status).toBe(200);
+      expect(serving.body).toMatchObject({ status: 'degraded', checks: { postgres: { status: 'down' }, redis: { status: 'up' } } });
+    });
   });
 
   describe('with Redis unreachable', () => {
@@ -34,6 +55,9 @@ describe('health', () => {
       expect(ready.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(ready.body).toMatchObject({ code: 'service_unavailable', checks: { redis: { status: 'down' }, postgres: { status: 'up' } } });
       expect(ready.body.detail).toContain('redis');
+      const serving = await request(t.url).get('/health/serving');
+      expect(serving.status).toBe(503);
+      expect(serving.body.detail).toContain('redis');
     });
 
     it('answers purchases with 503 and Retry-After instead of hanging or failing with 500', async () => {

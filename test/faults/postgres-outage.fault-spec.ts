@@ -104,11 +104,14 @@ it('PostgreSQL down for 30 s: checkout and purchase keep answering, readiness sa
 
   // Readiness, polled throughout.
   const polls: Timed[] = [];
+  /** GET /health/serving, what a load balancer checks: it must keep the instance in while PostgreSQL is away. */
+  const servingPolls: Timed[] = [];
   let polling = true;
   const pollAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const poller = (async () => {
     while (polling) {
       polls.push(await timedRequest(pollAgent, 'GET', `${url}/health/ready`, 5_000));
+      servingPolls.push(await timedRequest(pollAgent, 'GET', `${url}/health/serving`, 5_000));
       await sleep(200);
     }
   })();
@@ -180,6 +183,11 @@ it('PostgreSQL down for 30 s: checkout and purchase keep answering, readiness sa
     )
     .map((p) => ({ status: p.status ?? p.error, body: p.body }));
   expect(wrongPolls).toEqual([]);
+  // Serving, all along: 200 (degraded, naming postgres down while it was).
+  const outageServing = servingPolls.filter((p) => p.sentAt >= downAt && p.at <= restartAt);
+  expect(outageServing.length).toBeGreaterThan(10);
+  expect(servingPolls.filter((p) => p.status !== 200).map((p) => ({ status: p.status ?? p.error, body: p.body }))).toEqual([]);
+  expect(outageServing.filter((p) => p.body?.status !== 'degraded' || p.body?.checks?.postgres?.status !== 'down')).toEqual([]);
   const before = polls.filter((p) => p.at < stopAt);
   expect(before.length).toBeGreaterThan(0);
   expect(before.filter((p) => p.status !== 200)).toEqual([]);
@@ -233,6 +241,8 @@ it('PostgreSQL down for 30 s: checkout and purchase keep answering, readiness sa
     readyPollsDuringOutage: outagePolls.length,
     ready503DuringOutage: outagePolls.filter((p) => p.status === 503).length,
     first503AfterStopMs: (polls.find((p) => p.sentAt >= downAt && p.status === 503)?.at ?? NaN) - downAt,
+    servingPollsDuringOutage: outageServing.length,
+    serving200DuringOutage: outageServing.filter((p) => p.status === 200).length,
     pgStartMs: upAt - restartAt,
     readyAgainAfterPgBackMs: readyAgain.value!.at - upAt,
     backlogAtPgBack: backlogDone.count,
