@@ -103,10 +103,26 @@ describe('admin API', () => {
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 0, saleCap: 1, perUserLimit: 1 }, 'items'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 1 }, 'perUserLimit'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 1, perUserLimit: 1, extra: true }, 'extra'],
+    // Past what the order store counts in (32-bit integers): refused, never a 500 from PostgreSQL.
+    [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, perUserLimit: 3_000_000_000 }, 'perUserLimit'],
+    [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 3_000_000_000, perUserLimit: 1 }, 'saleCap'],
+    [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, unitsPerItem: 2_000_000, perUserLimit: 1 }, 'unitsPerItem'],
   ])('refuses a bad sale body with 400 naming the field (%#)', async (body, field) => {
     const res = await request(t.url).post('/admin/sales').set(auth).send(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'invalid_request', parameter: field });
+  });
+
+  it('refuses a sale whose default cap (every unit) would not fit the store, creating nothing', async () => {
+    const before = (await request(t.url).get('/admin/sales').set(auth)).body;
+    const res = await request(t.url)
+      .post('/admin/sales')
+      .set(auth)
+      .send({ startsAt: iso(5 * hour), endsAt: iso(6 * hour), items: 1_000_000, unitsPerItem: 3_000, perUserLimit: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_request' });
+    expect(res.body.detail).toMatch(/at most 2147483647 units in all/);
+    expect((await request(t.url).get('/admin/sales').set(auth)).body).toEqual(before);
   });
 
   it('pauses and resumes atomically with checkout and purchase', async () => {

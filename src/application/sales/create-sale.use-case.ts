@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { itemNames } from '../../domain/sale/item-names';
-import { SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-object';
+import { MAX_SALE_COUNT, SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err } from '../../domain/shared/result';
@@ -24,6 +24,7 @@ export interface CreateSaleCommand {
 }
 
 export const MAX_ITEMS_PER_SALE = 1_000_000;
+export const MAX_UNITS_PER_ITEM = 1_000_000;
 
 /** An operator's sale, outside the hourly rhythm: created in PostgreSQL with its items and loaded at once. */
 @Injectable()
@@ -42,6 +43,12 @@ export class CreateSaleUseCase {
       return err(reject(RejectionCode.InvalidRequest, 'The sale must end in the future.'));
     if (cmd.itemsTotal > MAX_ITEMS_PER_SALE)
       return err(reject(RejectionCode.InvalidRequest, `A sale has at most ${MAX_ITEMS_PER_SALE} items.`));
+    const unitsPerItem = cmd.unitsPerItem ?? 1;
+    if (unitsPerItem > MAX_UNITS_PER_ITEM)
+      return err(reject(RejectionCode.InvalidRequest, `An item has at most ${MAX_UNITS_PER_ITEM} units.`));
+    // The default cap is every unit, which must fit the store's counters like any cap.
+    if (cmd.saleCap === undefined && cmd.itemsTotal * unitsPerItem > MAX_SALE_COUNT)
+      return err(reject(RejectionCode.InvalidRequest, `A sale has at most ${MAX_SALE_COUNT} units in all (items × unitsPerItem).`));
     let terms: SaleTerms;
     try {
       terms = assertValidTerms({

@@ -14,9 +14,13 @@ export interface SaleTerms {
   readonly onePurchasePerUser: boolean;
 }
 
+/** The largest count a sale's terms may hold: the order store keeps them as 32-bit integers. */
+export const MAX_SALE_COUNT = 2_147_483_647;
+
 export function assertValidTerms(terms: SaleTerms): SaleTerms {
   const positive = (name: string, n: number) => {
     if (!Number.isSafeInteger(n) || n < 1) throw new InvariantViolation(`${name} must be a positive integer, got ${n}`);
+    if (n > MAX_SALE_COUNT) throw new InvariantViolation(`${name} must be at most ${MAX_SALE_COUNT}, got ${n}`);
   };
   positive('itemsTotal', terms.itemsTotal);
   positive('saleCap', terms.saleCap);

@@ -1,5 +1,6 @@
 import { IsBoolean, IsISO8601, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { CreateSaleCommand, MAX_ITEMS_PER_SALE } from '../../../application/sales/create-sale.use-case';
+import { CreateSaleCommand, MAX_ITEMS_PER_SALE, MAX_UNITS_PER_ITEM } from '../../../application/sales/create-sale.use-case';
+import { MAX_SALE_COUNT } from '../../../domain/sale/sale-terms.value-object';
 
 /**
  * POST /admin/sales. The same fields as `sale:create`, with the same defaults: those the use case applies
@@ -19,17 +20,19 @@ export class CreateSaleRequest {
 
   @IsInt()
   @Min(1)
+  @Max(MAX_SALE_COUNT)
   perUserLimit!: number;
 
   @IsOptional()
   @IsInt()
   @Min(1)
+  @Max(MAX_SALE_COUNT)
   saleCap?: number;
 
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(1_000_000)
+  @Max(MAX_UNITS_PER_ITEM)
   unitsPerItem?: number;
 
   @IsOptional()
