@@ -13,6 +13,9 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
         max: config.DATABASE_POOL_SIZE,
         // Fail a query fast when PostgreSQL is away instead of stacking waiters; the queue retries.
         connectionTimeoutMillis: 3_000,
+        // The adapter sends times without an offset, read in the session's time zone: UTC, whatever the
+        // server's default, or a sale in a daylight-saving gap of a local zone would be stored an hour off.
+        options: '-c TimeZone=UTC',
       }),
     });
   }
