@@ -59,6 +59,12 @@ elif ! redis_up; then
   case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $REDIS_URL is not reachable (set REDIS_URL to a running Redis)";; esac
   if ! command -v redis-server >/dev/null; then
     apt_install redis-server || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a running Redis 7."
+    # Under systemd the package starts its own server (no AOF) on 6379 at once; ours must be the one that
+    # answers, or the app would run on a Redis that a restart empties.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+      log "stopping the packaged redis-server service (no AOF); setup starts its own"
+      systemctl disable --now redis-server >/dev/null 2>&1 || systemctl stop redis-server
+    fi
   fi
   mkdir -p "$ROOT/.data/redis"
   log "starting redis-server on 127.0.0.1:$REDIS_PORT (AOF on, data in .data/redis)"
@@ -67,6 +73,9 @@ elif ! redis_up; then
     --appendonly yes --appendfsync everysec --save '' --maxmemory-policy noeviction \
     --logfile "$ROOT/.data/redis/redis.log" --pidfile "$ROOT/.data/redis/redis.pid"
   redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
+  # The server that answers must be the one just started (another could hold the port: a packaged service).
+  aof=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -1)
+  ! command -v redis-cli >/dev/null || [ "$aof" = yes ] || die "the Redis answering on 127.0.0.1:$REDIS_PORT is not the one setup started (appendonly=$aof); stop it (e.g. systemctl disable --now redis-server) and run this again"
 fi
 # Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
 [ "$MODE" = fleet ] || [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
