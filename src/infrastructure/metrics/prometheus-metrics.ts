@@ -4,6 +4,9 @@ import { LineGauges, Metrics, SaleGauges } from '../../application/observability
 import { OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
 import { RequestDurations } from './request-durations';
 
+/** How long a sale's reconciliation result is exported (the reconciler runs every minute by default). */
+export const SOLD_ONLY_IN_PG_TTL_MS = 15 * 60_000;
+
 /**
  * The process's Prometheus registry: Node process metrics plus the application's own. Served by
  * GET /metrics, which refreshes the state gauges just before rendering. No label ever carries a user id.
@@ -101,11 +104,23 @@ export class PrometheusMetrics extends Metrics {
     registers: [this.registry],
   });
 
+  /** Each sale's last reconciliation here, and when: its series goes once it is older than SOLD_ONLY_IN_PG_TTL_MS. */
+  private readonly soldOnlyInPgReports = new Map<string, { items: number; at: number }>();
   private readonly soldOnlyInPg = new Gauge({
     name: 'flashsale_reconcile_sold_only_in_postgres_items',
     help: 'Items sold according to PostgreSQL but not according to Redis, at the last reconciliation (should be 0)',
     labelNames: ['sale'],
     registers: [this.registry],
+    // Set from what is recent only: the reconciler runs on one instance at a time (a lease), and stops at the
+    // sales past retention; an old value (a lost lease, a sale gone) would otherwise be exported for ever.
+    collect: () => {
+      const now = Date.now();
+      this.soldOnlyInPg.reset();
+      for (const [sale, report] of this.soldOnlyInPgReports) {
+        if (now - report.at > SOLD_ONLY_IN_PG_TTL_MS) this.soldOnlyInPgReports.delete(sale);
+        else this.soldOnlyInPg.set({ sale }, report.items);
+      }
+    },
   });
 
   private lineGauge(name: string, help: string): Gauge {
@@ -136,7 +151,7 @@ export class PrometheusMetrics extends Metrics {
   }
 
   soldOnlyInPostgres(saleId: number, items: number): void {
-    this.soldOnlyInPg.set({ sale: String(saleId) }, items);
+    this.soldOnlyInPgReports.set(String(saleId), { items, at: Date.now() });
   }
 
   setSaleGauges(sales: readonly SaleGauges[]): void {
