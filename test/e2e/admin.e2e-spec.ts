@@ -100,6 +100,9 @@ describe('admin API', () => {
 
   it.each([
     [{ startsAt: 'yesterday', endsAt: iso(hour), items: 1, saleCap: 1, perUserLimit: 1 }, 'startsAt'],
+    // Without its zone a time would be read in the server's own.
+    [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour).replace('Z', ''), items: 1, perUserLimit: 1 }, 'endsAt'],
+    [{ startsAt: iso(2 * hour).slice(0, 10), endsAt: iso(3 * hour), items: 1, perUserLimit: 1 }, 'startsAt'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 0, saleCap: 1, perUserLimit: 1 }, 'items'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 1 }, 'perUserLimit'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 1, perUserLimit: 1, extra: true }, 'extra'],
@@ -213,6 +216,10 @@ describe('admin CLI', () => {
     [['sale:show', '987654'], /sale_not_found/],
     [['sale:show', 'abc'], /sale id must be a positive integer/],
     [['sale:create', '--start', 'soon', '--end', '+1h', '--items', '3'], /--start must be/],
+    [
+      ['sale:create', '--start', '2030-01-01T10:00:00', '--end', '+1h', '--items', '3', '--limit', '1'],
+      /--start must be an ISO time with its zone/,
+    ],
     [['user:purchases', '1', 'bad user'], /user id/],
     [['no:such-command'], /unknown command/],
   ])('fails with a one-line reason and a non-zero exit: %j', (args, reason) => {

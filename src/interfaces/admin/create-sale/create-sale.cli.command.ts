@@ -1,6 +1,7 @@
 import { Command, Option } from 'nest-commander';
 import { CreateSaleUseCase } from '../../../application/sales/create-sale.use-case';
 import { CliCommand, CliFailure, CliOutput, positiveInt, saleRow, table } from '../admin-cli';
+import { WITH_ZONE } from './create-sale.request';
 
 /** "now", "+30m", "+2h", "+1d" or an ISO 8601 time. */
 function instant(name: string) {
@@ -9,8 +10,8 @@ function instant(name: string) {
     if (raw === 'now') return new Date();
     if (rel) return new Date(Date.now() + Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd']);
     const d = new Date(raw);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(d.getTime()))
-      throw new CliFailure(`${name} must be an ISO time, "now" or "+<n>m|h|d", got "${raw}"`);
+    if (!WITH_ZONE.test(raw) || Number.isNaN(d.getTime()))
+      throw new CliFailure(`${name} must be an ISO time with its zone (Z or +hh:mm), "now" or "+<n>m|h|d", got "${raw}"`);
     return d;
   };
 }
