@@ -12,6 +12,8 @@ import { RedisPurchaseLedger } from '../../src/infrastructure/redis/redis-purcha
 import { RedisSaleLedgerLoader } from '../../src/infrastructure/redis/redis-sale-ledger-loader';
 import { RedisAcknowledgedOrders } from '../../src/infrastructure/redis/redis-acknowledged-orders';
 import { RedisCheckoutAttemptLog } from '../../src/infrastructure/redis/redis-checkout-attempt-log';
+import { SalePauseSwitch } from '../../src/application/sales/sale-pause-switch.port';
+import { SaleReadModel } from '../../src/application/sales/sale-read-model.port';
 import { RedisSalePauseSwitch } from '../../src/infrastructure/redis/redis-sale-pause-switch';
 import { RedisSaleReadModel } from '../../src/infrastructure/redis/redis-sale-read-model';
 import { RedisPurchaseOutbox } from '../../src/infrastructure/order-pipeline/redis-purchase-outbox';
@@ -83,15 +85,46 @@ describe('the Lua scripts and the domain rules', () => {
       (await m.checkout(saleId, 'p1' as UserId, 11 as ItemId, composeCheckoutCode(saleId, 'pausedloadxxxxxxxxxxxx'), null)).result;
 
     expect([await ledger.loader.load(sale, items, [], 0, true), await model.load(sale, items, [], 0, true)]).toEqual([true, true]);
-    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: true });
+    expect(await ledger.readModel.liveState(saleId)).toMatchObject({ sold: 0, paused: true });
     expect(await ledger.readModel.liveState(saleId)).toEqual(await model.liveState(saleId));
     expect(await checkout(ledger.checkout)).toEqual(await checkout(model));
     expect(await checkout(ledger.checkout)).toMatchObject({ kind: 'rejected', reason: 'sale_paused' });
 
     // Loading again unpaused (another instance that read PostgreSQL earlier) leaves the pause alone.
     expect([await ledger.loader.load(sale, items, [], 0, false), await model.load(sale, items, [], 0, false)]).toEqual([false, false]);
-    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: true });
-    expect(await model.liveState(saleId)).toEqual({ sold: 0, paused: true });
+    expect(await ledger.readModel.liveState(saleId)).toMatchObject({ sold: 0, paused: true });
+    expect(await model.liveState(saleId)).toMatchObject({ sold: 0, paused: true });
+  });
+
+  it("pauses for the keeper only if the sale's switches are still the ones it read, as the in-memory ledger does", async () => {
+    const now = Date.now();
+    const saleId = 4005 as SaleId;
+    const items = [21].map((i) => ({ id: i as ItemId, unitsLeft: 1 }));
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: 1,
+      saleCap: 1,
+      perUserLimit: 1,
+      unitsPerItem: 1,
+      onePurchasePerUser: false,
+    });
+    const model = new InMemoryLedger(new FixedClock(new Date(now)));
+    const both = async <T>(op: (m: { pauseSwitch: SalePauseSwitch; readModel: SaleReadModel }) => Promise<T>) => {
+      const answers = [await op(ledger), await op({ pauseSwitch: model, readModel: model })];
+      expect(await ledger.readModel.liveState(saleId)).toEqual(await model.liveState(saleId));
+      return answers;
+    };
+
+    expect(await both((m) => m.pauseSwitch.pauseUnlessSwitched(saleId, 0))).toEqual(['not_loaded', 'not_loaded']);
+    expect([await ledger.loader.load(sale, items, [], 0), await model.load(sale, items, [], 0)]).toEqual([true, true]);
+    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: false, switches: 0 });
+    // An operator pauses and resumes after the keeper read 0: its repair is not made.
+    await both((m) => m.pauseSwitch.setPaused(saleId, true));
+    await both((m) => m.pauseSwitch.setPaused(saleId, false));
+    expect(await both((m) => m.pauseSwitch.pauseUnlessSwitched(saleId, 0))).toEqual(['switched', 'switched']);
+    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: false, switches: 2 });
+    // Read afresh (2), it is.
+    expect(await both((m) => m.pauseSwitch.pauseUnlessSwitched(saleId, 2))).toEqual(['paused', 'paused']);
+    expect(await ledger.readModel.liveState(saleId)).toEqual({ sold: 0, paused: true, switches: 3 });
   });
 
   it("answers a purchase after the sale's end in its batched check exactly as purchase.lua then does", async () => {

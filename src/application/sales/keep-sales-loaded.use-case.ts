@@ -21,7 +21,9 @@ export const KEPT_SALES_PER_RUN = 100;
  * A pause Redis lost while the sale's keys survived (the switch is not confirmed on a replica, so a failover
  * can drop it) is put back too, from the pause PostgreSQL records. Only towards paused: the ledger is read
  * first and PostgreSQL after, and operators write PostgreSQL first, so what PostgreSQL answers is at least as
- * new as what the ledger did; a resume is never made here (one left half done stays paused until asked again).
+ * new as what the ledger did; and the pause is made only if the sale was not switched since the ledger was read
+ * (a pause and resume in between would leave PostgreSQL's answer behind). A resume is never made here (one
+ * left half done stays paused until asked again).
  */
 @Injectable()
 export class KeepSalesLoadedUseCase {
@@ -50,11 +52,16 @@ export class KeepSalesLoadedUseCase {
 
   private async pauseWhatRedisLost(saleIds: readonly SaleId[]): Promise<void> {
     const live = await Promise.all(saleIds.map((id) => this.ledger.liveState(id)));
-    const running = saleIds.filter((_, i) => live[i] && !live[i].paused);
-    if (running.length === 0) return;
-    for (const id of await this.sales.pausedAmong(running)) {
-      await this.pauseSwitch.setPaused(id, true);
-      this.logger.warn(`sale ${id}: paused in PostgreSQL but not in Redis (a lost write): paused again`);
+    const seen = new Map<SaleId, number>();
+    saleIds.forEach((id, i) => {
+      if (live[i] && !live[i].paused) seen.set(id, live[i].switches ?? 0);
+    });
+    if (seen.size === 0) return;
+    for (const id of await this.sales.pausedAmong([...seen.keys()])) {
+      // Only if nobody switched the sale since the ledger was read: an operator's pause and resume between the
+      // two reads leaves PostgreSQL's answer older than the ledger's state, and must not be undone here.
+      if ((await this.pauseSwitch.pauseUnlessSwitched(id, seen.get(id)!)) === 'paused')
+        this.logger.warn(`sale ${id}: paused in PostgreSQL but not in Redis (a lost write): paused again`);
     }
   }
 }

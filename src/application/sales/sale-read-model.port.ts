@@ -5,6 +5,8 @@ import { UserId } from '../../domain/user/user-id.value-object';
 export interface SaleLiveState {
   readonly sold: number;
   readonly paused: boolean;
+  /** Pauses and resumes made so far (see SalePauseSwitch.pauseUnlessSwitched); absent where not read. */
+  readonly switches?: number;
 }
 
 /** Counters the ledger keeps per sale, for operators. */

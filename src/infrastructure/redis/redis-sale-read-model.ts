@@ -20,9 +20,15 @@ export class RedisSaleReadModel extends SaleReadModel {
 
   liveState(saleId: SaleId, maxAgeMs = 0): Promise<SaleLiveState | null> {
     return saleReadCache(this.redis).read(saleId, `live:${saleId}`, maxAgeMs, async () => {
-      const [startsAt, sold, paused] = await this.redis.command.hmget(saleKeys(saleId).meta, 'startsAt', 'sold', 'paused');
+      const [startsAt, sold, paused, switches] = await this.redis.command.hmget(
+        saleKeys(saleId).meta,
+        'startsAt',
+        'sold',
+        'paused',
+        'switches',
+      );
       if (startsAt === null) return null;
-      return { sold: Number(sold ?? 0), paused: paused === '1' };
+      return { sold: Number(sold ?? 0), paused: paused === '1', switches: Number(switches ?? 0) };
     });
   }
 

@@ -52,7 +52,7 @@ interface IdempotencyRecord {
 
 /** One sale's keys: {sale:<id>}:meta, :stock, :bought, :open, :checkouts, :stats and :idem:*. */
 class SaleState {
-  meta: { sale: Sale; sold: number; paused: boolean } | null = null;
+  meta: { sale: Sale; sold: number; paused: boolean; switches?: number } | null = null;
   readonly stock = new Map<number, number>();
   /** Units bought per user. */
   readonly bought = new Map<string, number>();
@@ -275,7 +275,7 @@ export class InMemoryLedger
 
   async liveState(saleId: SaleId): Promise<SaleLiveState | null> {
     const meta = this.sales.get(saleId)?.meta;
-    return meta ? { sold: meta.sold, paused: meta.paused } : null;
+    return meta ? { sold: meta.sold, paused: meta.paused, switches: meta.switches ?? 0 } : null;
   }
 
   async stats(saleId: SaleId): Promise<SaleStats> {
@@ -326,8 +326,17 @@ export class InMemoryLedger
     const meta = this.sales.get(saleId)?.meta;
     if (!meta) return false;
     meta.paused = paused;
+    meta.switches = (meta.switches ?? 0) + 1;
     this.wiring.events?.publish(saleId, { kind: paused ? 'paused' : 'resumed' });
     return true;
+  }
+
+  async pauseUnlessSwitched(saleId: SaleId, switches: number): Promise<'paused' | 'switched' | 'not_loaded'> {
+    const meta = this.sales.get(saleId)?.meta;
+    if (!meta) return 'not_loaded';
+    if ((meta.switches ?? 0) !== switches) return 'switched';
+    await this.setPaused(saleId, true);
+    return 'paused';
   }
 
   // ---- AcknowledgedOrders (the spent checkout records) ----

@@ -61,7 +61,27 @@ describe('KeepSalesLoadedUseCase', () => {
 
     await keep.execute();
 
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: true });
+  });
+
+  it('does not undo an operator who paused and resumed between its two reads', async () => {
+    const sale = aSale();
+    await world.live(sale);
+    // The keeper has read the ledger (running); an operator pauses (PostgreSQL, then Redis), the keeper reads
+    // PostgreSQL (paused), and the operator resumes before the keeper acts on that answer.
+    const pausedAmong = world.sales.pausedAmong.bind(world.sales);
+    jest.spyOn(world.sales, 'pausedAmong').mockImplementation(async (ids) => {
+      await world.sales.setPaused(sale.id, true);
+      await world.ledger.setPaused(sale.id, true);
+      const answer = await pausedAmong(ids);
+      await world.sales.setPaused(sale.id, false);
+      await world.ledger.setPaused(sale.id, false);
+      return answer;
+    });
+
+    await keep.execute();
+
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ paused: false });
   });
 
   it('never resumes a sale: one paused in Redis alone (a resume half done) stays paused', async () => {
@@ -72,7 +92,7 @@ describe('KeepSalesLoadedUseCase', () => {
 
     await keep.execute();
 
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: true });
     expect(world.ledger.calls.setPaused).toBe(switches);
   });
 

@@ -26,7 +26,7 @@ describe('PauseSaleUseCase', () => {
     const result = await pauseSale.pause(sale.id);
 
     expect(result).toEqual({ ok: true, value: expect.objectContaining({ id: sale.id, status: 'paused' }) });
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: true });
     expect(events).toEqual([{ kind: 'paused' }]);
   });
 
@@ -36,7 +36,7 @@ describe('PauseSaleUseCase', () => {
     await pauseSale.pause(sale.id);
 
     expect(await pauseSale.resume(sale.id)).toEqual({ ok: true, value: expect.objectContaining({ status: 'active' }) });
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: false });
   });
 
   it('is kept when the sale is loaded again from the database (Redis lost its keys), and so is a resume', async () => {
@@ -46,12 +46,12 @@ describe('PauseSaleUseCase', () => {
 
     world.ledger.forget(sale.id);
     await world.loader.ensureLoaded(sale);
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: true });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: true });
 
     await pauseSale.resume(sale.id);
     world.ledger.forget(sale.id);
     await world.loader.ensureLoaded(sale);
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: false });
   });
 
   it('answers an unknown sale as sale_not_found', async () => {
@@ -66,7 +66,7 @@ describe('PauseSaleUseCase', () => {
     await world.live(sale);
 
     expect(await pauseSale.pause(sale.id)).toEqual({ ok: false, error: { code: 'sale_ended', detail: `Sale ${sale.id} has ended.` } });
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: false });
   });
 
   it('loads a sale that is not in the ledger yet (far ahead), so it can be paused before it opens', async () => {
@@ -77,7 +77,7 @@ describe('PauseSaleUseCase', () => {
     const result = await pauseSale.pause(farAhead.id);
 
     expect(result).toEqual({ ok: true, value: expect.objectContaining({ status: 'scheduled' }) });
-    expect(await world.ledger.liveState(farAhead.id)).toEqual({ sold: 0, paused: true });
+    expect(await world.ledger.liveState(farAhead.id)).toMatchObject({ sold: 0, paused: true });
     expect(world.calendar.find(farAhead.id)).not.toBeNull();
   });
 

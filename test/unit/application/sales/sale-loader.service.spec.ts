@@ -17,7 +17,7 @@ describe('SaleLoader', () => {
 
     await world.loader.ensureLoaded(sale);
 
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 0, paused: false });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 0, paused: false });
     expect(await world.ledger.unitsLeft(sale.id, itemsOf(sale))).toEqual([2, 2, 2]);
     expect(world.registry.has(sale.id)).toBe(true);
     expect(world.calendar.notStartedSaleWith(itemOf(sale, 2), world.clock.now())).toBe(sale);
@@ -32,7 +32,7 @@ describe('SaleLoader', () => {
     await world.loader.ensureLoaded(sale);
 
     expect(await world.ledger.unitsLeft(sale.id, itemsOf(sale))).toEqual([0, 1, 2]);
-    expect(await world.ledger.liveState(sale.id)).toEqual({ sold: 3, paused: false });
+    expect(await world.ledger.liveState(sale.id)).toMatchObject({ sold: 3, paused: false });
     expect(await world.ledger.unitsBoughtBy(sale.id, 'alice' as UserId)).toBe(2);
     // Bob bought once in a one-purchase sale: he cannot check out again.
     const { result } = await world.ledger.checkout(
