@@ -1,8 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../shared/clock.port';
+import { within } from '../shared/within';
 import { LineSales } from './line-sales.service';
 import { WaitingLine } from './waiting-line.port';
 import { WaitingRoomSettings } from './waiting-room-settings';
+
+/** How long one line's step may take before the others' results are used without it. */
+export const LINE_STEP_BOUND_MS = 2_000;
 
 /**
  * One step of every running sale's line: admit at the line's rate within what the stock can serve, forget
@@ -24,25 +28,44 @@ export class AdmitFromLinesUseCase {
     return this.settings.enabled;
   }
 
-  /** Returns how many buyers were admitted. */
+  /**
+   * Returns how many buyers were admitted. The lines step side by side, each within its own bound: one whose
+   * Redis shard does not answer (a Cluster shard down, with another sale running) holds back no other line.
+   * A failing line is logged when it starts and stops failing; the step fails only if every line did.
+   */
   async execute(): Promise<number> {
     if (!this.settings.enabled) return 0;
+    const policy = {
+      defaultRate: this.settings.admitPerSecond,
+      admittedPerUnit: this.settings.admittedPerUnit,
+      admissionMs: this.settings.admissionMs,
+      heartbeatMs: this.settings.heartbeatMs,
+    };
+    const sales = this.sales.running(this.clock.now());
+    const steps = await Promise.allSettled(
+      sales.map((sale) => within(this.line.admit(sale, policy), LINE_STEP_BOUND_MS, `line of sale ${sale.id}`)),
+    );
     let admitted = 0;
-    for (const sale of this.sales.running(this.clock.now())) {
-      const step = await this.line.admit(sale, {
-        defaultRate: this.settings.admitPerSecond,
-        admittedPerUnit: this.settings.admittedPerUnit,
-        admissionMs: this.settings.admissionMs,
-        heartbeatMs: this.settings.heartbeatMs,
-      });
-      if (step.kind === 'open') admitted += step.admitted;
-      if (step.kind === 'closed' && !this.closedSeen.has(sale.id)) {
-        this.closedSeen.add(sale.id);
-        this.logger.log(`line of sale ${sale.id} closed: ${step.reason}`);
+    let failure: unknown = null;
+    steps.forEach((step, i) => {
+      const saleId = sales[i]!.id;
+      if (step.status === 'rejected') {
+        failure ??= step.reason;
+        if (!this.failing.has(saleId)) this.logger.warn(`line of sale ${saleId}: ${(step.reason as Error).message}`);
+        this.failing.add(saleId);
+        return;
       }
-    }
+      if (this.failing.delete(saleId)) this.logger.log(`line of sale ${saleId} steps again`);
+      if (step.value.kind === 'open') admitted += step.value.admitted;
+      if (step.value.kind === 'closed' && !this.closedSeen.has(saleId)) {
+        this.closedSeen.add(saleId);
+        this.logger.log(`line of sale ${saleId} closed: ${step.value.reason}`);
+      }
+    });
+    if (failure && steps.every((s) => s.status === 'rejected')) throw failure;
     return admitted;
   }
 
   private readonly closedSeen = new Set<number>();
+  private readonly failing = new Set<number>();
 }
