@@ -119,6 +119,13 @@ describe('sale events', () => {
     expect(s.of('sale_sold_out')[0]!.data).toEqual({ saleId: sale.id, itemsSold: 30 });
   });
 
+  it("sends the request's id on the stream, as on every answer", async () => {
+    const s = await open(a);
+    await s.until(() => s.of('snapshot').length === 1);
+    expect(s.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+  });
+
   it('answers 404 problem+json for an unknown sale', async () => {
     const res = await request(a.url).get('/sales/987654/events');
     expect(res.status).toBe(404);

@@ -34,6 +34,9 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
+    // What the hooks and the guard set on the reply (X-Request-Id, RateLimit-Policy, RateLimit): a hijacked
+    // reply would not send them.
+    ...definedHeaders(reply.getHeaders()),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
@@ -78,4 +81,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   const socket = request.raw.socket as Socket | null;
   if (res.destroyed || !socket || socket.destroyed) end();
   return stream;
+}
+
+function definedHeaders(headers: Record<string, string | number | string[] | undefined>): Record<string, string | number | string[]> {
+  const defined: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) defined[name] = value;
+  return defined;
 }
