@@ -269,6 +269,14 @@ describe('waiting room', () => {
     }
     expect(await saleState(sale.id)).toEqual(before);
 
+    // In trusted mode a checkout's buyer is its user_id, never the admission's: without one, or with one that
+    // is not an id, the checkout's own 400.
+    for (const query of [`id=${item}`, `user_id=bad!&id=${item}`]) {
+      const res = await call('POST', `/checkout?${query}`, { admission: good });
+      expect([query, res.status, res.body.code, res.body.parameter]).toEqual([query, 400, 'invalid_request', 'user_id']);
+    }
+    expect(await saleState(sale.id)).toEqual(before);
+
     // The admission works as a header and as the cookie; a purchase needs it too.
     const ok = await call('POST', `/checkout?user_id=alice&id=${item}`, { cookie: `flashsale_admission=${good}` });
     expect(ok.status).toBe(200);

@@ -65,7 +65,8 @@ export class AdmissionGuard implements CanActivate {
     if (!result.ok) return result.error;
     // A trusted purchase names no buyer, but its admission does: the purchase script then treats someone
     // else's code as unknown, as it does for signed-in buyers.
-    if (result.value && !request.caller) request.caller = { userId: result.value.userId, verified: true };
+    // (A purchase only: a checkout's buyer is its user_id, whose absence is the checkout's own 400.)
+    if (purchase && result.value && !request.caller) request.caller = { userId: result.value.userId, verified: true };
     return null;
   }
 }
