@@ -87,7 +87,10 @@ export class CheckoutUseCase {
           ? sale.window.secondsUntilStart(now)
           : result.reason === RejectionCode.SalePaused || result.reason === RejectionCode.IdempotencyKeyInUse
             ? 1
-            : undefined;
+            : result.reason === RejectionCode.NoActiveSale
+              ? // The ledger's own answer (the sale just ended by its clock, or is not loaded): as the instance's.
+                this.calendar.nextAfter(now)?.window.secondsUntilStart(now)
+              : undefined;
       return { result: err(reject(result.reason, undefined, retryAfter)), replayed };
     }
     return { result: ok({ code: result.code, saleId: sale.id, items: result.items, expiresAt: result.expiresAt }), replayed };

@@ -7,6 +7,7 @@ import { FixedClock } from '../../../support/doubles/fixed-clock';
 import { ATTEMPTS_WITHOUT_SALE } from '../../../support/doubles/in-memory-checkout-attempt-log';
 import { InMemoryLedger } from '../../../support/doubles/in-memory-ledger';
 import {
+  HOUR,
   MINUTE,
   NOT_AN_ITEM,
   NOW,
@@ -157,6 +158,21 @@ describe('CheckoutUseCase', () => {
 
       expect(result).toEqual({ ok: false, error: expect.objectContaining({ code: 'no_active_sale', retryAfterSeconds: 300 }) });
       expect(world.ledger.calls.checkout).toBe(0);
+    });
+
+    it("gives the ledger's own no_active_sale (its sale not loaded) the Retry-After of the next sale", async () => {
+      const open = anOpenSale({ items: 3 });
+      const next = aSaleOpeningIn(2 * HOUR);
+      await world.live(open, next);
+      world.ledger.forget(open.id);
+
+      const { result } = await run(alice, itemOf(open, 1));
+
+      expect(world.ledger.calls.checkout).toBe(1);
+      expect(result).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: 'no_active_sale', retryAfterSeconds: next.window.secondsUntilStart(world.clock.now()) }),
+      });
     });
 
     it('answers no_active_sale without Retry-After when no sale is coming', async () => {
