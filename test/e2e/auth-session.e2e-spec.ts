@@ -232,5 +232,12 @@ describe('accounts and sessions', () => {
     const again = await request(t.url).post('/auth/logout').set('cookie', leaving.cookie);
     expect([again.status, again.headers['set-cookie']?.[0]]).toEqual([204, expect.stringMatching(/Max-Age=0/)]);
     problem(await request(t.url).post('/checkout').query({ id: items[5] }).set('cookie', leaving.cookie), 401, 'unauthorized');
+
+    // A client holding a bearer token and a cookie of two sign-ins: signing out ends both.
+    const [older, newer] = [await verified('ada@example.com'), await verified('ada@example.com')];
+    const both = await request(t.url).post('/auth/logout').set('authorization', `Bearer ${older.token}`).set('cookie', newer.cookie);
+    expect(both.status).toBe(204);
+    for (const creds of [{ authorization: `Bearer ${older.token}` }, { cookie: newer.cookie }])
+      problem(await request(t.url).post('/checkout').query({ id: items[5] }).set(creds), 401, 'unauthorized');
   });
 });

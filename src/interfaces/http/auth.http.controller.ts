@@ -67,8 +67,9 @@ export class AuthHttpController {
   @Access({ group: 'auth', caller: 'none' })
   async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     if (this.accountsOff(reply)) return reply;
+    // Every session the request carries ends: a client may hold a bearer token and a cookie from two sign-ins.
     const { bearer, cookie } = credentialsOf(request);
-    if (bearer ?? cookie) await this.authenticate.logout((bearer ?? cookie)!);
+    for (const token of new Set([bearer, cookie])) if (token) await this.authenticate.logout(token);
     return reply.header('set-cookie', this.cookie('', 0)).code(204).send();
   }
 
