@@ -74,8 +74,10 @@ elif ! redis_up; then
     --logfile "$ROOT/.data/redis/redis.log" --pidfile "$ROOT/.data/redis/redis.pid"
   redis_up 10000 || die "redis-server did not come up; see .data/redis/redis.log"
   # The server that answers must be the one just started (another could hold the port: a packaged service).
-  aof=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -1)
-  ! command -v redis-cli >/dev/null || [ "$aof" = yes ] || die "the Redis answering on 127.0.0.1:$REDIS_PORT is not the one setup started (appendonly=$aof); stop it (e.g. systemctl disable --now redis-server) and run this again"
+  if command -v redis-cli >/dev/null; then
+    aof=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -1 || true)
+    [ "$aof" = yes ] || die "the Redis answering on 127.0.0.1:$REDIS_PORT is not the one setup started (appendonly=$aof); stop it (e.g. systemctl disable --now redis-server) and run this again"
+  fi
 fi
 # Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
 [ "$MODE" = fleet ] || [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \

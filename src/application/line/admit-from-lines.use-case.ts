@@ -30,7 +30,8 @@ export class AdmitFromLinesUseCase {
 
   /**
    * Returns how many buyers were admitted. The lines step side by side, each within its own bound: one whose
-   * Redis shard does not answer (a Cluster shard down, with another sale running) holds back no other line.
+   * Redis shard does not answer (a Cluster shard down, with another sale running) delays the others once, by
+   * the bound, and is then skipped until its call answers.
    * A failing line is logged when it starts and stops failing; the step fails only if every line did.
    */
   async execute(): Promise<number> {
@@ -43,7 +44,14 @@ export class AdmitFromLinesUseCase {
     };
     const sales = this.sales.running(this.clock.now());
     const steps = await Promise.allSettled(
-      sales.map((sale) => within(this.line.admit(sale, policy), LINE_STEP_BOUND_MS, `line of sale ${sale.id}`)),
+      sales.map((sale) => {
+        // A line whose last call has not answered is skipped, not waited for again (nor asked again: the calls
+        // would pile up on the connection until its shard came back).
+        if (this.inFlight.has(sale.id)) return Promise.reject(new Error(`line of sale ${sale.id}: its last step has not answered yet`));
+        const call = this.line.admit(sale, policy).finally(() => this.inFlight.delete(sale.id));
+        this.inFlight.set(sale.id, call);
+        return within(call, LINE_STEP_BOUND_MS, `line of sale ${sale.id}`);
+      }),
     );
     let admitted = 0;
     let failure: unknown = null;
@@ -68,4 +76,5 @@ export class AdmitFromLinesUseCase {
 
   private readonly closedSeen = new Set<number>();
   private readonly failing = new Set<number>();
+  private readonly inFlight = new Map<number, Promise<unknown>>();
 }

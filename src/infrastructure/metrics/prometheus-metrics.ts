@@ -2,9 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LineGauges, Metrics, SaleGauges } from '../../application/observability/metrics.port';
 import { OrderQueueCounts } from '../../application/order-pipeline/order-queue.port';
+import { AppConfig } from '../config/app-config';
 import { RequestDurations } from './request-durations';
 
-/** How long a sale's reconciliation result is exported (the reconciler runs every minute by default). */
+/**
+ * How long a sale's reconciliation result is exported at least; with a longer reconcile interval, three of them
+ * (so the value stays between two runs, and goes once a few runs have passed it by).
+ */
 export const SOLD_ONLY_IN_PG_TTL_MS = 15 * 60_000;
 
 /**
@@ -117,7 +121,7 @@ export class PrometheusMetrics extends Metrics {
       const now = Date.now();
       this.soldOnlyInPg.reset();
       for (const [sale, report] of this.soldOnlyInPgReports) {
-        if (now - report.at > SOLD_ONLY_IN_PG_TTL_MS) this.soldOnlyInPgReports.delete(sale);
+        if (now - report.at > this.soldOnlyInPgTtlMs) this.soldOnlyInPgReports.delete(sale);
         else this.soldOnlyInPg.set({ sale }, report.items);
       }
     },
@@ -127,8 +131,11 @@ export class PrometheusMetrics extends Metrics {
     return new Gauge({ name, help, labelNames: ['sale'], registers: [this.registry] });
   }
 
-  constructor() {
+  private readonly soldOnlyInPgTtlMs: number;
+
+  constructor(config?: AppConfig) {
     super();
+    this.soldOnlyInPgTtlMs = Math.max(SOLD_ONLY_IN_PG_TTL_MS, 3 * (config?.RECONCILE_INTERVAL_MS ?? 0));
     this.registry.registerMetric(this.httpDuration.asMetric());
     collectDefaultMetrics({ register: this.registry });
   }

@@ -35,11 +35,19 @@ describe('AdmitFromLinesUseCase', () => {
   afterEach(() => jest.useRealTimers());
 
   it('admits from the other lines while one line gets no answer, within the bound', async () => {
-    steps.set(stalled.id, () => new Promise<AdmitStep>(() => undefined));
+    let calls = 0;
+    steps.set(stalled.id, () => {
+      calls++;
+      return new Promise<AdmitStep>(() => undefined);
+    });
     steps.set(healthy.id, async () => open);
     const step = admit.execute();
     await jest.advanceTimersByTimeAsync(LINE_STEP_BOUND_MS);
     await expect(step).resolves.toBe(3);
+    // The next steps neither wait for the stalled line nor ask it again while its call is out.
+    await expect(admit.execute()).resolves.toBe(3);
+    await expect(admit.execute()).resolves.toBe(3);
+    expect(calls).toBe(1);
   });
 
   it('admits from the other lines when one line fails, and fails only when every line does', async () => {
