@@ -51,6 +51,17 @@ async function loadedAgain(redis: Redis, saleId: number): Promise<void> {
   ).toBe(1);
 }
 
+/** The buyers of the sale's orders in PostgreSQL, once the queue is drained and at least one is written. */
+function ordersWritten(saleId: number): Promise<{ user_id: string }[]> {
+  return eventually(
+    async () =>
+      (await queueDrained(t))
+        ? withPg(async (pg) => (await pg.query<{ user_id: string }>('SELECT user_id FROM orders WHERE sale_id = $1', [saleId])).rows)
+        : [],
+    (rows) => rows.length > 0,
+  );
+}
+
 const active = async () => (await request(t.url).get('/sales/active')).body as { id?: number; code?: string };
 
 it('registers again an open sale whose registry entry was lost, with the scheduler off', async () => {
@@ -80,14 +91,7 @@ it('loads again, from written orders, a sale whose keys were all lost: what was 
   const [bought, other] = await itemIdsOf(t, sale);
   const checkout = await request(t.url).post('/checkout').query({ user_id: 'first', id: bought });
   expect((await request(t.url).post('/purchase').query({ code: checkout.body.code })).status).toBe(200);
-  const written = await eventually(
-    async () =>
-      (await queueDrained(t))
-        ? withPg(async (pg) => (await pg.query('SELECT user_id FROM orders WHERE sale_id = $1', [sale.id])).rows)
-        : [],
-    (rows) => rows.length > 0,
-  );
-  expect(written).toEqual([{ user_id: 'first' }]);
+  expect(await ordersWritten(sale.id)).toEqual([{ user_id: 'first' }]);
 
   await lose(sale.id, 'everything');
 
@@ -119,14 +123,7 @@ it('publishes nothing of a load that failed part way, and the whole sale once it
   const code = (await request(t.url).post('/checkout').query({ user_id: 'ann', id: first })).body.code;
   expect((await request(t.url).post('/purchase').query({ code })).body.purchased).toEqual([first]);
   // Ann's tally is rebuilt from her written order: wait for it.
-  const written = await eventually(
-    async () =>
-      (await queueDrained(t))
-        ? withPg(async (pg) => (await pg.query('SELECT user_id FROM orders WHERE sale_id = $1', [sale.id])).rows)
-        : [],
-    (rows) => rows.length > 0,
-  );
-  expect(written).toEqual([{ user_id: 'ann' }]);
+  expect(await ordersWritten(sale.id)).toEqual([{ user_id: 'ann' }]);
 
   const redis = rawRedis();
   try {
