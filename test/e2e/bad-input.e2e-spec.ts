@@ -145,6 +145,15 @@ describe('bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('a 405 lists every method the path answers, HEAD included where GET is', async () => {
+    const onRead = await request(t.url).delete('/sales/active');
+    expect(onRead.status).toBe(405);
+    expect(onRead.headers.allow).toBe('GET, HEAD');
+    expect((await request(t.url).head('/sales/active')).status).toBe(200);
+    const onBuy = await request(t.url).get(`/checkout?user_id=carol&id=${items[1]}`);
+    expect(onBuy.headers.allow).toBe('POST');
+  });
+
   // Requests Node's HTTP parser refuses never reach a route or a hook: the server's client-error handler answers.
   it.each([
     ['a malformed request line', 'NOT HTTP AT ALL\r\n\r\n', 400, 'invalid_request'],

@@ -5,7 +5,8 @@ import { ReplicaNotConfirmedError } from '../../application/shared/replica-confi
 import { RejectionException } from './access/rejection.exception';
 import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+// HEAD included: Fastify answers it on every GET route (exposeHeadRoutes), so Allow must say so (RFC 9110 §15.5.6).
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 // Messages of Redis/PostgreSQL clients that mean "the dependency is away", not "the request is bad".
 const UNAVAILABLE =
