@@ -221,6 +221,20 @@ describe('admin CLI', () => {
       /--start must be an ISO time with its zone/,
     ],
     [['user:purchases', '1', 'bad user'], /user id/],
+    // The HTTP door's bounds, and no value it would refuse: a day that does not exist is not rolled over.
+    [
+      ['sale:create', '--start', '2030-02-30T10:00:00Z', '--end', '2030-03-05T10:00:00Z', '--items', '3', '--limit', '1'],
+      /--start must be/,
+    ],
+    [['sale:create', '--start', '+1h', '--end', '+9999999999d', '--items', '3', '--limit', '1'], /--end must be/],
+    [['sale:show', '3000000000'], /sale id must be a positive integer up to 2,147,483,647/],
+    [['sale:list', '--limit', '501'], /--limit must be a positive integer up to 500/],
+    [['queue:failed', '--limit', '1001'], /--limit must be a positive integer up to 1,000/],
+    [['orders:reconcile', '--grace-ms', '86400001'], /--grace-ms must be an integer from 0 up to 86,400,000/],
+    // Arguments past those declared are refused, not ignored.
+    [['sale:pause', '1', '2'], /too many arguments/],
+    [['sale:list', '5'], /too many arguments/],
+    [['queue:retry', '7', '--all'], /not both/],
     [['no:such-command'], /unknown command/],
   ])('fails with a one-line reason and a non-zero exit: %j', (args, reason) => {
     const r = cli(...args);

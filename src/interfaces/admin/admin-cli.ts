@@ -27,6 +27,12 @@ export class CliFailure extends Error {
 export abstract class CliCommand extends CommandRunner {
   protected abstract execute(params: string[], options: Record<string, unknown>): Promise<CliOutput>;
 
+  /** Arguments beyond those declared are refused (commander lets them through): `sale:pause 42 43` pauses nothing. */
+  override setCommand(command: Parameters<CommandRunner['setCommand']>[0]): this {
+    command.allowExcessArguments(false);
+    return super.setCommand(command);
+  }
+
   async run(params: string[], options: Record<string, unknown> = {}): Promise<void> {
     try {
       const out = await this.execute(params, options);
@@ -58,10 +64,18 @@ export function table(rows: readonly Record<string, unknown>[]): string {
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-export function positiveInt(name: string) {
+/** The largest PostgreSQL integer: sale ids and counts stored as one. */
+const MAX_INT = 2_147_483_647;
+
+/** An integer from `min` (1 unless given) to `max`, as the HTTP door's bounds for the same value. */
+export function positiveInt(name: string, max = MAX_INT, min = 1) {
   return (raw: string): number => {
-    if (!/^[1-9][0-9]{0,9}$/.test(raw)) throw new CliFailure(`${name} must be a positive integer, got "${raw}"`);
-    return Number(raw);
+    const n = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= min && n <= max))
+      throw new CliFailure(
+        `${name} must be ${min === 1 ? 'a positive integer' : `an integer from ${min}`} up to ${max.toLocaleString('en')}, got "${raw}"`,
+      );
+    return n;
   };
 }
 

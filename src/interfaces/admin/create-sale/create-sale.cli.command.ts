@@ -1,3 +1,4 @@
+import { isISO8601 } from 'class-validator';
 import { Command, Option } from 'nest-commander';
 import { CreateSaleUseCase } from '../../../application/sales/create-sale.use-case';
 import { CliCommand, CliFailure, CliOutput, positiveInt, saleRow, table } from '../admin-cli';
@@ -6,11 +7,13 @@ import { WITH_ZONE } from './create-sale.request';
 /** "now", "+30m", "+2h", "+1d" or an ISO 8601 time. */
 function instant(name: string) {
   return (raw: string): Date => {
-    const rel = /^\+(\d+)([smhd])$/.exec(raw);
+    const rel = /^\+(\d{1,9})([smhd])$/.exec(raw);
     if (raw === 'now') return new Date();
-    if (rel) return new Date(Date.now() + Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd']);
-    const d = new Date(raw);
-    if (!WITH_ZONE.test(raw) || Number.isNaN(d.getTime()))
+    const d = rel
+      ? new Date(Date.now() + Number(rel[1]) * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[rel[2] as 's' | 'm' | 'h' | 'd'])
+      : new Date(raw);
+    // Strict as the HTTP door (IsISO8601 strict): `new Date` would roll 2026-02-30 over to 2 March.
+    if ((!rel && !(WITH_ZONE.test(raw) && isISO8601(raw, { strict: true }))) || Number.isNaN(d.getTime()))
       throw new CliFailure(`${name} must be an ISO time with its zone (Z or +hh:mm), "now" or "+<n>m|h|d", got "${raw}"`);
     return d;
   };

@@ -21,9 +21,9 @@ export class QueueFailedCliCommand extends CliCommand {
     return { data: letters, text: table(rows) };
   }
 
-  @Option({ flags: '--limit <n>', description: 'at most this many (default 100)' })
+  @Option({ flags: '--limit <n>', description: 'at most this many (default 100, up to 1000)' })
   parseLimit(raw: string): number {
-    return positiveInt('--limit')(raw);
+    return positiveInt('--limit', 1000)(raw);
   }
 }
 
@@ -40,6 +40,7 @@ export class QueueRetryCliCommand extends CliCommand {
 
   protected async execute(jobIds: string[], options: { all?: boolean }): Promise<CliOutput> {
     if (jobIds.length === 0 && !options.all) throw new CliFailure('name the job ids to retry, or pass --all');
+    if (jobIds.length > 0 && options.all) throw new CliFailure('name the job ids to retry or pass --all, not both');
     const retried = await this.deadLetters.retry(jobIds.length ? jobIds : undefined);
     return { data: { retried }, text: `${retried} job(s) queued again` };
   }

@@ -16,7 +16,7 @@ export class LineRateCliCommand extends CliCommand {
 
   protected async execute([id, perSecond]: string[]): Promise<CliOutput> {
     if (perSecond === undefined) throw new CliFailure('missing the rate (buyers per second)');
-    const result = await this.lines.setRate(saleIdArg(id), positiveInt('perSecond')(perSecond));
+    const result = await this.lines.setRate(saleIdArg(id), positiveInt('perSecond', MAX_LINE_RATE)(perSecond));
     if (!result.ok) throw CliFailure.of(result.error);
     return { data: result.value, text: lineText(result.value) };
   }

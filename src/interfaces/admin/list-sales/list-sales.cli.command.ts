@@ -14,8 +14,8 @@ export class ListSalesCliCommand extends CliCommand {
     return { data: sales, text: table(sales.map(saleRow)) };
   }
 
-  @Option({ flags: '--limit <n>', description: 'at most this many (default 20)' })
+  @Option({ flags: '--limit <n>', description: 'at most this many (default 20, up to 500)' })
   parseLimit(raw: string): number {
-    return positiveInt('--limit')(raw);
+    return positiveInt('--limit', 500)(raw);
   }
 }

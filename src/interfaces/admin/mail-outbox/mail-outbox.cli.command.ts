@@ -17,9 +17,9 @@ export class MailOutboxCliCommand extends CliCommand {
     return { data: mails, text: table(mails.map((m) => ({ sentAt: m.sentAt, to: m.to, subject: m.subject }))) };
   }
 
-  @Option({ flags: '--limit <n>', description: 'at most this many (default 20)' })
+  @Option({ flags: '--limit <n>', description: 'at most this many (default 20, up to 1000)' })
   parseLimit(raw: string): number {
-    return positiveInt('--limit')(raw);
+    return positiveInt('--limit', 1000)(raw);
   }
 
   @Option({ flags: '--to <email>', description: 'only mail to this address' })

@@ -44,6 +44,6 @@ export class ReconcileOrdersCliCommand extends CliCommand {
 
   @Option({ flags: '--grace-ms <ms>', description: 'skip purchases younger than this, still on their way (default RECONCILE_GRACE_MS)' })
   parseGrace(raw: string): number {
-    return /^[0-9]{1,9}$/.test(raw) ? Number(raw) : positiveInt('--grace-ms')(raw);
+    return positiveInt('--grace-ms', 86_400_000, 0)(raw);
   }
 }
