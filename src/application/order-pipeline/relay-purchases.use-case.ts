@@ -57,7 +57,10 @@ export class RelayPurchasesUseCase {
       if (batch.orders.length === 0) break;
       // Only purchases a replica holds go on to PostgreSQL: after a failover the new primary must know every
       // order PostgreSQL has, or it would sell those items again.
-      await this.replicas.confirmSale(saleId);
+      await this.replicas.confirmSale(saleId, {
+        in: 'outbox',
+        entries: batch.entryIds.map((entryId, i) => ({ entryId, orderId: batch.orders[i]!.id })),
+      });
       await this.queue.enqueue(`${saleId}-${batch.entryIds[0]}-${batch.entryIds.length}`, batch.orders);
       await this.outbox.acknowledge(saleId, batch.entryIds);
       moved += batch.orders.length;

@@ -12,7 +12,7 @@ import { SaleRepository } from '../sales/sale.repository.port';
 import { SaleRegistry } from '../sales/sale-registry.port';
 import { SaleSettings } from '../sales/sale-settings';
 import { ReplicaNotConfirmedError } from '../shared/replica-confirmation.errors';
-import { ReplicaConfirmation } from '../shared/replica-confirmation.port';
+import { ReplicaConfirmation, purchasesOf } from '../shared/replica-confirmation.port';
 import { ReconcileSettings } from './reconcile-settings';
 
 const LEASE = 'reconciler';
@@ -103,7 +103,7 @@ export class ReconcileOrdersUseCase {
       // a replica outage is exactly when an operator reaches for this). Without a confirmation nothing more of
       // this sale is queued; the rest of the run (the comparison below, the other sales) goes on.
       try {
-        await this.replicas.confirmSale(saleId);
+        await this.replicas.confirmSale(saleId, purchasesOf(missing));
       } catch (e) {
         if (!(e instanceof ReplicaNotConfirmedError)) throw e;
         this.logger.warn(`sale ${saleId}: missing purchases not queued again, no replica confirmed them: ${e.message}`);

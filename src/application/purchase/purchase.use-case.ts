@@ -61,7 +61,7 @@ export class PurchaseUseCase {
     }
     // Confirmed means kept: no 200 until a replica holds the purchase (or, answered again, its stored result),
     // so a failover cannot undo it. Throws ReplicaNotConfirmedError (503: retry with the same code) otherwise.
-    await this.replicas.confirmSale(saleId);
+    await this.replicas.confirmSale(saleId, { in: 'checkouts', purchases: [{ code, orderId: result.orderId }] });
     for (const f of result.failed) {
       if (f.reason === RejectionCode.ItemSoldOut) this.soldOut.learn(saleId, f.id);
       if (f.reason === RejectionCode.SaleSoldOut) this.soldOut.learnCapReached(saleId);

@@ -1,18 +1,21 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import calculateSlot from 'cluster-key-slot';
-import { Cluster, Redis } from 'ioredis';
+import { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ReplicaNotConfirmedError } from '../../application/shared/replica-confirmation.errors';
-import { ReplicaConfirmation } from '../../application/shared/replica-confirmation.port';
+import { ReplicaConfirmation, WrittenEvidence } from '../../application/shared/replica-confirmation.port';
 import { within } from '../../application/shared/within';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections, closeConnection } from './redis-connections';
 import { RedisClient, primariesOf, readyNode } from './redis-topology';
 import { saleKeys } from './sale-keys';
+import { streamFields } from './stream-fields';
 
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
+  /** What the confirming primary must hold, and the key of the sale's that holds it. */
+  readonly written?: { readonly key: string; readonly evidence: WrittenEvidence };
 }
 
 /** One primary's group commit: at most one WAIT in flight; whoever arrives meanwhile waits for the next. */
@@ -32,7 +35,11 @@ interface NodeGroup {
  * here follows a small write of its own (INCR of a fence key on the same primary): once a replica holds the
  * fence, it holds everything the primary did before it, the purchase included, since replication is one
  * ordered stream. That also covers a purchase answered again from its stored result, which wrote nothing.
- * The WAITs run on a connection of their own, so they never hold up the hot path's scripts.
+ * The WAITs run on a connection of their own, so they never hold up the hot path's scripts. That connection
+ * follows a failover on its own, though, and can for a moment reach another primary than the one the purchase
+ * ran on (an old primary cut off from the sentinels still takes writes for a while; two Cluster slot maps can
+ * disagree): so the same pipeline reads the purchases' checkout records back, and a primary that does not hold
+ * them confirms nothing.
  */
 @Injectable()
 export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -66,13 +73,15 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     return this.decided;
   }
 
-  async confirmSale(saleId: SaleId): Promise<void> {
+  async confirmSale(saleId: SaleId, written?: WrittenEvidence): Promise<void> {
     if ((this.decided ?? (await this.decide())) === 'none') return;
-    return this.confirmKey(saleKeys(saleId).fence);
+    const keys = saleKeys(saleId);
+    const key = written?.in === 'outbox' ? keys.outbox : keys.checkouts;
+    return this.confirmKey(keys.fence, written && evidenceSize(written) > 0 ? { key, evidence: written } : undefined);
   }
 
   /** Confirms the writes made so far to the primary that holds `key` (any key: its slot picks the primary). */
-  async confirmKey(key: string): Promise<void> {
+  async confirmKey(key: string, written?: Waiter['written']): Promise<void> {
     if ((this.decided ?? (await this.decide())) === 'none') return;
     await this.slotMapRead();
     const node = this.primaryFor(key);
@@ -81,7 +90,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     // fail every confirmation on this node (MOVED) once a reshard moved its slot elsewhere.
     group.fenceKey = key;
     this.groups.set(node.id, group);
-    const done = new Promise<void>((resolve, reject) => group.waiting.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => group.waiting.push({ resolve, reject, written }));
     if (!group.inFlight) this.flush(node.client, group);
     // Whatever happens on the connection (a primary dying with a WAIT in flight, a reconnect that resends it),
     // nobody waits longer than this: a purchase is answered 503 within its bound, never left hanging.
@@ -108,22 +117,37 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     const waiters = group.waiting;
     group.waiting = [];
     group.inFlight = true;
-    const settle = (e?: Error) => {
-      for (const w of waiters) e ? w.reject(e) : w.resolve();
+    const settle = (errorOf: (w: Waiter) => Error | undefined) => {
+      waiters.forEach((w) => {
+        const e = errorOf(w);
+        if (e) w.reject(e);
+        else w.resolve();
+      });
       group.inFlight = false;
       if (group.waiting.length > 0) this.flush(client, group);
     };
     readyNode(client)
-      .then((node) => node.pipeline().incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec())
+      .then((node) => {
+        const pipeline = node.pipeline();
+        for (const w of waiters) if (w.written) readBack(pipeline, w.written.key, w.written.evidence);
+        return pipeline.incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec();
+      })
       .then(
         (results) => {
-          const [fence, wait] = results ?? [];
+          const [fence, wait] = results?.slice(-2) ?? [];
           const error = fence?.[0] ?? wait?.[0];
-          if (error) return settle(new ReplicaNotConfirmedError(`replica confirmation failed: ${error.message}`));
-          if (Number(wait?.[1]) < 1) return settle(new ReplicaNotConfirmedError(`no replica confirmed within ${this.timeoutMs} ms`));
-          settle();
+          if (error) return settle(() => new ReplicaNotConfirmedError(`replica confirmation failed: ${error.message}`));
+          if (Number(wait?.[1]) < 1) return settle(() => new ReplicaNotConfirmedError(`no replica confirmed within ${this.timeoutMs} ms`));
+          let read = 0;
+          settle((w) => {
+            if (!w.written) return undefined;
+            const [readError, reply] = results![read++]!;
+            return readError || !holds(reply, w.written.evidence)
+              ? new ReplicaNotConfirmedError('the primary that confirmed does not hold the purchase (a failover under way)')
+              : undefined;
+          });
         },
-        (e: Error) => settle(new ReplicaNotConfirmedError(`replica confirmation failed: ${e.message}`)),
+        (e: Error) => settle(() => new ReplicaNotConfirmedError(`replica confirmation failed: ${e.message}`)),
       );
   }
 
@@ -174,4 +198,29 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     );
     return counts.some((n) => n > 0);
   }
+}
+
+function evidenceSize(e: WrittenEvidence): number {
+  return e.in === 'outbox' ? e.entries.length : e.purchases.length;
+}
+
+/** The read that shows whether this primary holds the evidence: the purchases' checkout records, or the outbox span. */
+function readBack(pipeline: ChainableCommander, key: string, e: WrittenEvidence): void {
+  if (e.in === 'checkouts') pipeline.hmget(key, ...e.purchases.map((p) => p.code));
+  else pipeline.xrange(key, e.entries[0]!.entryId, e.entries.at(-1)!.entryId);
+}
+
+/** Whether what was read back shows every write: each purchase spent with its order, each outbox entry with its order. */
+function holds(reply: unknown, e: WrittenEvidence): boolean {
+  if (e.in === 'outbox') {
+    const found = new Map((reply as [string, string[]][]).map(([id, flat]) => [id, streamFields(flat).o]));
+    return e.entries.every((x) => found.get(x.entryId) === x.orderId);
+  }
+  const records = reply as (string | null)[];
+  return e.purchases.every((p, i) => {
+    const json = records[i];
+    if (!json) return false;
+    const record = JSON.parse(json) as { s?: string; r?: { o?: string } };
+    return record.s === 'spent' && (p.orderId === null || record.r?.o === p.orderId);
+  });
 }

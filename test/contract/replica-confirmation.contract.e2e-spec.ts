@@ -1,0 +1,99 @@
+import { Redis } from 'ioredis';
+import { RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
+import { ReplicaNotConfirmedError } from '../../src/application/shared/replica-confirmation.errors';
+import { SaleId } from '../../src/domain/sale/sale-id.value-object';
+import { loadConfig } from '../../src/infrastructure/config/app-config';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { RedisReplicaConfirmation } from '../../src/infrastructure/redis/redis-replica-confirmation';
+import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
+import { redisEnv } from '../support/fleet';
+
+/*
+ * Replica confirmation runs on a connection of its own, which follows a failover on its own: for a moment it can
+ * reach another primary than the one a purchase ran on, and a WAIT there proves nothing about that purchase.
+ * So the confirmation reads the purchase back on the primary it confirms on. Here, on a real primary with a
+ * real replica, a purchase that primary does not hold (made, as far as it can tell, on another one) is never
+ * confirmed, while one it holds is.
+ */
+
+jest.setTimeout(60_000);
+
+const SALE = 4242 as SaleId;
+const keys = saleKeys(SALE);
+let fleet: RedisSentinelFleet;
+let connections: RedisConnections;
+let confirmation: RedisReplicaConfirmation;
+let primary: Redis;
+
+beforeAll(async () => {
+  fleet = await RedisSentinelFleet.start({ replicas: 1 });
+  const config = loadConfig({ ...process.env, ...redisEnv(fleet), PURCHASE_DURABILITY: 'replica' });
+  connections = new RedisConnections(config);
+  await connections.onModuleInit();
+  confirmation = new RedisReplicaConfirmation(connections, config);
+  primary = (await fleet.primary()).client();
+  await primary.hset(keys.checkouts, {
+    spent: JSON.stringify({ s: 'spent', u: 'ann', r: { o: 'order-1', p: '1', f: '', t: 1, l: '1:1' } }),
+    open: JSON.stringify({ s: 'open', u: 'bob', i: [[2, 1]] }),
+  });
+});
+
+afterAll(async () => {
+  primary?.disconnect();
+  await confirmation?.onApplicationShutdown();
+  await connections?.onApplicationShutdown();
+  await fleet?.stop();
+});
+
+it('confirms a purchase the primary holds, spent with its order', async () => {
+  await expect(
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: 'order-1' }] }),
+  ).resolves.toBeUndefined();
+  // Nothing bought: only spent is asked.
+  await expect(confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: null }] })).resolves.toBeUndefined();
+});
+
+it.each([
+  ['a code still open there', [{ code: 'open', orderId: 'order-2' }]],
+  ['a code it never saw', [{ code: 'unknown', orderId: 'order-3' }]],
+  ['the code spent there for another order', [{ code: 'spent', orderId: 'order-9' }]],
+  [
+    'one of two it does not hold',
+    [
+      { code: 'spent', orderId: 'order-1' },
+      { code: 'open', orderId: 'order-2' },
+    ],
+  ],
+])('confirms nothing for a purchase the primary does not hold: %s', async (_case, purchases) => {
+  await expect(confirmation.confirmSale(SALE, { in: 'checkouts', purchases })).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
+});
+
+it('confirms an outbox batch only where the primary holds those entries with those orders', async () => {
+  const first = await primary.xadd(keys.outbox, '*', 'o', 'order-1', 'c', 'spent');
+  const second = await primary.xadd(keys.outbox, '*', 'o', 'order-4', 'c', 'other');
+  const held = [
+    { entryId: first!, orderId: 'order-1' },
+    { entryId: second!, orderId: 'order-4' },
+  ];
+  await expect(confirmation.confirmSale(SALE, { in: 'outbox', entries: held })).resolves.toBeUndefined();
+  // Entries another primary added: ids this one never gave out, or the same id carrying another order.
+  const [ms] = second!.split('-');
+  const elsewhere = [
+    [{ entryId: `${Number(ms) + 1}-0`, orderId: 'order-5' }],
+    [{ entryId: first!, orderId: 'order-6' }],
+    [...held, { entryId: `${Number(ms) + 1}-0`, orderId: 'order-5' }],
+  ];
+  for (const entries of elsewhere)
+    await expect(confirmation.confirmSale(SALE, { in: 'outbox', entries })).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
+});
+
+it('confirms purchases of many callers in one round, refusing only the one the primary does not hold', async () => {
+  const asked = [
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: 'order-1' }] }),
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'open', orderId: 'order-2' }] }),
+    confirmation.confirmSale(SALE),
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: 'order-1' }] }),
+  ];
+  const settled = await Promise.allSettled(asked);
+  expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+});
