@@ -65,6 +65,8 @@ describe('health', () => {
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.body.code).toBe('service_unavailable');
+      // Whether a purchase ran is unknown once its call failed: the buyer is told to retry the same code.
+      expect(res.body.detail).toMatch(/Retry with the same code/);
     });
   });
 });

@@ -10,7 +10,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 // Messages of Redis/PostgreSQL clients that mean "the dependency is away", not "the request is bad".
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber|Too many Cluster redirections|^(MOVED|ASK) \d+ |^BUSY |^OOM /i;
 
 const BY_STATUS: Record<number, ProblemCode> = {
   400: 'invalid_request',
@@ -82,7 +82,13 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
   ) {
     logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
-    sendProblem(reply, 'service_unavailable', 'A backing service is unavailable; try again shortly.', { retryAfterSeconds: 1 });
+    // A purchase script may have run before its answer was lost (a timeout, a dropped connection whose commands
+    // ioredis sends again): the buyer must retry that code, not start a new checkout and buy a second time.
+    const detail =
+      request.method === 'POST' && request.url.split('?')[0] === '/purchase'
+        ? 'Your purchase may or may not have been made. Retry with the same code (or Idempotency-Key): it buys nothing twice and answers what was bought.'
+        : 'A backing service is unavailable; try again shortly.';
+    sendProblem(reply, 'service_unavailable', detail, { retryAfterSeconds: 1 });
     return;
   }
   logger.error(`${request.method} ${request.url}: ${(exception as Error)?.stack ?? String(exception)}`);

@@ -1,4 +1,6 @@
-import type { FastifyReply } from 'fastify';
+import type { Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { answerException } from '../../../src/interfaces/http/problem-details.filter';
 import { sendProblem } from '../../../src/interfaces/http/problem-details';
 
 /** What sendProblem did to a reply: its status, headers and body. */
@@ -48,5 +50,38 @@ describe('sendProblem', () => {
         { detail: 'code must be a checkout code', parameter: undefined, status: 400 },
       ],
     );
+  });
+});
+
+describe('answerException', () => {
+  const quiet = { warn: () => undefined, error: () => undefined } as unknown as Logger;
+  const answer = (e: Error, method = 'POST', url = '/checkout?user_id=u&id=1') =>
+    sent((r) => answerException(e, { method, url } as FastifyRequest, Object.assign(r, { sent: false }), quiet));
+
+  // Redis's own refusals while a Cluster or server is busy or failing over: retry shortly, not a bug (500).
+  it.each([
+    'Too many Cluster redirections. Last error: ReplyError: MOVED 12539 127.0.0.1:7002',
+    'MOVED 12539 127.0.0.1:7002',
+    'ASK 12539 127.0.0.1:7002',
+    'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
+    "OOM command not allowed when used memory > 'maxmemory'.",
+    'Command timed out',
+  ])('answers 503 with Retry-After for %s', (message) => {
+    const out = answer(new Error(message));
+    expect([out.status, out.headers['retry-after'], (out.body as { code: string }).code]).toEqual([503, '1', 'service_unavailable']);
+  });
+
+  it('tells a buyer whose purchase failed that way to retry the same code, as its outcome is unknown', () => {
+    expect((answer(new Error('Connection is closed.'), 'POST', '/purchase?code=1-A').body as { detail: string }).detail).toMatch(
+      /may or may not have been made\. Retry with the same code/,
+    );
+    expect((answer(new Error('Connection is closed.')).body as { detail: string }).detail).toBe(
+      'A backing service is unavailable; try again shortly.',
+    );
+  });
+
+  it('keeps 500 for what is not a dependency away', () => {
+    expect(answer(new Error('Cannot read properties of undefined (reading "x")')).status).toBe(500);
+    expect(answer(new Error('the task was MOVED to another queue')).status).toBe(500);
   });
 });
