@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
-import { RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DURABLE_NODE_ARGS, RedisNode, RedisSentinelFleet } from '../../scripts/fleet/redis-fleet';
 import { ReplicaNotConfirmedError } from '../../src/application/shared/replica-confirmation.errors';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
@@ -13,7 +16,8 @@ import { redisEnv } from '../support/fleet';
  * reach another primary than the one a purchase ran on, and a WAIT there proves nothing about that purchase.
  * So the confirmation reads the purchase back on the primary it confirms on. Here, on a real primary with a
  * real replica, a purchase that primary does not hold (made, as far as it can tell, on another one) is never
- * confirmed, while one it holds is.
+ * confirmed, while one it holds is. And with PURCHASE_DURABILITY unset, a process that found no replica at its
+ * start takes replica durability up once one appears, rather than never.
  */
 
 jest.setTimeout(60_000);
@@ -96,4 +100,35 @@ it('confirms purchases of many callers in one round, refusing only the one the p
   ];
   const settled = await Promise.allSettled(asked);
   expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+});
+
+it('takes replica durability up once a replica appears, when it found none at the start (PURCHASE_DURABILITY unset)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flashsale-durability-'));
+  const lone = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS);
+  const config = loadConfig({ ...process.env, REDIS_URL: `redis://127.0.0.1:${lone.port}`, PURCHASE_DURABILITY: undefined });
+  const own = new RedisConnections(config);
+  const deciding = new RedisReplicaConfirmation(own, config);
+  let replica: RedisNode | undefined;
+  try {
+    await own.onModuleInit();
+    await deciding.confirmSale(SALE);
+    expect(deciding.mode).toBe('none');
+    replica = await RedisNode.startOnFreePort(
+      (p) => path.join(dir, String(p)),
+      [...DURABLE_NODE_ARGS, '--replicaof', '127.0.0.1', String(lone.port)],
+    );
+    const deadline = Date.now() + 15_000;
+    while (deciding.mode !== 'replica' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(deciding.mode).toBe('replica');
+    // Now a purchase the primary does not hold is refused, which "none" would have let through.
+    await expect(deciding.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'unknown', orderId: 'o' }] })).rejects.toBeInstanceOf(
+      ReplicaNotConfirmedError,
+    );
+  } finally {
+    await deciding.onApplicationShutdown();
+    await own.onApplicationShutdown();
+    await replica?.stop();
+    await lone.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

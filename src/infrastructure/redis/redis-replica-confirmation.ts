@@ -11,6 +11,9 @@ import { RedisClient, primariesOf, readyNode } from './redis-topology';
 import { saleKeys } from './sale-keys';
 import { streamFields } from './stream-fields';
 
+/** How often a process that found no replicas (PURCHASE_DURABILITY unset) looks for them again. */
+const RECHECK_MS = 5_000;
+
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
@@ -51,6 +54,8 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   private readonly timeoutMs: number;
   private readonly boundMs: number;
   private stopped = false;
+  /** While "none" was decided from the topology: the timer that looks for replicas again. */
+  private recheck?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -110,6 +115,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.recheck);
     await closeConnection(this.connection);
   }
 
@@ -173,16 +179,34 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     return { id: address!, client: node };
   }
 
-  /** PURCHASE_DURABILITY unset: replica whenever the topology has replicas, decided when Redis is first reached. */
+  /**
+   * PURCHASE_DURABILITY unset: replica whenever the topology has replicas, decided when Redis is first reached.
+   * "None" is looked at again every RECHECK_MS: replicas briefly away at the start (one restarting, or still
+   * syncing) must not leave the process without replica durability for its whole life. Never the other way:
+   * replicas that go away later make purchases wait for one (503), as with the setting given.
+   */
   private decide(): Promise<'none' | 'replica'> {
     this.deciding ??= this.replicasExist()
       .then((yes) => {
         this.decided = yes ? 'replica' : 'none';
         this.logger.log(`purchase durability: ${this.decided} (${yes ? 'the topology has replicas' : 'no replicas found'})`);
+        if (!yes && !this.recheck && !this.stopped) this.recheck = setInterval(() => this.lookForReplicas(), RECHECK_MS).unref();
         return this.decided;
       })
       .finally(() => (this.deciding = undefined));
     return this.deciding;
+  }
+
+  private lookForReplicas(): void {
+    this.replicasExist().then(
+      (yes) => {
+        if (!yes || this.stopped) return;
+        clearInterval(this.recheck);
+        this.decided = 'replica';
+        this.logger.log('purchase durability: replica (replicas found since the start)');
+      },
+      () => undefined,
+    );
   }
 
   /** Whether the primaries have replicas: Sentinel always watches some; otherwise ask each primary. */
