@@ -20,6 +20,8 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
   private readonly logger = new Logger('SaleEvents');
   private subscriber?: RedisClient;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** Channels whose SSUBSCRIBE is under way: every subscriber meanwhile waits for it, and shares its failure. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly redis: RedisConnections) {
     super();
@@ -29,11 +31,28 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
     const channel = saleEventsChannel(saleId, this.redis.db);
     let set = this.listeners.get(channel);
     if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-      await this.connection().ssubscribe(channel);
+      const created = new Set<Listener>();
+      set = created;
+      this.listeners.set(channel, created);
+      const subscribed = this.connection().ssubscribe(channel);
+      this.subscribing.set(channel, subscribed);
+      // A failed subscribe (a Cluster slot without a subscriber mid-failover) leaves nothing behind: the next
+      // subscriber asks again, instead of joining a channel nobody listens to on Redis.
+      subscribed.then(
+        () => this.subscribing.delete(channel),
+        () => {
+          this.subscribing.delete(channel);
+          if (this.listeners.get(channel) === created) this.listeners.delete(channel);
+        },
+      );
     }
     set.add(listener);
+    const pending = this.subscribing.get(channel);
+    if (pending)
+      await pending.catch((e: unknown) => {
+        set.delete(listener);
+        throw e;
+      });
     return async () => {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(channel) === set) {
