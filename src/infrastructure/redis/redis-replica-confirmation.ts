@@ -130,7 +130,16 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
         else w.resolve();
       });
       group.inFlight = false;
-      if (group.waiting.length > 0) this.flush(client, group);
+      if (group.waiting.length === 0) return;
+      // The node's connection as the slot map has it now: a Cluster may have replaced the one of the last flush.
+      let next: Redis;
+      try {
+        next = this.primaryFor(group.fenceKey).client;
+      } catch (e) {
+        for (const w of group.waiting.splice(0)) w.reject(e as Error);
+        return;
+      }
+      this.flush(next, group);
     };
     readyNode(client)
       .then((node) => {
@@ -165,8 +174,11 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   private async slotMapRead(): Promise<void> {
     const c = this.connection;
     if (!(c instanceof Cluster) || c.status === 'ready') return;
-    const ready = new Promise<void>((resolve) => c.once('ready', () => resolve()));
+    let onReady = (): void => undefined;
+    const ready = new Promise<void>((resolve) => c.once('ready', (onReady = resolve)));
     await within(ready, this.boundMs, 'cluster slot map').catch(() => undefined);
+    // Not left behind when the bound ran out: one per confirmation would pile up while the Cluster is down.
+    c.off('ready', onReady);
   }
 
   /** The connection to the primary that holds `key`, and a name for its group. */
