@@ -319,8 +319,11 @@ export class AppConfig {
   @Matches(/^smtps?:\/\/\S+$/, { message: 'must be an smtp:// or smtps:// URL' })
   SMTP_URL?: string = undefined;
 
+  /** An address, bare or with a name: `Flashsale <no-reply@shop.example>`. */
   @IsString()
-  @Matches(/^.{3,200}$/, { message: 'must be 3 to 200 characters' })
+  @Matches(/^(?=.{3,200}$)(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
+    message: 'must be a mail address, bare or as "Name <address>", up to 200 characters',
+  })
   MAIL_FROM = 'Flashsale <no-reply@flashsale.local>';
 
   /** jwt mode: an HS256 secret (at least 32 characters), or a JWKS URL or file with the provider's keys. */
@@ -370,10 +373,11 @@ export class AppConfig {
   @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_LINE_IP = '60/1m';
   @Matches(RATE, RATE_MESSAGE) RATE_LIMIT_LINE_USER = '30/1m';
 
-  /** How often Redis and PostgreSQL are reconciled (0: never, only on demand). */
+  /** How often Redis and PostgreSQL are reconciled (0: never, only on demand; else at least a second). */
   @toInt()
+  @ValidateIf((c: AppConfig) => c.RECONCILE_INTERVAL_MS !== 0)
   @IsInt()
-  @Min(0)
+  @Min(1_000)
   @Max(24 * 3_600_000)
   RECONCILE_INTERVAL_MS = 60_000;
 
@@ -479,12 +483,51 @@ function valueProblems(c: AppConfig, given: Record<string, string>): string[] {
     .map((p) => p.trim())
     .filter((p) => p !== '' && !(p.includes('/') ? ipaddr.isValidCIDR(p) : ipaddr.isValid(p)));
   if (badProxies.length > 0) problems.push(broken(given, ['TRUST_PROXY'], `not an IP address or CIDR range: ${badProxies.join(', ')}`));
+  const lists = { REDIS_SENTINELS: c.REDIS_SENTINELS, REDIS_CLUSTER_NODES: c.REDIS_CLUSTER_NODES };
+  for (const [name, list] of Object.entries(lists)) {
+    const badPorts = (list ?? '').split(',').filter((pair) => !validPort(pair.trim().split(':').at(-1)!));
+    if (list && badPorts.length > 0)
+      problems.push(broken(given, [name], `ports must be 1 to 65535: ${badPorts.map((p) => p.trim()).join(', ')}`));
+  }
+  if (!c.REDIS_SENTINELS && !c.REDIS_CLUSTER_NODES) {
+    const why = urlProblem(c.REDIS_URL, /^\/?$|^\/[0-9]{1,5}$/, 'a database number, such as /0');
+    if (why) problems.push(broken(given, ['REDIS_URL'], why));
+  }
+  const pgWhy = urlProblem(c.DATABASE_URL, /^\/[^/]+$/, 'the database name, such as /flashsale');
+  if (pgWhy) problems.push(broken(given, ['DATABASE_URL'], pgWhy));
+  if (c.REDIS_TLS_CA_FILE) {
+    const tls = c.REDIS_SENTINELS || c.REDIS_CLUSTER_NODES ? c.REDIS_TLS : c.REDIS_URL.startsWith('rediss://');
+    const why = tls ? pemFileProblem(c.REDIS_TLS_CA_FILE) : 'is set, but Redis is reached without TLS (rediss://, or REDIS_TLS=true)';
+    if (why) problems.push(broken(given, ['REDIS_TLS_CA_FILE'], why));
+  }
   if (c.JWT_JWKS_URL && !URL.canParse(c.JWT_JWKS_URL)) problems.push(broken(given, ['JWT_JWKS_URL'], 'is not a URL that parses'));
   if (c.AUTH_MODE === 'jwt' && c.JWT_JWKS_FILE) {
     const why = jwksFileProblem(c.JWT_JWKS_FILE);
     if (why) problems.push(broken(given, ['JWT_JWKS_FILE'], why));
   }
   return problems;
+}
+
+function validPort(raw: string): boolean {
+  return /^[0-9]{1,5}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 65535;
+}
+
+/** A connection URL the client would choke on (it names no variable): one that does not parse, no host, a bad path. */
+function urlProblem(url: string, path: RegExp, pathMeans: string): string | null {
+  if (!URL.canParse(url)) return 'is not a URL that parses (a port must be a number from 1 to 65535)';
+  const u = new URL(url);
+  if (!u.hostname) return 'names no host';
+  if (u.port !== '' && !validPort(u.port)) return 'has a port outside 1 to 65535';
+  if (!path.test(u.pathname)) return `has a path that is not ${pathMeans}`;
+  return null;
+}
+
+function pemFileProblem(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').includes('-----BEGIN CERTIFICATE-----') ? null : 'holds no PEM certificate';
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
 }
 
 function jwksFileProblem(file: string): string | null {

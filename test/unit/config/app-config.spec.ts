@@ -16,6 +16,30 @@ const problem = (env: Record<string, string>): string => {
 };
 
 describe('loadConfig', () => {
+  it('takes good connection URLs, mail addresses and a reconcile interval of 0', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://u:p@redis.internal:6380/3' }).REDIS_URL).toBe('redis://u:p@redis.internal:6380/3');
+    expect(loadConfig({ REDIS_URL: 'rediss://redis.internal' }).REDIS_URL).toBe('rediss://redis.internal');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p%40ss@db:5433/shop?sslmode=require' }).DATABASE_URL).toContain('db:5433');
+    expect(loadConfig({ MAIL_FROM: 'shop@example.com' }).MAIL_FROM).toBe('shop@example.com');
+    expect(loadConfig({ MAIL_FROM: '"The Shop" <shop@example.com>' }).MAIL_FROM).toBe('"The Shop" <shop@example.com>');
+    expect(loadConfig({ RECONCILE_INTERVAL_MS: '0' }).RECONCILE_INTERVAL_MS).toBe(0);
+  });
+
+  it('checks a Redis CA file: readable, a PEM certificate, and only where TLS is used', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashsale-ca-'));
+    const pem = join(dir, 'ca.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const notPem = join(dir, 'ca.txt');
+    writeFileSync(notPem, 'hello');
+    expect(loadConfig({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: pem }).REDIS_TLS_CA_FILE).toBe(pem);
+    expect(problem({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') })).toMatch(
+      /REDIS_TLS_CA_FILE=.*cannot be read \(ENOENT\)/,
+    );
+    expect(problem({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: notPem })).toMatch(/REDIS_TLS_CA_FILE=.*holds no PEM certificate/);
+    expect(problem({ REDIS_URL: 'redis://r:6379', REDIS_TLS_CA_FILE: pem })).toMatch(/REDIS_TLS_CA_FILE=.*without TLS/);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: pem }).REDIS_TLS).toBe(true);
+  });
+
   it('takes the defaults for what is not set', () => {
     expect(loadConfig({})).toMatchObject({ PORT: 3000, SALE_ITEMS: 10_000, AUTH_MODE: 'session', RATE_LIMIT: 'on' });
   });
@@ -34,6 +58,16 @@ describe('loadConfig', () => {
     ['REDIS_TLS', 'perhaps'],
     ['SALE_KEEPER_INTERVAL_MS', '50'],
     ['SALE_KEEPER_INTERVAL_MS', 'often'],
+    // Values the clients would misread or choke on without naming the variable.
+    ['REDIS_URL', 'redis://127.0.0.1:6379/abc'],
+    ['REDIS_URL', 'redis://127.0.0.1:abc'],
+    ['REDIS_URL', 'redis://127.0.0.1:0'],
+    ['DATABASE_URL', 'postgresql://u:p@127.0.0.1:abc/db'],
+    ['DATABASE_URL', 'postgresql://u:p@127.0.0.1:5432'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,127.0.0.1:99999'],
+    ['RECONCILE_INTERVAL_MS', '50'],
+    ['MAIL_FROM', 'abc'],
+    ['MAIL_FROM', 'Flashsale <no-reply>'],
   ])('names %s when it is %j', (name, value) => {
     expect(problem({ [name]: value })).toMatch(new RegExp(`^  ${name}=`, 'm'));
   });
