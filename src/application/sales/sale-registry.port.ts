@@ -1,4 +1,5 @@
 import { ItemSet } from '../../domain/sale/item-set.value-object';
+import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 
 export interface RegisteredSale {
@@ -12,5 +13,10 @@ export abstract class SaleRegistry {
   abstract register(sale: Sale, items: ItemSet): Promise<void>;
   /** Sales ending after `since`, by start time, with their items (null for entries written without). */
   abstract listEndingAfter(since: Date): Promise<RegisteredSale[]>;
-  abstract forgetEndedBefore(before: Date): Promise<void>;
+  /**
+   * Forgets the sales that ended before `before`, and drops what they left in the ledger without an expiry.
+   * A sale whose outbox or attempts still hold entries keeps them, and its registry entry (asked again on the
+   * next run). Returns those kept, with what each still holds.
+   */
+  abstract forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]>;
 }

@@ -17,6 +17,7 @@ export type ScriptName =
   | 'purchase-ended'
   | 'sale-load-fields'
   | 'sale-activate'
+  | 'sale-forget'
   | 'lease-acquire'
   | 'lease-release'
   | 'idempotency-claim'

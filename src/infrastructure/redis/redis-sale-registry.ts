@@ -5,7 +5,8 @@ import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { RedisConnections } from './redis-connections';
-import { REGISTRY_KEY, REGISTRY_PLANS_KEY } from './sale-keys';
+import { runScript } from './lua-scripts';
+import { REGISTRY_KEY, REGISTRY_PLANS_KEY, saleKeys } from './sale-keys';
 
 interface Plan {
   startsAt: number;
@@ -52,13 +53,25 @@ export class RedisSaleRegistry extends SaleRegistry {
     return sales.sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
   }
 
-  async forgetEndedBefore(before: Date): Promise<void> {
+  async forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]> {
     const ids = await this.redis.background.zrangebyscore(REGISTRY_KEY, '-inf', `(${before.getTime()}`);
-    if (ids.length === 0) return;
+    const kept: { saleId: SaleId; attempts: number; orders: number }[] = [];
+    const gone: string[] = [];
+    for (const id of ids) {
+      const keys = saleKeys(Number(id));
+      const [attempts, orders] = (await runScript(this.redis.background, 'sale-forget', [keys.stats, keys.attempts, keys.outbox], [])) as [
+        number,
+        number,
+      ];
+      if (attempts === 0 && orders === 0) gone.push(id);
+      else kept.push({ saleId: Number(id) as SaleId, attempts, orders });
+    }
+    if (gone.length === 0) return kept;
     await this.redis.background
       .multi()
-      .zrem(REGISTRY_KEY, ...ids)
-      .hdel(REGISTRY_PLANS_KEY, ...ids)
+      .zrem(REGISTRY_KEY, ...gone)
+      .hdel(REGISTRY_PLANS_KEY, ...gone)
       .exec();
+    return kept;
   }
 }

@@ -25,8 +25,10 @@ export class InMemorySaleRegistry implements SaleRegistry {
       .sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
   }
 
-  async forgetEndedBefore(before: Date): Promise<void> {
+  /** No ledger behind it: nothing is ever left on its way to PostgreSQL. */
+  async forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]> {
     for (const [id, e] of this.entries) if (e.sale.endsAt.getTime() < before.getTime()) this.entries.delete(id);
+    return [];
   }
 
   /** Drops the sale's entry, as a failover to a replica that had not received it does. */
