@@ -28,11 +28,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local closed = redis.call('HGET', KEYS[4], 'closed')
-if closed then return { 'closed', closed } end
-if now >= ends then return { 'closed', 'ended' } end
+if now >= ends then return { 'closed', closed or 'ended' } end
 
+-- An admission given before the line closed stays valid until it runs out (line-close.lua): its buyer reads
+-- the line to get its token, so the admission is answered first.
 local expires = tonumber(redis.call('ZSCORE', KEYS[2], user) or '0')
 if expires > now then return { 'admitted', tostring(expires) } end
+if closed then return { 'closed', closed } end
 
 local rate = redis.call('HGET', KEYS[4], 'rate') or ARGV[7]
 local rank = redis.call('ZRANK', KEYS[1], user)

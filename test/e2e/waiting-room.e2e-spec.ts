@@ -397,6 +397,25 @@ describe('waiting room events and operators', () => {
     expect((await admin('GET', '/sales/999/line')).body.code).toBe('sale_not_found');
   });
 
+  it('keeps an admission given before an operator closed the line: its buyer still reads it and checks out', async () => {
+    const sale = await freshSale({ itemsTotal: 5 });
+    const [item] = await itemIdsOf(t, sale);
+    await join(sale.id, 'admitted-then-closed');
+    // Admitted, but the buyer has not read the line yet (the read is what hands over the admission).
+    await eventually(
+      () => redis.zscore(saleKeys(sale.id).lineAdmitted, 'admitted-then-closed'),
+      (score) => score !== null,
+      5_000,
+    );
+    expect((await admin('POST', `/sales/${sale.id}/line/close`)).status).toBe(200);
+    const place = await read(sale.id, 'admitted-then-closed');
+    expect(place.body).toMatchObject({ status: 'admitted' });
+    const co = await call('POST', `/checkout?user_id=admitted-then-closed&id=${item}`, { admission: place.body.admission });
+    expect(co.status).toBe(200);
+    // Everyone else is told the line is closed.
+    expect((await join(sale.id, 'after-close')).body).toMatchObject({ status: 'closed', reason: 'closed' });
+  });
+
   it('does the same from the admin CLI (line:rate, line:status, line:close)', async () => {
     const sale = await freshSale({ itemsTotal: 10, startsInMs: 60_000 });
     await join(sale.id, 'c1');

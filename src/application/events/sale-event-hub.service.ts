@@ -230,7 +230,6 @@ class Channel {
         watching.map(([, w]) => w.userId),
         defaultRate,
       );
-      if (seen.closed) return this.closeLine(seen.closed);
       const admitted: Told[] = [];
       const moved: Told[] = [];
       watching.forEach(([watcher, w], i) => {
@@ -244,21 +243,31 @@ class Channel {
         const key = JSON.stringify(event);
         if (key !== w.last) (event.type === 'admitted' ? admitted : moved).push({ watcher, event, place: w, key });
       });
+      if (seen.closed) {
+        // Admissions given before an operator closed the line stay valid: their buyers hear of them first.
+        for (const t of admitted) {
+          t.place.last = t.key;
+          this.tell(t);
+        }
+        return this.closeLine(seen.closed);
+      }
+      // In a moving line nearly every place changes each second: thousands of writes, sliced like a broadcast.
       const told = [...admitted, ...this.inTurn(moved)];
       for (const t of told) t.place.last = t.key;
-      // In a moving line nearly every place changes each second: thousands of writes, sliced like a broadcast.
-      inSlices(told, ({ watcher, event }) => {
-        if (!this.lineWatchers.has(watcher)) return;
-        try {
-          watcher.send(event);
-        } catch {
-          this.lineWatchers.delete(watcher);
-        }
-      });
+      inSlices(told, (t) => this.tell(t));
     } catch (e) {
       this.logger.warn(`reading line places failed: ${(e as Error).message}`);
     } finally {
       this.lineBusy = false;
+    }
+  }
+
+  private tell(t: Told): void {
+    if (!this.lineWatchers.has(t.watcher)) return;
+    try {
+      t.watcher.send(t.event);
+    } catch {
+      this.lineWatchers.delete(t.watcher);
     }
   }
 
