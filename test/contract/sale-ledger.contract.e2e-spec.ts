@@ -297,6 +297,36 @@ describe('the Lua scripts and the domain rules', () => {
     expect(await ledger.readModel.stats(saleId)).toEqual(expect.objectContaining({ purchasesAcknowledged: 2, unitsPurchased: 4 }));
   });
 
+  it('change nothing when a purchase fails on a corrupt stock field, not even the items read before it', async () => {
+    const saleId = 4006 as SaleId;
+    const now = Date.now();
+    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
+      itemsTotal: 2,
+      saleCap: 10,
+      perUserLimit: 5,
+      unitsPerItem: 3,
+      onePurchasePerUser: false,
+    });
+    await ledger.loader.load(
+      sale,
+      [1, 2].map((i) => ({ id: i as ItemId, unitsLeft: 3 })),
+      [],
+      0,
+    );
+    const code = composeCheckoutCode(saleId, 'corruptstockxxxxxxxxxxxx');
+    for (const item of [1, 2]) await ledger.checkout.checkout(saleId, 'dora' as UserId, item as ItemId, code, null);
+    await redis.command.hset(saleKeys(saleId).stock, '2', 'three');
+    const before = { outbox: await redis.command.xlen(saleKeys(saleId).outbox), sold: (await ledger.readModel.liveState(saleId))?.sold };
+
+    for (const idempotency of [null, { key: 'corrupt-stock', fingerprint: `code=${code}` }])
+      await expect(ledger.purchase.purchase(saleId, code, 'order-corrupt', idempotency, null)).rejects.toThrow(/unreadable stock/);
+    expect(await redis.command.hget(saleKeys(saleId).stock, '1')).toBe('3');
+    expect({ outbox: await redis.command.xlen(saleKeys(saleId).outbox), sold: (await ledger.readModel.liveState(saleId))?.sold }).toEqual(
+      before,
+    );
+    expect(JSON.parse((await redis.command.hget(saleKeys(saleId).checkouts, code))!).s).toBe('open');
+  });
+
   it.each([
     [1, false],
     [2, false],

@@ -37,8 +37,18 @@ local function purchase_step(k, sale, now, code, order_id, buyer, done)
   local purchased_before = sale.one_purchase and tonumber(redis.call('HGET', k.bought, '#' .. user) or '0') > 0
   local purchased, failed, lines = {}, {}, {}
   local tally = done.tally
+  -- Every item's stock read and checked before anything is written: a corrupt record or stock field (a bug,
+  -- never input) fails the purchase with nothing changed, not after taking units from the items before it.
+  if type(checkout.i) ~= 'table' then error('checkout ' .. code .. ': unreadable items') end
+  local stock = {}
   for _, item in ipairs(checkout.i) do
+    if type(item) ~= 'number' and type(item) ~= 'string' then error('checkout ' .. code .. ': unreadable item') end
     local left = tonumber(redis.call('HGET', k.stock, item) or '0')
+    if not left then error('checkout ' .. code .. ': item ' .. item .. ' has an unreadable stock') end
+    stock[item] = left
+  end
+  for _, item in ipairs(checkout.i) do
+    local left = stock[item]
     local reason
     if left <= 0 then reason = 'item_sold_out'
     elseif bought >= sale.limit or purchased_before then reason = 'user_limit_reached'
@@ -49,6 +59,7 @@ local function purchase_step(k, sale, now, code, order_id, buyer, done)
       tally['p:' .. reason] = (tally['p:' .. reason] or 0) + 1
     else
       redis.call('HSET', k.stock, item, left - 1)
+      stock[item] = left - 1
       bought, sale.sold = bought + 1, sale.sold + 1
       purchased[#purchased + 1] = item
       -- The unit number (left before this sale) is unique per item: the database's guard against double sale.
