@@ -52,6 +52,7 @@ if left <= 0 then return close('sold_out') end
 if m[3] == '1' then
   -- No admissions during a pause, and none owed for it afterwards.
   redis.call('HSET', KEYS[4], 'tickAt', now)
+  redis.call('PEXPIREAT', KEYS[4], ARGV[8]) -- this may be the write that creates it
   return { 'idle', 'paused' }
 end
 

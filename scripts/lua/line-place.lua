@@ -56,5 +56,6 @@ redis.call('ZADD', KEYS[3], now, user)
 redis.call('HSET', KEYS[5], user, now)
 -- An admission that ran out without being used gave its turn back: the buyer joins again at the back.
 redis.call('ZREM', KEYS[2], user)
-for _, k in ipairs({ KEYS[1], KEYS[3], KEYS[5] }) do redis.call('PEXPIREAT', k, ARGV[8]) end
+-- The state too: a join after the start may be the write that creates it (seq).
+for _, k in ipairs({ KEYS[1], KEYS[3], KEYS[4], KEYS[5] }) do redis.call('PEXPIREAT', k, ARGV[8]) end
 return { 'waiting', tostring(redis.call('ZRANK', KEYS[1], user)), rate }

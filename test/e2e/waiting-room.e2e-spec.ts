@@ -220,6 +220,8 @@ describe('waiting room', () => {
     for (const u of ['p1', 'p2', 'p3']) await join(sale.id, u);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await redis.zcard(saleKeys(sale.id).lineAdmitted)).toBe(0);
+    // The line's state, made by these joins and the paused steps, expires with the line's other keys.
+    expect(await redis.pttl(saleKeys(sale.id).lineState)).toBeGreaterThan(0);
     await t.app.get(PauseSaleUseCase).resume(sale.id);
     expect(
       await eventually(
