@@ -102,20 +102,18 @@ fi
 
 # The role and database named in DATABASE_URL: created through the local superuser when we can.
 if ! node scripts/wait-for.mjs postgres "$DATABASE_URL" 0 >/dev/null 2>&1; then
-  creds=${DATABASE_URL#*://}; creds=${creds%%@*}
-  PG_USER=${creds%%:*}; PG_PASS=${creds#*:}
-  db=${DATABASE_URL##*/}; PG_DB=${db%%\?*}
+  # Decoded as the client decodes them (p%40ss is the password p@ss), and handed to psql as variables, so no
+  # character of a name or password can break the SQL.
+  { read -r PG_USER; read -r PG_PASS; read -r PG_DB; } < <(node -e '
+    const u = new URL(process.argv[1]);
+    for (const v of [u.username, u.password, u.pathname.slice(1)]) console.log(decodeURIComponent(v).replace(/[\r\n]/g, ""));
+  ' "$DATABASE_URL") || die "DATABASE_URL is not a URL that parses: $DATABASE_URL"
   if as_root && id postgres >/dev/null 2>&1; then
     log "creating PostgreSQL role '$PG_USER' and database '$PG_DB'"
-    su postgres -c "psql -q -v ON_ERROR_STOP=1 -p $PG_PORT" >/dev/null <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
-    CREATE ROLE "$PG_USER" LOGIN PASSWORD '$PG_PASS' CREATEDB;
-  ELSE
-    ALTER ROLE "$PG_USER" LOGIN PASSWORD '$PG_PASS' CREATEDB;
-  END IF;
-END \$\$;
-SELECT 'CREATE DATABASE "$PG_DB" OWNER "$PG_USER"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB')\gexec
+    runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -v user="$PG_USER" -v pass="$PG_PASS" -v db="$PG_DB" >/dev/null <<'SQL'
+SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user')\gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L CREATEDB', :'user', :'pass')\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\gexec
 SQL
   fi
   node scripts/wait-for.mjs postgres "$DATABASE_URL" 5000 >/dev/null 2>&1 \
