@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 source scripts/env-defaults.sh service
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error >&2
 [ -f src/infrastructure/prisma/generated/client.ts ] || npx prisma generate >/dev/null
-if [ ! -f dist/cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/cli.js -print -quit)" ]; then
+# Against a stamp, not dist/cli.js: an incremental tsc rewrites only the files whose output changed, so after
+# most edits dist/cli.js would stay older than the source and every run would build again.
+if [ ! -f dist/cli.js ] || [ ! -f dist/.cli-built ] || [ -n "$(find src -name '*.ts' -newer dist/.cli-built -print -quit)" ]; then
   npx tsc -p tsconfig.build.json >&2
+  touch dist/.cli-built
 fi
 exec node dist/cli.js "$@"
