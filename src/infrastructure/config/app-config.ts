@@ -571,6 +571,16 @@ function crossFieldProblems(c: AppConfig, given: Record<string, string>): string
       broken(given, ['WAITING_ROOM', 'WAITING_ROOM_SECRET'], 'the waiting room signs admissions: set a secret (npm start makes one)'),
     );
   }
+  // Each run makes sure of the current and the next sale: runs further apart than one sale would skip sales.
+  if (c.SALE_SCHEDULER_ENABLED && c.SALE_SCHEDULER_INTERVAL_MS > c.SALE_DURATION_SECONDS * 1000) {
+    problems.push(
+      broken(
+        given,
+        ['SALE_SCHEDULER_INTERVAL_MS', 'SALE_DURATION_SECONDS'],
+        'the scheduler must run at least once per sale, or some sales are never created',
+      ),
+    );
+  }
   if (c.WORKER_CONCURRENCY > c.DATABASE_POOL_SIZE) {
     problems.push(
       `WORKER_CONCURRENCY=${c.WORKER_CONCURRENCY} DATABASE_POOL_SIZE=${c.DATABASE_POOL_SIZE}: concurrency above the pool size would make batches wait for connections`,

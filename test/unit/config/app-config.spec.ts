@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: pem }).REDIS_TLS).toBe(true);
   });
 
+  it('refuses a scheduler that would run less than once per sale, unless it is off', () => {
+    expect(problem({ SALE_DURATION_SECONDS: '2', SALE_SCHEDULER_INTERVAL_MS: '5000' })).toMatch(
+      /SALE_SCHEDULER_INTERVAL_MS="5000" SALE_DURATION_SECONDS="2": the scheduler must run at least once per sale/,
+    );
+    expect(loadConfig({ SALE_DURATION_SECONDS: '5', SALE_SCHEDULER_INTERVAL_MS: '5000' }).SALE_DURATION_SECONDS).toBe(5);
+    expect(loadConfig({ SALE_DURATION_SECONDS: '2', SALE_SCHEDULER_ENABLED: 'false' }).SALE_SCHEDULER_ENABLED).toBe(false);
+  });
+
   it('takes the defaults for what is not set', () => {
     expect(loadConfig({})).toMatchObject({ PORT: 3000, SALE_ITEMS: 10_000, AUTH_MODE: 'session', RATE_LIMIT: 'on' });
   });
