@@ -321,7 +321,7 @@ export class AppConfig {
 
   /** An address, bare or with a name: `Flashsale <no-reply@shop.example>`. */
   @IsString()
-  @Matches(/^(?=.{3,200}$)(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
+  @Matches(/^(?=.{3,200}$)(?:(?:"[^"\r\n]*"|[^<>@"\r\n]*)\s*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, {
     message: 'must be a mail address, bare or as "Name <address>", up to 200 characters',
   })
   MAIL_FROM = 'Flashsale <no-reply@flashsale.local>';
@@ -516,7 +516,8 @@ function validPort(raw: string): boolean {
 function urlProblem(url: string, path: RegExp, pathMeans: string): string | null {
   if (!URL.canParse(url)) return 'is not a URL that parses (a port must be a number from 1 to 65535)';
   const u = new URL(url);
-  if (!u.hostname) return 'names no host';
+  // No host is pg's way to a unix socket given as ?host=/var/run/postgresql.
+  if (!u.hostname && !u.searchParams.get('host')) return 'names no host';
   if (u.port !== '' && !validPort(u.port)) return 'has a port outside 1 to 65535';
   if (!path.test(u.pathname)) return `has a path that is not ${pathMeans}`;
   return null;
@@ -569,6 +570,17 @@ function crossFieldProblems(c: AppConfig, given: Record<string, string>): string
   if (c.WAITING_ROOM === 'on' && !c.WAITING_ROOM_SECRET) {
     problems.push(
       broken(given, ['WAITING_ROOM', 'WAITING_ROOM_SECRET'], 'the waiting room signs admissions: set a secret (npm start makes one)'),
+    );
+  }
+  // A purchase answered again from its key is confirmed by reading its checkout record back (replica
+  // durability): the record must outlive the key, and records go with the sale's retention.
+  if (c.IDEMPOTENCY_KEY_TTL_SECONDS > c.SALE_RETENTION_SECONDS) {
+    problems.push(
+      broken(
+        given,
+        ['IDEMPOTENCY_KEY_TTL_SECONDS', 'SALE_RETENTION_SECONDS'],
+        "a key must not outlive its sale's records, which a replay is answered and confirmed from",
+      ),
     );
   }
   // Each run makes sure of the current and the next sale: runs further apart than one sale would skip sales.

@@ -23,6 +23,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAIL_FROM: 'shop@example.com' }).MAIL_FROM).toBe('shop@example.com');
     expect(loadConfig({ MAIL_FROM: '"The Shop" <shop@example.com>' }).MAIL_FROM).toBe('"The Shop" <shop@example.com>');
     expect(loadConfig({ RECONCILE_INTERVAL_MS: '0' }).RECONCILE_INTERVAL_MS).toBe(0);
+    expect(loadConfig({ MAIL_FROM: '"support@shop" <a@shop.example>' }).MAIL_FROM).toBe('"support@shop" <a@shop.example>');
+    expect(loadConfig({ DATABASE_URL: 'postgresql:///flashsale?host=/var/run/postgresql' }).DATABASE_URL).toContain('host=');
+    expect(loadConfig({ REDIS_URL: 'redis://[::1]:6379/0' }).REDIS_URL).toBe('redis://[::1]:6379/0');
   });
 
   it('checks a Redis CA file: readable, a PEM certificate, and only where TLS is used', () => {
@@ -38,6 +41,15 @@ describe('loadConfig', () => {
     expect(problem({ REDIS_URL: 'rediss://r:6379', REDIS_TLS_CA_FILE: notPem })).toMatch(/REDIS_TLS_CA_FILE=.*holds no PEM certificate/);
     expect(problem({ REDIS_URL: 'redis://r:6379', REDIS_TLS_CA_FILE: pem })).toMatch(/REDIS_TLS_CA_FILE=.*without TLS/);
     expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: pem }).REDIS_TLS).toBe(true);
+  });
+
+  it('refuses idempotency keys that outlive the sale records they are answered from', () => {
+    expect(problem({ IDEMPOTENCY_KEY_TTL_SECONDS: '172800' })).toMatch(
+      /IDEMPOTENCY_KEY_TTL_SECONDS=.* SALE_RETENTION_SECONDS=\(unset\): a key must not outlive/,
+    );
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL_SECONDS: '172800', SALE_RETENTION_SECONDS: '172800' }).IDEMPOTENCY_KEY_TTL_SECONDS).toBe(
+      172800,
+    );
   });
 
   it('refuses a scheduler that would run less than once per sale, unless it is off', () => {
