@@ -9,7 +9,9 @@ source scripts/env-defaults.sh service
 # Against a stamp, not dist/cli.js: an incremental tsc rewrites only the files whose output changed, so after
 # most edits dist/cli.js would stay older than the source and every run would build again.
 if [ ! -f dist/cli.js ] || [ ! -f dist/.cli-built ] || [ -n "$(find src -name '*.ts' -newer dist/.cli-built -print -quit)" ]; then
+  # Stamped as of the build's start: a source edited while tsc runs is built again next time.
+  mkdir -p dist && touch dist/.cli-building
   npx tsc -p tsconfig.build.json >&2
-  touch dist/.cli-built
+  mv dist/.cli-building dist/.cli-built
 fi
 exec node dist/cli.js "$@"

@@ -102,15 +102,21 @@ fi
 
 # The role and database named in DATABASE_URL: created through the local superuser when we can.
 if ! node scripts/wait-for.mjs postgres "$DATABASE_URL" 0 >/dev/null 2>&1; then
-  # Decoded as the client decodes them (p%40ss is the password p@ss), and handed to psql as variables, so no
-  # character of a name or password can break the SQL.
-  { read -r PG_USER; read -r PG_PASS; read -r PG_DB; } < <(node -e '
+  # Decoded as the client decodes them (p%40ss is the password p@ss), and handed to psql as variables set on
+  # its standard input (not its command line, where ps would show the password), so no character of a name or
+  # password can break the SQL.
+  url_parts=$(node -e '
     const u = new URL(process.argv[1]);
-    for (const v of [u.username, u.password, u.pathname.slice(1)]) console.log(decodeURIComponent(v).replace(/[\r\n]/g, ""));
+    const [user, pass, db] = [u.username, u.password, u.pathname.slice(1)].map(decodeURIComponent);
+    if ([user, pass, db].some((v) => /[\r\n]/.test(v))) throw new Error("a line break in the user, password or database name");
+    // psql quoting: quotes doubled, backslashes escaped (psql reads \n and the like inside quotes).
+    const quoted = (v) => "\x27" + v.replace(/\\/g, "\\\\").replace(/\x27/g, "\x27\x27") + "\x27";
+    process.stdout.write([user, db, `\\set user ${quoted(user)}`, `\\set pass ${quoted(pass)}`, `\\set db ${quoted(db)}`].join("\n"));
   ' "$DATABASE_URL") || die "DATABASE_URL is not a URL that parses: $DATABASE_URL"
+  { IFS= read -r PG_USER; IFS= read -r PG_DB; } <<<"$url_parts"
   if as_root && id postgres >/dev/null 2>&1; then
     log "creating PostgreSQL role '$PG_USER' and database '$PG_DB'"
-    runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -v user="$PG_USER" -v pass="$PG_PASS" -v db="$PG_DB" >/dev/null <<'SQL'
+    { tail -n 3 <<<"$url_parts"; echo; cat <<'SQL'; } | runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" >/dev/null
 SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user')\gexec
 SELECT format('ALTER ROLE %I LOGIN PASSWORD %L CREATEDB', :'user', :'pass')\gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'user') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\gexec
