@@ -39,6 +39,7 @@ beforeAll(async () => {
   await primary.hset(keys.checkouts, {
     spent: JSON.stringify({ s: 'spent', u: 'ann', r: { o: 'order-1', p: '1', f: '', t: 1, l: '1:1' } }),
     open: JSON.stringify({ s: 'open', u: 'bob', i: [[2, 1]] }),
+    garbled: 'not json',
   });
 });
 
@@ -89,6 +90,15 @@ it('confirms an outbox batch only where the primary holds those entries with tho
   ];
   for (const entries of elsewhere)
     await expect(confirmation.confirmSale(SALE, { in: 'outbox', entries })).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
+});
+
+it('refuses a purchase whose record it cannot read, and goes on confirming the others', async () => {
+  await expect(
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'garbled', orderId: 'order-7' }] }),
+  ).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
+  await expect(
+    confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: 'order-1' }] }),
+  ).resolves.toBeUndefined();
 });
 
 it('confirms purchases of many callers in one round, refusing only the one the primary does not hold', async () => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import calculateSlot from 'cluster-key-slot';
-import { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { ReplicaNotConfirmedError } from '../../application/shared/replica-confirmation.errors';
 import { ReplicaConfirmation, WrittenEvidence } from '../../application/shared/replica-confirmation.port';
 import { within } from '../../application/shared/within';
@@ -23,6 +23,8 @@ interface Waiter {
 
 /** One primary's group commit: at most one WAIT in flight; whoever arrives meanwhile waits for the next. */
 interface NodeGroup {
+  /** The primary's address (host:port), or "primary" on one server or Sentinel. */
+  readonly id: string;
   /** A key on this primary, written just before each WAIT (see confirm()). */
   fenceKey: string;
   waiting: Waiter[];
@@ -90,7 +92,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     if ((this.decided ?? (await this.decide())) === 'none') return;
     await this.slotMapRead();
     const node = this.primaryFor(key);
-    const group = this.groups.get(node.id) ?? { fenceKey: key, waiting: [], inFlight: false };
+    const group = this.groups.get(node.id) ?? { id: node.id, fenceKey: key, waiting: [], inFlight: false };
     // The latest caller's key, which this node holds by the current slot map: a first key kept for ever would
     // fail every confirmation on this node (MOVED) once a reshard moved its slot elsewhere.
     group.fenceKey = key;
@@ -124,27 +126,49 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     group.waiting = [];
     group.inFlight = true;
     const settle = (errorOf: (w: Waiter) => Error | undefined) => {
-      waiters.forEach((w) => {
-        const e = errorOf(w);
+      for (const w of waiters) {
+        let e: Error | undefined;
+        try {
+          e = errorOf(w);
+        } catch (thrown) {
+          // A reply this code cannot read confirms nothing, and must not leave the group stuck in flight.
+          e = new ReplicaNotConfirmedError(`replica confirmation failed: ${(thrown as Error).message}`);
+        }
         if (e) w.reject(e);
         else w.resolve();
-      });
+      }
       group.inFlight = false;
       if (group.waiting.length === 0) return;
-      // The node's connection as the slot map has it now: a Cluster may have replaced the one of the last flush.
-      let next: Redis;
-      try {
-        next = this.primaryFor(group.fenceKey).client;
-      } catch (e) {
-        for (const w of group.waiting.splice(0)) w.reject(e as Error);
+      // This group's node as the slot map has it now: a Cluster may have replaced the connection of the last flush.
+      const next = this.nodeAt(group.id);
+      if (!next) {
+        for (const w of group.waiting.splice(0)) w.reject(new ReplicaNotConfirmedError(`no primary at ${group.id} any more`));
         return;
       }
       this.flush(next, group);
     };
+    // One read per sale's key and kind, for every waiter of the round: a storm of purchases costs one HMGET.
+    const reads = new Map<string, { key: string; in: WrittenEvidence['in']; codes: Set<string>; waiters: Waiter[] }>();
+    for (const w of waiters) {
+      if (!w.written) continue;
+      const id = `${w.written.evidence.in}:${w.written.key}`;
+      const read = reads.get(id) ?? { key: w.written.key, in: w.written.evidence.in, codes: new Set<string>(), waiters: [] };
+      reads.set(id, read);
+      read.waiters.push(w);
+      if (w.written.evidence.in === 'checkouts') for (const p of w.written.evidence.purchases) read.codes.add(p.code);
+    }
+    const plan = [...reads.values()].flatMap((r) =>
+      r.in === 'checkouts' ? [{ read: r, waiter: null as Waiter | null }] : r.waiters.map((waiter) => ({ read: r, waiter })),
+    );
     readyNode(client)
       .then((node) => {
         const pipeline = node.pipeline();
-        for (const w of waiters) if (w.written) readBack(pipeline, w.written.key, w.written.evidence);
+        for (const { read, waiter } of plan) {
+          if (waiter?.written?.evidence.in === 'outbox') {
+            const entries = waiter.written.evidence.entries;
+            pipeline.xrange(read.key, entries[0]!.entryId, entries.at(-1)!.entryId);
+          } else pipeline.hmget(read.key, ...read.codes);
+        }
         return pipeline.incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec();
       })
       .then(
@@ -153,14 +177,22 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
           const error = fence?.[0] ?? wait?.[0];
           if (error) return settle(() => new ReplicaNotConfirmedError(`replica confirmation failed: ${error.message}`));
           if (Number(wait?.[1]) < 1) return settle(() => new ReplicaNotConfirmedError(`no replica confirmed within ${this.timeoutMs} ms`));
-          let read = 0;
-          settle((w) => {
-            if (!w.written) return undefined;
-            const [readError, reply] = results![read++]!;
-            return readError || !holds(reply, w.written.evidence)
-              ? new ReplicaNotConfirmedError('the primary that confirmed does not hold the purchase (a failover under way)')
-              : undefined;
-          });
+          const held = new Map<Waiter, boolean>();
+          try {
+            plan.forEach(({ read, waiter }, i) => {
+              const [readError, reply] = results![i]!;
+              if (waiter) return held.set(waiter, !readError && holdsEntries(reply, waiter.written!.evidence));
+              const records = readError ? new Map<string, string | null>() : recordsByCode([...read.codes], reply);
+              for (const w of read.waiters) held.set(w, !readError && holdsPurchases(records, w.written!.evidence));
+            });
+          } catch {
+            // A reply this code cannot read proves nothing: whatever it was to show is not confirmed (settle below).
+          }
+          settle((w) =>
+            !w.written || held.get(w)
+              ? undefined
+              : new ReplicaNotConfirmedError('the primary that confirmed does not hold the purchase (a failover under way)'),
+          );
         },
         (e: Error) => settle(() => new ReplicaNotConfirmedError(`replica confirmation failed: ${e.message}`)),
       );
@@ -179,6 +211,13 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     await within(ready, this.boundMs, 'cluster slot map').catch(() => undefined);
     // Not left behind when the bound ran out: one per confirmation would pile up while the Cluster is down.
     c.off('ready', onReady);
+  }
+
+  /** The connection to the primary at this group's address now, if the slot map still has one there. */
+  private nodeAt(id: string): Redis | undefined {
+    const c = this.connection;
+    if (!(c instanceof Cluster)) return c;
+    return c.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === id);
   }
 
   /** The connection to the primary that holds `key`, and a name for its group. */
@@ -221,7 +260,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     );
   }
 
-  /** Whether the primaries have replicas: Sentinel always watches some; otherwise ask each primary. */
+  /** Whether the primaries have replicas in sync: Sentinel always watches some; otherwise ask each primary. */
   private async replicasExist(): Promise<boolean> {
     const c = this.redis.command;
     if (this.redis.kind === 'sentinel') return true;
@@ -229,8 +268,10 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     if (c instanceof Cluster && c.status !== 'ready') throw new ReplicaNotConfirmedError('Redis Cluster is not ready yet');
     const primaries = primariesOf(c);
     if (primaries.length === 0) throw new ReplicaNotConfirmedError('no Redis primary known yet');
+    // Only replicas done with their first sync: WAIT counts no other, so one still copying would make every
+    // purchase wait for nothing and answer 503 until it is done.
     const counts = await Promise.all(
-      primaries.map(async (p) => Number(/connected_slaves:(\d+)/.exec(await (await readyNode(p)).info('replication'))?.[1] ?? 0)),
+      primaries.map(async (p) => (await (await readyNode(p)).info('replication')).match(/^slave\d+:.*\bstate=online\b/gm)?.length ?? 0),
     );
     return counts.some((n) => n > 0);
   }
@@ -240,23 +281,30 @@ function evidenceSize(e: WrittenEvidence): number {
   return e.in === 'outbox' ? e.entries.length : e.purchases.length;
 }
 
-/** The read that shows whether this primary holds the evidence: the purchases' checkout records, or the outbox span. */
-function readBack(pipeline: ChainableCommander, key: string, e: WrittenEvidence): void {
-  if (e.in === 'checkouts') pipeline.hmget(key, ...e.purchases.map((p) => p.code));
-  else pipeline.xrange(key, e.entries[0]!.entryId, e.entries.at(-1)!.entryId);
+function recordsByCode(codes: readonly string[], reply: unknown): Map<string, string | null> {
+  const values = reply as (string | null)[];
+  return new Map(codes.map((code, i) => [code, values[i] ?? null]));
 }
 
-/** Whether what was read back shows every write: each purchase spent with its order, each outbox entry with its order. */
-function holds(reply: unknown, e: WrittenEvidence): boolean {
-  if (e.in === 'outbox') {
-    const found = new Map((reply as [string, string[]][]).map(([id, flat]) => [id, streamFields(flat).o]));
-    return e.entries.every((x) => found.get(x.entryId) === x.orderId);
-  }
-  const records = reply as (string | null)[];
-  return e.purchases.every((p, i) => {
-    const json = records[i];
+/** Whether each purchase's checkout record, read back, shows it made: spent, with its order. */
+function holdsPurchases(records: Map<string, string | null>, e: WrittenEvidence): boolean {
+  if (e.in !== 'checkouts') return false;
+  return e.purchases.every((p) => {
+    const json = records.get(p.code);
     if (!json) return false;
-    const record = JSON.parse(json) as { s?: string; r?: { o?: string } };
+    let record: { s?: string; r?: { o?: string } };
+    try {
+      record = JSON.parse(json) as typeof record;
+    } catch {
+      return false;
+    }
     return record.s === 'spent' && (p.orderId === null || record.r?.o === p.orderId);
   });
+}
+
+/** Whether the outbox span read back holds each entry, with its order. */
+function holdsEntries(reply: unknown, e: WrittenEvidence): boolean {
+  if (e.in !== 'outbox') return false;
+  const found = new Map((reply as [string, string[]][]).map(([id, flat]) => [id, streamFields(flat).o]));
+  return e.entries.every((x) => found.get(x.entryId) === x.orderId);
 }
