@@ -418,6 +418,25 @@ describe('waiting room events and operators', () => {
     expect((await join(sale.id, 'after-close')).body).toMatchObject({ status: 'closed', reason: 'closed' });
   });
 
+  it('tells a watching buyer admitted just before the close that they are admitted, before the close itself', async () => {
+    // Not started: the line only takes places, so the one admission here is the test's own.
+    const sale = await freshSale({ itemsTotal: 5, startsInMs: 60_000 });
+    await join(sale.id, 'last-in');
+    const page = await watch(sale.id, 'last-in');
+    await page.until(() => page.of('line').length > 0);
+    // Admitted a moment before an operator closes the line: the close is published at once, before the
+    // once-a-second read of places could have told the page.
+    const k = saleKeys(sale.id);
+    await redis
+      .multi()
+      .zrem(k.line, 'last-in')
+      .zadd(k.lineAdmitted, Date.now() + 60_000, 'last-in')
+      .exec();
+    expect((await admin('POST', `/sales/${sale.id}/line/close`)).status).toBe(200);
+    await page.until(() => page.of('line_closed').length > 0, 3_000);
+    expect(page.events.map((e) => e.event).filter((e) => e === 'admitted' || e === 'line_closed')).toEqual(['admitted', 'line_closed']);
+  });
+
   it('does the same from the admin CLI (line:rate, line:status, line:close)', async () => {
     const sale = await freshSale({ itemsTotal: 10, startsInMs: 60_000 });
     await join(sale.id, 'c1');

@@ -1,5 +1,5 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { LineCloseReason, placeOf } from '../../domain/line/line-place';
+import { LineCloseReason, LineStanding, placeOf } from '../../domain/line/line-place';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { WaitingLine } from '../line/waiting-line.port';
 import { WaitingRoomSettings } from '../line/waiting-room-settings';
@@ -88,16 +88,24 @@ export class SaleEventHub {
       if (!this.channels.has(saleId)) {
         this.channels.set(saleId, channel);
         const subscribing = channel;
-        channel.unsubscribe = await this.feed
+        subscribing.subscribed = this.feed
           .subscribe(saleId, (e) => subscribing.onLedgerEvent(e))
-          .catch((e: unknown) => {
-            // Not left registered without its subscription: later watchers would get no live events at all.
-            if (this.channels.get(saleId) === subscribing) this.channels.delete(saleId);
-            subscribing.stop();
-            throw e;
-          });
+          .then(
+            (unsubscribe) => {
+              subscribing.unsubscribe = unsubscribe;
+            },
+            (e: unknown) => {
+              // Not left registered without its subscription: later watchers would get no live events at all.
+              if (this.channels.get(saleId) === subscribing) this.channels.delete(saleId);
+              subscribing.stop();
+              throw e;
+            },
+          );
       }
     }
+    // Every watcher waits for the channel's subscription, not only the one that asked for it: one that came
+    // meanwhile would otherwise stay on a channel whose subscription failed, with no events and no error.
+    await channel.subscribed;
     const watched = channel;
     const live = await this.ledger.liveState(saleId).catch(async (e: unknown) => {
       // Nobody watches a channel this call opened: drop it rather than keep an idle subscription.
@@ -157,6 +165,8 @@ class Channel {
   /** Where the next read's turn starts among the moved places, when not all may be told at once. */
   private lineTurn = 0;
   unsubscribe?: () => Promise<void>;
+  /** The sale's subscription on the feed, made once for the channel; watchers wait for it. */
+  subscribed: Promise<void> = Promise.resolve();
   private readonly total: number;
   private sold = 0;
   private soldOut: number[] = [];
@@ -204,10 +214,39 @@ class Channel {
       return;
     }
     if (e.kind === 'line_closed') {
-      this.closeLine(e.reason);
+      void this.tellAdmittedThenClose(e.reason);
       return;
     }
     this.broadcast({ type: e.kind, data: { saleId: this.sale.id } });
+  }
+
+  /**
+   * An operator's close is published at once, usually before the once-a-second read of places has seen the
+   * last admissions: one more read first, so that a buyer admitted just before it hears so, and not only
+   * that the line closed (their admission stays valid until it runs out).
+   */
+  private async tellAdmittedThenClose(reason: LineCloseReason): Promise<void> {
+    const lines = this.lines;
+    if (!this.lineClosed && lines && this.lineWatchers.size > 0) {
+      const watching = [...this.lineWatchers];
+      const seen = await lines.line
+        .watch(
+          this.sale.id,
+          watching.map(([, w]) => w.userId),
+          lines.defaultRate,
+        )
+        .catch(() => null);
+      seen?.standings.forEach((standing, i) => {
+        if (standing.kind !== 'admitted') return;
+        const [watcher, w] = watching[i]!;
+        const told = this.told(watcher, w, standing);
+        if (told) {
+          told.place.last = told.key;
+          this.tell(told);
+        }
+      });
+    }
+    this.closeLine(reason);
   }
 
   private closeLine(reason: LineCloseReason): void {
@@ -233,15 +272,8 @@ class Channel {
       const admitted: Told[] = [];
       const moved: Told[] = [];
       watching.forEach(([watcher, w], i) => {
-        const standing = seen.standings[i]!;
-        if (standing.kind === 'absent' || standing.kind === 'closed') return;
-        const place = placeOf(standing);
-        const event: SaleEvent =
-          place.status === 'admitted'
-            ? { type: 'admitted', data: { saleId: this.sale.id, expiresAt: place.expiresAt.toISOString() } }
-            : { type: 'line', data: { saleId: this.sale.id, position: place.position, ahead: place.ahead, etaSeconds: place.etaSeconds } };
-        const key = JSON.stringify(event);
-        if (key !== w.last) (event.type === 'admitted' ? admitted : moved).push({ watcher, event, place: w, key });
+        const told = this.told(watcher, w, seen.standings[i]!);
+        if (told) (told.event.type === 'admitted' ? admitted : moved).push(told);
       });
       if (seen.closed) {
         // Admissions given before an operator closed the line stay valid: their buyers hear of them first.
@@ -260,6 +292,18 @@ class Channel {
     } finally {
       this.lineBusy = false;
     }
+  }
+
+  /** What to tell a watcher of its standing, unless it was told that last. */
+  private told(watcher: SaleWatcher, w: { last: string }, standing: LineStanding): Told | null {
+    if (standing.kind === 'absent' || standing.kind === 'closed') return null;
+    const place = placeOf(standing);
+    const event: SaleEvent =
+      place.status === 'admitted'
+        ? { type: 'admitted', data: { saleId: this.sale.id, expiresAt: place.expiresAt.toISOString() } }
+        : { type: 'line', data: { saleId: this.sale.id, position: place.position, ahead: place.ahead, etaSeconds: place.etaSeconds } };
+    const key = JSON.stringify(event);
+    return key === w.last ? null : { watcher, event, place: w, key };
   }
 
   private tell(t: Told): void {
