@@ -493,7 +493,20 @@ function showNoSale() {
   renderItemsFooter();
   renderCheckout();
   // Nothing to count down to: look again now and then.
-  setTimeout(() => state.mode === 'none' && refresh(), 30000);
+  refreshLater(30000, () => state.mode === 'none');
+}
+
+/**
+ * One pending look again at a time: a page that came back to the foreground, or failed to load again, must
+ * not start another loop beside the one already waiting (each would ask the shop every 30 s).
+ */
+let refreshTimer = null;
+function refreshLater(ms, stillWanted = () => true) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    if (stillWanted()) refresh();
+  }, ms);
 }
 
 function showLoadError() {
@@ -502,8 +515,7 @@ function showLoadError() {
   setLive('reconnecting');
   renderSale();
   renderItemsFooter();
-  const delay = backoffMs(state.loadErrors++, 1000, 15000);
-  setTimeout(refresh, delay);
+  refreshLater(backoffMs(state.loadErrors++, 1000, 15000));
 }
 
 // --- Items --------------------------------------------------------------------------------------------
@@ -884,6 +896,9 @@ async function addToCheckout(id) {
   if (!account.canBuy()) return account.requireBuyer(() => addToCheckout(id));
   const sale = state.sale;
   if (!sale || state.adding.has(id)) return;
+  // An item added while the purchase is on its way could be bought with it unasked, or start a checkout the
+  // page then forgets: one at a time.
+  if (state.buying) return toast('warn', 'One moment.', 'Your purchase is going through; add more once it is done.', { key: 'buying' });
   const name = itemName(id);
   state.adding.add(id);
   const entry = state.items.get(id);
@@ -1017,8 +1032,8 @@ async function buy() {
     }
     node.dataset.outcome = purchased.length && !failed.length ? 'bought' : purchased.length ? 'partial' : 'none';
     feedback(node);
-    // The code is spent: the next item starts a new checkout.
-    state.checkout = null;
+    // The code is spent: the next item starts a new checkout (unless one already has, under another code).
+    if (state.checkout && state.checkout.code === co.code) state.checkout = null;
     writeCheckout();
     refreshAllItems();
   } else {

@@ -194,6 +194,47 @@ describe('the storefront (/)', () => {
     await waitForText(alice, '#sale-status', /Live now/, 10_000);
     expect(await card(alice, ids[5]).getByRole('button').isEnabled()).toBe(true);
   });
+
+  it('adds nothing while a purchase is on its way: nothing bought unasked, no checkout left behind', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const dave = await context.newPage();
+    try {
+      await dave.goto(t.url);
+      await waitForText(dave, '#sale-status', /Live now/);
+      await card(dave, ids[7])
+        .getByRole('button', { name: /Add to checkout/ })
+        .click();
+      await chooseUser(dave, 'dave');
+      await waitForText(dave, '#checkout-count', /^1$/);
+      // The purchase is held on its way until the second item has been pressed.
+      let release = (): void => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      await dave.route(
+        (url) => url.pathname === '/purchase',
+        async (route) => {
+          await held;
+          await route.continue();
+        },
+      );
+      const checkouts: string[] = [];
+      dave.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/checkout') checkouts.push(r.url());
+      });
+      await dave.getByRole('button', { name: 'Buy now' }).click();
+      await card(dave, ids[8])
+        .getByRole('button', { name: /Add to checkout/ })
+        .click();
+      await waitForText(dave, '#toasts .notice', /Your purchase is going through/);
+      expect(checkouts).toEqual([]);
+      release();
+      const message = await waitForText(dave, '#feedback [data-outcome="bought"]', /You bought it!/);
+      expect(message).toContain(names.get(ids[7])!);
+      expect(message).not.toContain(names.get(ids[8])!);
+      expect(await card(dave, ids[8]).getAttribute('data-in-checkout')).toBe('false');
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 function escape(s: string): string {
