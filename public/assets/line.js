@@ -91,6 +91,22 @@ async function solve(detail) {
   }
 }
 
+/** The shop's own wait before asking again (Retry-After, in seconds), else a backoff of our own. */
+function waitBeforeRetry(r, attempt) {
+  const after = Number(r.headers && r.headers.get('retry-after'));
+  return after > 0 ? after * 1000 : Math.min(10_000, 1000 * 2 ** attempt);
+}
+
+/**
+ * Refusals asking again cannot fix: not signed in (401), not allowed (403), no such sale (404), the waiting
+ * room off. The sale's page takes over: it signs the buyer in and says what is on.
+ */
+function hopeless(r) {
+  const code = r.problem && r.problem.code;
+  if (code === 'line_not_open' && !(r.headers && r.headers.get('retry-after'))) return true;
+  return r.status === 401 || r.status === 403 || (r.status === 404 && code !== 'not_in_line');
+}
+
 async function join() {
   let pow = null;
   for (let attempt = 0; ; attempt++) {
@@ -102,9 +118,9 @@ async function join() {
       pow = await solve(r.problem.detail);
       if (pow) continue;
     }
-    if (code === 'line_not_open' && r.problem.detail.includes('off')) return location.assign('/');
+    if (hopeless(r)) return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
     $('line-text').textContent = (r.problem && r.problem.detail) || 'Could not join the line; retrying…';
-    await sleep(Math.min(10_000, 1000 * 2 ** attempt));
+    await sleep(waitBeforeRetry(r, attempt));
   }
 }
 
@@ -129,6 +145,9 @@ async function main() {
     await sleep(5000);
     const r = await api(linePath, { headers });
     if (r.ok) show(r.data);
+    // Dropped from the line (unseen too long, or an admission that ran out): take a place again.
+    else if (r.problem && r.problem.code === 'not_in_line') await join();
+    else if (hopeless(r)) return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
   }
 }
 

@@ -72,4 +72,17 @@ describe('the waiting room page (/line)', () => {
     await textOf(dave, '#line-title', /line is closed/, 3_000);
     await dave.screenshot({ path: outputPath('waiting-room-closed.png') });
   });
+
+  it('sends a buyer to the sale page instead of retrying for ever when the line cannot be joined', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const joins: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/line')) joins.push(r.url());
+    });
+    // No such sale: 404 sale_not_found, which no retry can change.
+    await page.goto(`${t.url}/line?sale=987654&user_id=erin`);
+    await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 });
+    expect(joins).toHaveLength(1);
+    await page.context().close();
+  });
 });
