@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -50,6 +51,26 @@ async function buy(t: TestApp, user: string, itemIds: number[]): Promise<void> {
 }
 
 describe('sale events', () => {
+  it('spreads the reconnect hint over 2 to 4 s, so the pages of an instance that goes away do not all come back at once', async () => {
+    const hints = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const req = http.get(`${a.url}/sales/${sale.id}/events`, (res) => {
+              res.once('data', (chunk: Buffer) => {
+                req.destroy();
+                resolve(Number(/^retry: (\d+)$/m.exec(chunk.toString())?.[1]));
+              });
+            });
+            req.on('error', reject);
+          }),
+      ),
+    );
+    for (const ms of hints) expect(ms >= 2_000 && ms < 4_000).toBe(true);
+    expect(new Set(hints).size).toBeGreaterThan(1);
+  });
+
   it('starts with a snapshot, then reports sold items, also from another instance', async () => {
     const onA = await open(a);
     expect(onA.status).toBe(200);

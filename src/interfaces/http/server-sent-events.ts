@@ -28,7 +28,8 @@ export function endEventStreams(server: object): void {
 
 /**
  * Takes over a Fastify reply as a Server-Sent Events stream: headers, a retry hint, heartbeats, and
- * clean-up when either side ends it.
+ * clean-up when either side ends it. The retry hint is spread over [retryMs, 2 × retryMs): when an instance
+ * goes away, its thousands of pages must not all come back to the next one in the same instant.
  */
 export function openEventStream(request: FastifyRequest, reply: FastifyReply, retryMs = 2_000): EventStream {
   reply.hijack();
@@ -43,7 +44,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
     // Proxies such as nginx would otherwise buffer the stream.
     'x-accel-buffering': 'no',
   });
-  res.write(`retry: ${retryMs}\n\n`);
+  res.write(`retry: ${retryMs + Math.floor(Math.random() * retryMs)}\n\n`);
   const closers: (() => void)[] = [];
   let closed = false;
   const end = () => {
