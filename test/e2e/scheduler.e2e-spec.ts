@@ -119,6 +119,13 @@ describe('the scheduler run by three instances at once', () => {
     }
   });
 
+  it('draws no sale id from the sequence once its sales exist, however often it runs', async () => {
+    const lastId = () => withPg(async (pg) => (await pg.query<{ n: string }>('SELECT last_value AS n FROM sales_id_seq')).rows[0]!.n);
+    const before = await lastId();
+    await runEverywhere(3);
+    expect(await lastId()).toBe(before);
+  });
+
   it('loads each sale into Redis once: its own items, one unit each, meta matching PostgreSQL, registered', async () => {
     for (const sale of [current, next]) {
       const state = await redisState(sale.id);
