@@ -23,6 +23,8 @@ let bob: Page;
 let sale: Sale;
 let ids: number[];
 let names: Map<number, string>;
+/** What the browser refused under the pages' Content-Security-Policy, on alice's and bob's pages. */
+const policyViolations: string[] = [];
 
 beforeAll(async () => {
   await wipeState();
@@ -42,6 +44,10 @@ beforeAll(async () => {
   });
   alice = await desktop.newPage();
   bob = await phone.newPage();
+  for (const page of [alice, bob])
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) policyViolations.push(m.text());
+    });
   alice.setDefaultTimeout(15_000);
   bob.setDefaultTimeout(15_000);
 });
@@ -234,6 +240,14 @@ describe('the storefront (/)', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('serves its pages under a strict Content-Security-Policy, which nothing on them broke', async () => {
+    const res = await fetch(`${t.url}/`);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(policyViolations).toEqual([]);
   });
 });
 

@@ -135,9 +135,16 @@ export function inPage<T = unknown>(page: Page, expression: string): Promise<T> 
   return page.evaluate(expression) as Promise<T>;
 }
 
-/** Waits until a JavaScript expression is truthy in the page. */
+/**
+ * Waits until a JavaScript expression is truthy in the page. Polled with evaluate: waitForFunction with a string
+ * compiles it inside the page, which the pages' Content-Security-Policy (no 'unsafe-eval') forbids.
+ */
 export async function untilInPage(page: Page, expression: string, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(expression, undefined, { timeout });
+  const deadline = Date.now() + timeout;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`not true in the page within ${timeout} ms: ${expression}`);
+    await page.waitForTimeout(50);
+  }
 }
 
 /** Waits until the first element matching `selector` has text matching `expected`; returns that text. */

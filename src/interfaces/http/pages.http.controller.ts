@@ -48,6 +48,23 @@ function loadAssets(dir: string, prefix = ''): Map<string, Asset> {
 }
 
 /**
+ * The pages load only their own scripts, styles and images (no inline script or style attribute), and talk
+ * only to this origin: a strict policy costs them nothing and takes injected markup's teeth. Nobody may frame
+ * them (clickjacking a "Buy now" button).
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
  * The pages the app serves itself: the storefront at /, its waiting room at /line and the operator dashboard
  * at /admin, plus their assets under /assets/. No separate web server; files are held in memory and
  * revalidated by ETag.
@@ -81,7 +98,13 @@ export class PagesHttpController {
   private serve(name: string, ifNoneMatch: string | undefined, reply: FastifyReply): FastifyReply {
     const asset = this.assets.get(name);
     if (!asset) return sendProblem(reply, 'not_found', `There is no /${name}.`);
-    reply.header('etag', asset.etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff');
+    reply
+      .header('etag', asset.etag)
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('referrer-policy', 'same-origin')
+      .header('x-frame-options', 'DENY');
     if (ifNoneMatch === asset.etag) return reply.code(304).send();
     return reply.type(asset.type).send(asset.body);
   }
