@@ -486,7 +486,18 @@ function renderRates(s) {
   );
 }
 
+/** Whether the snapshot could not read this figure in time (shown as "–", never as a reassuring zero). */
+const unknownIn = (s, figure) => Array.isArray(s.unknown) && s.unknown.includes(figure);
+
 function renderOrders(s) {
+  if (unknownIn(s, 'orders') || unknownIn(s, 'stats')) {
+    if (unknownIn(s, 'stats')) setText(ui.acked, '–');
+    else setText(ui.acked, fmtInt(num(s.purchasesAcknowledged)));
+    setText(ui.written, unknownIn(s, 'orders') ? '–' : fmtInt(num(s.ordersWritten)));
+    setText(ui.lag, 'unknown');
+    setPill(ui.lagPill, 'Unknown', 'is-warn');
+    return;
+  }
   const acked = num(s.purchasesAcknowledged);
   const written = num(s.ordersWritten);
   const lag = Math.max(0, acked - written);
@@ -503,6 +514,15 @@ function renderOrders(s) {
 
 function renderQueue(s) {
   const q = s.queue || {};
+  if (unknownIn(s, 'queue')) {
+    for (const node of [ui.qWaiting, ui.qActive, ui.qDelayed, ui.qFailed, ui.qCompleted, ui.deadLetters]) setText(node, '–');
+    ui.deadLetters.parentElement.dataset.alert = 'false';
+    setPill(ui.deadPill, 'Unknown', 'is-warn');
+  } else renderQueueCounts(s, q);
+  renderOutbox(s);
+}
+
+function renderQueueCounts(s, q) {
   setText(ui.qWaiting, fmtInt(num(q.waiting)));
   setText(ui.qActive, fmtInt(num(q.active)));
   setText(ui.qDelayed, fmtInt(num(q.delayed)));
@@ -513,7 +533,14 @@ function renderQueue(s) {
   ui.deadLetters.parentElement.dataset.alert = String(dead > 0);
   if (dead > 0) setPill(ui.deadPill, `${fmtInt(dead)} dead ${dead === 1 ? 'letter' : 'letters'}`, 'is-bad');
   else setPill(ui.deadPill, `${fmtInt(num(q.waiting) + num(q.active) + num(q.delayed))} in flight`, 'is-good');
+}
 
+function renderOutbox(s) {
+  if (unknownIn(s, 'outbox')) {
+    setText(ui.outboxLength, '–');
+    setText(ui.outboxAge, '–');
+    return setPill(ui.outboxPill, 'Unknown', 'is-warn');
+  }
   const outbox = s.outbox || {};
   const len = num(outbox.length);
   setText(ui.outboxLength, fmtInt(len));

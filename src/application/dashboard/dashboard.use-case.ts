@@ -35,15 +35,28 @@ export interface DashboardSnapshot {
    * `health` says why. The snapshot still comes, as this is when an operator looks.
    */
   readonly saleUnavailable: boolean;
+  /**
+   * Figures that could not be read in time (their dependency down or slow): they stand at zero above, and the
+   * page shows them as unknown rather than as a reassuring "0 dead letters" or "in sync".
+   */
+  readonly unknown: readonly DashboardFigure[];
 }
+
+export type DashboardFigure = 'queue' | 'stats' | 'orders' | 'outbox';
 
 /** Snapshots are shared by every dashboard watching this instance: at most one is built per interval. */
 const FRESH_MS = 900;
 /** Each figure gets this long: a dependency that is down (BullMQ waits for Redis for ever) must not hold the snapshot. */
 const FIGURE_BOUND_MS = 1_000;
-/** A figure of the snapshot, or `fallback` when its dependency fails or takes over FIGURE_BOUND_MS. */
-function figure<T>(read: Promise<T>, what: string, fallback: T): Promise<T> {
-  return within(read, FIGURE_BOUND_MS, what).catch(() => fallback);
+/**
+ * A figure of the snapshot, or `fallback` when its dependency fails or takes over FIGURE_BOUND_MS (then named
+ * in `unknown`, when given).
+ */
+function figure<T>(read: Promise<T>, what: string, fallback: T, unknown?: DashboardFigure[]): Promise<T> {
+  return within(read, FIGURE_BOUND_MS, what).catch(() => {
+    unknown?.push(what as DashboardFigure);
+    return fallback;
+  });
 }
 /** Rates are averaged over about this long. */
 const RATE_WINDOW_MS = 3_000;
@@ -93,6 +106,7 @@ export class DashboardUseCase {
       return r && r.ok ? r.value : null;
     };
     let saleUnavailable = false;
+    const unknown: DashboardFigure[] = [];
     const viewOf = async (id: SaleId | undefined) => {
       if (id === undefined) return null;
       const r = await within(this.getSale.byId(id), FIGURE_BOUND_MS, 'sale').catch(() => {
@@ -103,7 +117,7 @@ export class DashboardUseCase {
     };
     const [health, queue, sale, nextSale, line] = await Promise.all([
       this.health.report(),
-      figure(this.queue.counts(), 'queue', { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 }),
+      figure(this.queue.counts(), 'queue', { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 }, unknown),
       viewOf(open?.id),
       viewOf(next?.id),
       // Before a sale opens its line already fills: show the next sale's line then.
@@ -112,9 +126,9 @@ export class DashboardUseCase {
     const empty: SaleStats = { checkouts: {}, purchaseFailures: {}, purchasesAcknowledged: 0, unitsPurchased: 0 };
     const [stats, ordersWritten, outbox] = sale
       ? await Promise.all([
-          figure(this.ledger.stats(open!.id), 'stats', empty),
-          figure(this.orders.countForSale(open!.id), 'orders', 0),
-          figure(this.outbox.lag(open!.id), 'outbox', { length: 0, oldestAgeMs: null }),
+          figure(this.ledger.stats(open!.id), 'stats', empty, unknown),
+          figure(this.orders.countForSale(open!.id), 'orders', 0, unknown),
+          figure(this.outbox.lag(open!.id), 'outbox', { length: 0, oldestAgeMs: null }, unknown),
         ])
       : [empty, 0, { length: 0, oldestAgeMs: null }];
 
@@ -138,6 +152,7 @@ export class DashboardUseCase {
       health,
       line,
       saleUnavailable,
+      unknown: [...unknown].sort(),
     };
   }
 

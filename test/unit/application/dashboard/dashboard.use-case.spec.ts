@@ -61,6 +61,7 @@ describe('DashboardUseCase', () => {
       health: { redis: 'up', postgres: 'down', worker: 'up' },
       line: null,
       saleUnavailable: false,
+      unknown: [],
     });
   });
 
@@ -147,6 +148,8 @@ describe('DashboardUseCase', () => {
         queue: { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 },
         ordersWritten: 0,
         outbox: { length: 0, oldestAgeMs: null },
+        // Named, so that the page shows them as unknown and not as a reassuring zero.
+        unknown: ['orders', 'outbox', 'queue'],
       }),
     );
   });
