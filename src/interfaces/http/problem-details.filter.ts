@@ -67,7 +67,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     return;
   }
   if (exception instanceof ReplicaNotConfirmedError) {
-    logger.warn(`${request.method} ${request.url.split('?')[0]}: ${exception.message}`);
+    logger.warn(`${request.method} ${pathOf(request)}: ${exception.message}`);
     sendProblem(
       reply,
       'service_unavailable',
@@ -81,7 +81,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     UNAVAILABLE.test(messageOf(exception)) ||
     UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
   ) {
-    logger.warn(`${request.method} ${request.url}: dependency unavailable: ${messageOf(exception)}`);
+    logger.warn(`${request.method} ${pathOf(request)}: dependency unavailable: ${messageOf(exception)}`);
     // A purchase script may have run before its answer was lost (a timeout, a dropped connection whose commands
     // ioredis sends again): the buyer must retry that code, not start a new checkout and buy a second time.
     const detail =
@@ -91,8 +91,13 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     sendProblem(reply, 'service_unavailable', detail, { retryAfterSeconds: 1 });
     return;
   }
-  logger.error(`${request.method} ${request.url}: ${(exception as Error)?.stack ?? String(exception)}`);
+  logger.error(`${request.method} ${pathOf(request)}: ${(exception as Error)?.stack ?? String(exception)}`);
   sendProblem(reply, 'internal_error', 'Something went wrong on our side.');
+}
+
+/** The path without its query: query strings carry user ids and checkout codes (a code is enough to buy). */
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? '/';
 }
 
 function statusOf(e: unknown): number | undefined {

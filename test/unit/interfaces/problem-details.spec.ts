@@ -80,6 +80,25 @@ describe('answerException', () => {
     );
   });
 
+  it('logs the path of a failed request, never its query (user ids, checkout codes)', () => {
+    const lines: string[] = [];
+    const logger = { warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) } as unknown as Logger;
+    const fail = (e: Error) =>
+      sent((r) =>
+        answerException(
+          e,
+          { method: 'POST', url: '/purchase?code=7-SECRETCODE&user_id=ann' } as FastifyRequest,
+          Object.assign(r, { sent: false }),
+          logger,
+        ),
+      );
+    fail(new Error('Command timed out'));
+    fail(new Error('a bug'));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).not.toMatch(/SECRETCODE|ann/);
+    expect(lines[0]).toMatch(/^POST \/purchase: /);
+  });
+
   it('keeps 500 for what is not a dependency away', () => {
     expect(answer(new Error('Cannot read properties of undefined (reading "x")')).status).toBe(500);
     expect(answer(new Error('the task was MOVED to another queue')).status).toBe(500);
