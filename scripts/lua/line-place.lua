@@ -10,6 +10,7 @@ KEYS[2] {sale:<id>}:line:admitted  zset: admitted userId -> admission expiry (ms
 KEYS[3] {sale:<id>}:line:seen      zset: waiting userId -> last seen (ms), for heartbeats
 KEYS[4] {sale:<id>}:line:state     hash: seq (arrivals after the start), rate, credit, tickAt, closed (reason), admittedTotal
 KEYS[5] {sale:<id>}:line:joined    hash: userId -> joined at (ms), while the buyer holds a place or admission
+KEYS[6] {sale:<id>}:line:joins     hash: userId -> places taken in this line so far (what a proof of work names)
 ARGV[1] userId
 ARGV[2] "join" or "read"
 ARGV[3] when the line opens (ms)
@@ -18,9 +19,12 @@ ARGV[5] when the sale ends (ms)
 ARGV[6] lottery key for a join before the start: a decimal fraction in [0,1)
 ARGV[7] admissions per second unless an operator set the line's own rate
 ARGV[8] when the line's keys expire (ms since the epoch)
+ARGV[9] places the buyer must have taken so far for a join to take a new one (its proof of work names that
+        count), or "" for no such check
 
 Returns {"waiting", ahead, ratePerSecond} | {"admitted", expiresAtMs} | {"closed", reason}
      | {"absent"} (a read by someone not in line) | {"not_open"} (before the line opens)
+     | {"stale_proof"} (a new place, but ARGV[9] is not the count: the proof was made for another place)
 ]]
 local user, mode = ARGV[1], ARGV[2]
 local opens, starts, ends = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -44,6 +48,9 @@ if rank then
 end
 if mode ~= 'join' then return { 'absent' } end
 if now < opens then return { 'not_open' } end
+local taken = tonumber(redis.call('HGET', KEYS[6], user) or '0')
+if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= taken then return { 'stale_proof' } end
+redis.call('HINCRBY', KEYS[6], user, 1)
 
 local key
 if now < starts then
@@ -57,5 +64,5 @@ redis.call('HSET', KEYS[5], user, now)
 -- An admission that ran out without being used gave its turn back: the buyer joins again at the back.
 redis.call('ZREM', KEYS[2], user)
 -- The state too: a join after the start may be the write that creates it (seq).
-for _, k in ipairs({ KEYS[1], KEYS[3], KEYS[4], KEYS[5] }) do redis.call('PEXPIREAT', k, ARGV[8]) end
+for _, k in ipairs({ KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6] }) do redis.call('PEXPIREAT', k, ARGV[8]) end
 return { 'waiting', tostring(redis.call('ZRANK', KEYS[1], user)), rate }

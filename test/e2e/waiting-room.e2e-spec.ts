@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -524,3 +525,49 @@ function spearman(ranks: number[]): number {
   const d2 = ranks.reduce((s, r, i) => s + (r - i) ** 2, 0);
   return 1 - (6 * d2) / (n * (n * n - 1));
 }
+
+describe('with a proof of work for each place (WAITING_ROOM_POW_BITS)', () => {
+  let p: TestApp;
+  beforeAll(async () => {
+    p = await startTestApp({ WAITING_ROOM: 'on', WAITING_ROOM_SECRET: SECRET, WAITING_ROOM_POW_BITS: '8', ADMIN_TOKEN });
+  });
+  afterAll(() => p.close());
+
+  /** A nonce for the challenge the refusal names (8 bits: about 256 hashes). */
+  const solve = (detail: string): string => {
+    const challenge = /"([^"]+)<nonce>"/.exec(detail)![1]!;
+    for (let n = 0; ; n++)
+      if (
+        createHash('sha256')
+          .update(challenge + n.toString(36))
+          .digest()[0] === 0
+      )
+        return n.toString(36);
+  };
+
+  it('takes one place per solution: a place lost costs a new one, and its old stamp only ever answered that place', async () => {
+    const sale = await freshSale({ startsInMs: 60_000 });
+    await p.app.get(SaleCalendar).refresh();
+    const joinWith = (pow?: string) =>
+      fetch(`${p.url}/sales/${sale.id}/line?user_id=reroller${pow ? `&pow=${pow}` : ''}`, { method: 'POST' }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { status?: string; code?: string; detail?: string; position?: number },
+      }));
+    const asked = await joinWith();
+    expect(asked.body.code).toBe('proof_of_work_required');
+    const stamp = solve(asked.body.detail!);
+    const placed = await joinWith(stamp);
+    expect(placed.body.status).toBe('waiting');
+    // Joining again with it answers the same place.
+    expect((await joinWith(stamp)).body).toMatchObject({ status: 'waiting', position: placed.body.position });
+    // The place is lost, as when its heartbeats stop: the same stamp does not take another (a free re-draw of
+    // the lottery); a new solution, for the next place, does.
+    const k = saleKeys(sale.id);
+    await redis.multi().zrem(k.line, 'reroller').zrem(k.lineSeen, 'reroller').hdel(k.lineJoined, 'reroller').exec();
+    const again = await joinWith(stamp);
+    expect(again.body.code).toBe('proof_of_work_required');
+    expect(again.body.detail).toContain(`flashsale:${sale.id}:reroller:1:`);
+    expect(await redis.zscore(k.line, 'reroller')).toBeNull();
+    expect((await joinWith(solve(again.body.detail!))).body.status).toBe('waiting');
+  });
+});

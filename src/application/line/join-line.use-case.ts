@@ -48,21 +48,31 @@ export class JoinLineUseCase {
     if (!this.settings.enabled) return err(reject(RejectionCode.LineNotOpen, 'The waiting room is off: check out directly.'));
     const sale = await this.sales.find(saleId);
     if (!sale) return err(reject(RejectionCode.SaleNotFound, `There is no sale ${saleId}.`));
-    if (mode === 'join' && !isProofOfWork(powChallenge(saleId, userId), proof ?? '', this.settings.powBits)) {
-      return err(
-        reject(
-          RejectionCode.ProofOfWorkRequired,
-          `Send pow=<nonce> such that SHA-256 of "${powChallenge(saleId, userId)}<nonce>" starts with ${this.settings.powBits} zero bits.`,
-        ),
-      );
+    // The proof names the places this buyer has taken here: each new place costs a new one. The proof of the
+    // place held now (made for one place fewer) still answers that place, and takes no other.
+    let proven: number | undefined;
+    if (mode === 'join' && this.settings.powBits > 0) {
+      const taken = await this.line.placesTaken(sale, userId);
+      proven = [taken, taken - 1].find((n) => n >= 0 && isProofOfWork(powChallenge(saleId, userId, n), proof ?? '', this.settings.powBits));
+      if (proven === undefined) return err(this.proofRequired(saleId, userId, taken));
     }
-    const standing = await this.line.place(sale, userId, mode, this.ids.lotteryKey(), this.settings.admitPerSecond);
+    const standing = await this.line.place(sale, userId, mode, this.ids.lotteryKey(), this.settings.admitPerSecond, proven);
+    // A new place, but the proof was made for another count (the place it bought is gone, or the same buyer
+    // took one meanwhile): prove again, for the next place.
+    if (standing.kind === 'stale_proof') return err(this.proofRequired(saleId, userId, await this.line.placesTaken(sale, userId)));
     if (standing.kind === 'not_open') {
       const wait = Math.max(1, Math.ceil((sale.opensAt.getTime() - this.clock.now().getTime()) / 1000));
       return err(reject(RejectionCode.LineNotOpen, `The line for sale ${saleId} opens at ${sale.opensAt.toISOString()}.`, wait));
     }
     if (standing.kind === 'absent') return err(reject(RejectionCode.NotInLine));
     return ok(this.answer(sale, userId, standing));
+  }
+
+  private proofRequired(saleId: SaleId, userId: UserId, taken: number): Rejection {
+    return reject(
+      RejectionCode.ProofOfWorkRequired,
+      `Send pow=<nonce> such that SHA-256 of "${powChallenge(saleId, userId, taken)}<nonce>" starts with ${this.settings.powBits} zero bits.`,
+    );
   }
 
   private answer(sale: LineSale, userId: UserId, standing: Exclude<LineStanding, { kind: 'absent' }>): LineAnswer {

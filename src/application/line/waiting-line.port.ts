@@ -46,7 +46,9 @@ export interface AdmitPolicy {
 export abstract class WaitingLine {
   /**
    * Joins (one place per buyer: again answers the same place) or only reads (and counts as a heartbeat).
-   * 'not_open' before the line opens.
+   * 'not_open' before the line opens. With `placesTaken`, a join that would take a new place does so only if
+   * the buyer has taken exactly that many places in this line so far ('stale_proof' otherwise: the proof of
+   * work was made for another count).
    */
   abstract place(
     sale: LineSale,
@@ -54,7 +56,10 @@ export abstract class WaitingLine {
     mode: 'join' | 'read',
     lotteryKey: string,
     defaultRate: number,
-  ): Promise<LineStanding | { kind: 'not_open' }>;
+    placesTaken?: number,
+  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' }>;
+  /** How many places the buyer has taken in the sale's line so far (what its proof of work names). */
+  abstract placesTaken(sale: LineSale, userId: string): Promise<number>;
   /** One admission step (safe from every instance at once). */
   abstract admit(sale: LineSale, policy: AdmitPolicy): Promise<AdmitStep>;
   /** Closes the line and tells every instance; false when it was closed already. */

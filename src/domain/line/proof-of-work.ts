@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 
 /**
  * Hashcash before joining a line: the buyer finds a nonce such that SHA-256 of
- * "<challenge><nonce>" starts with `bits` zero bits. The challenge names the sale and the buyer, so one
- * solution buys one place and a bot pays for every place it takes.
+ * "<challenge><nonce>" starts with `bits` zero bits. The challenge names the sale, the buyer and how many
+ * places the buyer has taken in that line so far, so one solution buys one place and a bot pays for every
+ * place it takes: a place lost (its heartbeat missed, its admission let lapse) costs a new solution, and
+ * re-drawing the lottery is never free.
  */
-export function powChallenge(saleId: number, userId: string): string {
-  return `flashsale:${saleId}:${userId}:`;
+export function powChallenge(saleId: number, userId: string, placesTaken: number): string {
+  return `flashsale:${saleId}:${userId}:${placesTaken}:`;
 }
 
 export function isProofOfWork(challenge: string, nonce: string, bits: number): boolean {

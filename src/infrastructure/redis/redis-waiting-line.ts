@@ -20,12 +20,13 @@ export class RedisWaitingLine extends WaitingLine {
     mode: 'join' | 'read',
     lotteryKey: string,
     defaultRate: number,
-  ): Promise<LineStanding | { kind: 'not_open' }> {
+    placesTaken?: number,
+  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' }> {
     const k = saleKeys(sale.id);
     const reply = await runScript(
       this.redis.command,
       'line-place',
-      [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined],
+      [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins],
       [
         userId,
         mode,
@@ -35,9 +36,14 @@ export class RedisWaitingLine extends WaitingLine {
         lotteryKey,
         defaultRate,
         sale.expireAt.getTime(),
+        placesTaken ?? '',
       ],
     );
     return decodeLinePlace(reply);
+  }
+
+  async placesTaken(sale: LineSale, userId: string): Promise<number> {
+    return Number((await this.redis.command.hget(saleKeys(sale.id).lineJoins, userId)) ?? 0);
   }
 
   async admit(sale: LineSale, policy: AdmitPolicy): Promise<AdmitStep> {

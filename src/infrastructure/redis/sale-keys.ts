@@ -23,6 +23,7 @@ export function saleKeys(saleId: SaleId | number) {
     lineSeen: `${tag}:line:seen`,
     lineState: `${tag}:line:state`,
     lineJoined: `${tag}:line:joined`,
+    lineJoins: `${tag}:line:joins`,
     lineWaits: `${tag}:line:waits`,
     /** One Idempotency-Key's record (`hash` of the scoped key). */
     idempotency: (hash: string) => `${tag}:idem:${hash}`,

@@ -27,7 +27,7 @@ describe('admission', () => {
 
 describe('proof of work', () => {
   it('accepts a nonce whose hash has the leading zero bits, and refuses others', () => {
-    const challenge = powChallenge(7, 'alice');
+    const challenge = powChallenge(7, 'alice', 0);
     let nonce = 0;
     while (
       createHash('sha256')
@@ -36,7 +36,10 @@ describe('proof of work', () => {
     )
       nonce++;
     expect(isProofOfWork(challenge, nonce.toString(36), 8)).toBe(true);
-    expect(isProofOfWork(powChallenge(7, 'bob'), nonce.toString(36), 8) && isProofOfWork(challenge, 'zz-not-valid', 8)).toBe(false);
+    expect(isProofOfWork(powChallenge(7, 'bob', 0), nonce.toString(36), 8)).toBe(false);
+    expect(isProofOfWork(challenge, 'zz-not-valid', 8)).toBe(false);
+    // The next place in the same line needs a solution of its own.
+    expect(isProofOfWork(powChallenge(7, 'alice', 1), nonce.toString(36), 8)).toBe(false);
     expect(isProofOfWork(challenge, '', 0)).toBe(true);
   });
 });
