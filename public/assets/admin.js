@@ -376,8 +376,20 @@ function render() {
   renderOrders(s);
   renderQueue(s);
   renderLine(s.line);
-  renderBars(ui.rejections, ui.rejectionsTotal, s.rejections, 'No checkout refused yet.');
-  renderBars(ui.failures, ui.failuresTotal, s.purchaseFailures, 'Every item asked for at purchase was bought.');
+  // Figures that could not be read are not "nothing refused".
+  const statsUnknown = unknownIn(s, 'stats');
+  renderBars(
+    ui.rejections,
+    ui.rejectionsTotal,
+    statsUnknown ? {} : s.rejections,
+    statsUnknown ? 'Unknown for now.' : 'No checkout refused yet.',
+  );
+  renderBars(
+    ui.failures,
+    ui.failuresTotal,
+    statsUnknown ? {} : s.purchaseFailures,
+    statsUnknown ? 'Unknown for now.' : 'Every item asked for at purchase was bought.',
+  );
   drawChart();
 }
 
@@ -477,7 +489,7 @@ function renderHealth(h) {
 
 function renderRates(s) {
   setText(ui.salesRate, fmtRate(num(s.salesPerSecond)));
-  setText(ui.checkoutRate, fmtRate(num(s.checkoutsPerSecond)));
+  setText(ui.checkoutRate, unknownIn(s, 'stats') ? '–' : fmtRate(num(s.checkoutsPerSecond)));
   const peak = state.history.reduce((m, p) => Math.max(m, p.sales), 0);
   setText(ui.salesPeak, fmtRate(peak));
   ui.chart.setAttribute(
@@ -577,7 +589,8 @@ function renderBars(list, totalNode, counts, emptyText) {
   const total = entries.reduce((sum, [, v]) => sum + v, 0);
   setText(totalNode, total ? `${fmtInt(total)} in total` : '');
   if (!entries.length) {
-    if (!list.querySelector('.bars-empty')) list.replaceChildren(el('li', { class: 'bars-empty', text: emptyText }));
+    const empty = list.querySelector('.bars-empty');
+    if (!empty || empty.textContent !== emptyText) list.replaceChildren(el('li', { class: 'bars-empty', text: emptyText }));
     return;
   }
   const max = entries[0][1];

@@ -134,7 +134,10 @@ export class DashboardUseCase {
 
     const checkouts = Object.values(stats.checkouts).reduce((a, b) => a + b, 0);
     const rejections = Object.fromEntries(Object.entries(stats.checkouts).filter(([result]) => result !== 'accepted'));
-    const rates = this.rates({ at: now.getTime(), saleId: sale?.id ?? 0, sold: sale?.itemsSold ?? 0, checkouts });
+    // Stats that could not be read would count as no checkouts at all: no sample then, rather than a rate that
+    // plunges below zero and leaps back.
+    const statsKnown = !unknown.includes('stats');
+    const rates = this.rates({ at: now.getTime(), saleId: sale?.id ?? 0, sold: sale?.itemsSold ?? 0, checkouts }, statsKnown);
     return {
       at: now.toISOString(),
       sale,
@@ -156,12 +159,17 @@ export class DashboardUseCase {
     };
   }
 
-  private rates(sample: Sample): { sold: number; checkouts: number } {
-    this.samples = [...this.samples.filter((s) => s.saleId === sample.saleId && sample.at - s.at <= RATE_WINDOW_MS * 2), sample];
-    const base = this.samples.find((s) => sample.at - s.at <= RATE_WINDOW_MS && s !== sample) ?? this.samples[0]!;
+  /** Rates since about RATE_WINDOW_MS ago; a sample whose checkouts are unknown is not kept, and its checkout rate is 0. */
+  private rates(sample: Sample, checkoutsKnown = true): { sold: number; checkouts: number } {
+    const kept = this.samples.filter((s) => s.saleId === sample.saleId && sample.at - s.at <= RATE_WINDOW_MS * 2);
+    this.samples = checkoutsKnown ? [...kept, sample] : kept;
+    const base = kept.find((s) => sample.at - s.at <= RATE_WINDOW_MS) ?? kept[0] ?? sample;
     const seconds = (sample.at - base.at) / 1000;
     if (seconds <= 0) return { sold: 0, checkouts: 0 };
     const round = (n: number) => Math.round(n * 10) / 10;
-    return { sold: round((sample.sold - base.sold) / seconds), checkouts: round((sample.checkouts - base.checkouts) / seconds) };
+    return {
+      sold: round((sample.sold - base.sold) / seconds),
+      checkouts: checkoutsKnown ? round((sample.checkouts - base.checkouts) / seconds) : 0,
+    };
   }
 }

@@ -21,6 +21,7 @@ describe('DashboardUseCase', () => {
     const getSale = new GetSaleUseCase(world.calendar, world.ledger, world.sales, world.clock);
     dashboard = new DashboardUseCase(world.calendar, getSale, world.ledger, world.orders, world.queue, world.outbox, health, world.clock);
     sale = anOpenSale({ items: 100, durationMs: 30 * MINUTE });
+    buyers = 0;
   });
 
   /** `n` buyers each check out and buy one item (2 checkout attempts per buyer with a refusal). */
@@ -75,6 +76,25 @@ describe('DashboardUseCase', () => {
 
     expect(snapshot.salesPerSecond).toBe(5);
     expect(snapshot.checkoutsPerSecond).toBe(10);
+  });
+
+  it('keeps no sample while the checkout figures cannot be read: no rate below zero, no leap when they are back', async () => {
+    await world.live(sale);
+    await dashboard.snapshot();
+    await sell(10, true); // 20 checkout attempts
+    world.clock.advance(2 * SECOND);
+    expect((await dashboard.snapshot()).checkoutsPerSecond).toBe(10);
+    const stats = world.ledger.stats.bind(world.ledger);
+    world.ledger.stats = () => Promise.reject(new Error('Redis unreachable'));
+    world.clock.advance(2 * SECOND);
+    // At t = 4 s, against the sample at t = 2 s (20 attempts): read as 0 attempts, it would be -10 a second.
+    const blind = await dashboard.snapshot();
+    expect([blind.unknown, blind.checkoutsPerSecond]).toEqual([['stats'], 0]);
+    world.ledger.stats = stats;
+    world.clock.advance(SECOND);
+    await sell(3, true); // 6 more attempts
+    // At t = 5 s, against the sample at t = 2 s: 6 attempts in 3 s (a sample of 0 at t = 4 s would make it 6 a second).
+    expect((await dashboard.snapshot()).checkoutsPerSecond).toBe(2);
   });
 
   it('forgets samples older than the rate window, so a burst long ago does not dilute today’s rate', async () => {
