@@ -8,6 +8,7 @@ import { Sale } from '../../domain/sale/sale.entity';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
 import { Result, err, ok } from '../../domain/shared/result';
 import { Clock } from '../shared/clock.port';
+import { within } from '../shared/within';
 import { LedgerEvent, SaleEventFeed } from './sale-event-feed.port';
 import { SaleReadModel } from '../sales/sale-read-model.port';
 import { SaleRepository } from '../sales/sale.repository.port';
@@ -58,6 +59,9 @@ const BROADCAST_SLICE = 200;
  * events a second, so thousands of open pages cost the purchase path nothing but one publish per purchase.
  * Start and end are timed here from the sale's window.
  */
+/** How long a page waits for its sale's event subscription before it is answered 503. */
+const SUBSCRIBE_BOUND_MS = 2_000;
+
 @Injectable()
 export class SaleEventHub {
   private readonly logger = new Logger('SaleEventHub');
@@ -105,7 +109,8 @@ export class SaleEventHub {
     }
     // Every watcher waits for the channel's subscription, not only the one that asked for it: one that came
     // meanwhile would otherwise stay on a channel whose subscription failed, with no events and no error.
-    await channel.subscribed;
+    // Bounded: a subscription queued while Redis is away must not hold every page of the sale until it is back.
+    await within(channel.subscribed, SUBSCRIBE_BOUND_MS, 'sale events subscription');
     const watched = channel;
     const live = await this.ledger.liveState(saleId).catch(async (e: unknown) => {
       // Nobody watches a channel this call opened: drop it rather than keep an idle subscription.
@@ -227,7 +232,8 @@ class Channel {
    */
   private async tellAdmittedThenClose(reason: LineCloseReason): Promise<void> {
     const lines = this.lines;
-    if (!this.lineClosed && lines && this.lineWatchers.size > 0) {
+    // Not once the sale has ended: an admission to a finished sale is worth nothing.
+    if (!this.lineClosed && lines && reason !== 'ended' && this.lineWatchers.size > 0) {
       const watching = [...this.lineWatchers];
       const seen = await lines.line
         .watch(
@@ -277,7 +283,7 @@ class Channel {
       });
       if (seen.closed) {
         // Admissions given before an operator closed the line stay valid: their buyers hear of them first.
-        for (const t of admitted) {
+        for (const t of seen.closed === 'ended' ? [] : admitted) {
           t.place.last = t.key;
           this.tell(t);
         }

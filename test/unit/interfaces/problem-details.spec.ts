@@ -66,6 +66,7 @@ describe('answerException', () => {
     'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
     "OOM command not allowed when used memory > 'maxmemory'.",
     'Command timed out',
+    'sale events subscription: no answer within 2000 ms',
   ])('answers 503 with Retry-After for %s', (message) => {
     const out = answer(new Error(message));
     expect([out.status, out.headers['retry-after'], (out.body as { code: string }).code]).toEqual([503, '1', 'service_unavailable']);
