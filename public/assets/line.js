@@ -44,8 +44,13 @@ function renderEta() {
 async function admitted() {
   if (done) return;
   done = true;
-  // Reading the line once more sets the admission cookie, then the sale takes over.
-  await api(linePath, { headers });
+  // Reading the line once more sets the admission cookie, then the sale takes over; unless the line says
+  // otherwise now (the sale ended meanwhile).
+  const r = await api(linePath, { headers });
+  if (r.ok && r.data.status === 'closed') {
+    done = false;
+    return closed(r.data.reason);
+  }
   $('line-title').textContent = 'It’s your turn!';
   $('line-text').textContent = 'Taking you to the sale…';
   $('line-figures').hidden = true;
@@ -104,6 +109,8 @@ function waitBeforeRetry(r, attempt) {
 function hopeless(r) {
   const code = r.problem && r.problem.code;
   if (code === 'line_not_open' && !(r.headers && r.headers.get('retry-after'))) return true;
+  // A proof of work asked again (for the next place) is solved again, never a reason to leave.
+  if (code === 'proof_of_work_required') return false;
   return r.status === 401 || r.status === 403 || (r.status === 404 && code !== 'not_in_line');
 }
 
@@ -114,7 +121,7 @@ async function join() {
     const r = await api(`/sales/${encodeURIComponent(saleId)}/line${q ? `?${q}` : ''}`, { method: 'POST', headers });
     if (r.ok) return show(r.data);
     const code = r.problem && r.problem.code;
-    if (code === 'proof_of_work_required' && !pow) {
+    if (code === 'proof_of_work_required') {
       pow = await solve(r.problem.detail);
       if (pow) continue;
     }

@@ -876,7 +876,7 @@ function renderCheckout() {
   ui.checkoutMeta.textContent = bits.join(' ');
 
   const paused = sale && sale.status === 'paused';
-  ui.buy.disabled = !ids.length || state.buying || paused;
+  ui.buy.disabled = !ids.length || state.buying || state.adding.size > 0 || paused;
   ui.buy.textContent = state.buying
     ? 'Buying…'
     : paused
@@ -903,6 +903,7 @@ async function addToCheckout(id) {
   state.adding.add(id);
   const entry = state.items.get(id);
   if (entry) updateItem(entry);
+  renderCheckout(); // "Buy now" waits for the item
   const q = new URLSearchParams({ ...account.query(), id: String(id) });
   const r = await api(`/checkout?${q}`, { method: 'POST', headers: account.headers() });
   state.adding.delete(id);
@@ -981,7 +982,8 @@ function handleRefusal(r, id, name) {
 
 async function buy() {
   const co = state.checkout;
-  if (!co || !co.items.length || state.buying) return;
+  // Not while an item is on its way into the checkout: it would be bought with the rest, unseen.
+  if (!co || !co.items.length || state.buying || state.adding.size > 0) return;
   state.buying = true;
   feedback(null);
   renderCheckout();
