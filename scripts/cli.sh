@@ -10,8 +10,8 @@ source scripts/env-defaults.sh service
 # most edits dist/cli.js would stay older than the source and every run would build again.
 if [ ! -f dist/cli.js ] || [ ! -f dist/.cli-built ] || [ -n "$(find src -name '*.ts' -newer dist/.cli-built -print -quit)" ]; then
   # Stamped as of the build's start: a source edited while tsc runs is built again next time.
-  mkdir -p dist && touch dist/.cli-building
+  mkdir -p dist && stamp="dist/.cli-building.$$" && touch "$stamp"
   npx tsc -p tsconfig.build.json >&2
-  mv dist/.cli-building dist/.cli-built
+  mv -f "$stamp" dist/.cli-built
 fi
 exec node dist/cli.js "$@"

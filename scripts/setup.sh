@@ -112,7 +112,7 @@ if ! node scripts/wait-for.mjs postgres "$DATABASE_URL" 0 >/dev/null 2>&1; then
     // psql quoting: quotes doubled, backslashes escaped (psql reads \n and the like inside quotes).
     const quoted = (v) => "\x27" + v.replace(/\\/g, "\\\\").replace(/\x27/g, "\x27\x27") + "\x27";
     process.stdout.write([user, db, `\\set user ${quoted(user)}`, `\\set pass ${quoted(pass)}`, `\\set db ${quoted(db)}`].join("\n"));
-  ' "$DATABASE_URL") || die "DATABASE_URL is not a URL that parses: $DATABASE_URL"
+  ' "$DATABASE_URL") || die "DATABASE_URL is not a URL that parses: $(printf '%s' "$DATABASE_URL" | sed -E 's#://[^@]*@#://#')"
   { IFS= read -r PG_USER; IFS= read -r PG_DB; } <<<"$url_parts"
   if as_root && id postgres >/dev/null 2>&1; then
     log "creating PostgreSQL role '$PG_USER' and database '$PG_DB'"
