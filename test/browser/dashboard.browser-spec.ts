@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Sale } from '../../src/domain/sale/sale.entity';
-import { TcpProxy, buy, call, inPage, launchBrowser, outputPath, untilInPage } from '../support/browser';
+import { TcpProxy, buy, call, inPage, launchBrowser, outputPath, untilInPage, collectPolicyRefusals } from '../support/browser';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { wipeState } from '../support/test-env';
 
@@ -22,6 +22,8 @@ let context: BrowserContext;
 let page: Page;
 let sale: Sale;
 let ids: number[];
+/** What the browser refused on the dashboard under its Content-Security-Policy. */
+const policyRefusals: string[] = [];
 
 beforeAll(async () => {
   await wipeState();
@@ -32,6 +34,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1360, height: 1000 }, colorScheme: 'dark' });
   page = await context.newPage();
+  collectPolicyRefusals(page, policyRefusals);
   page.setDefaultTimeout(15_000);
 });
 
@@ -183,5 +186,9 @@ describe('the operator dashboard (/admin)', () => {
     expect(res.body.code).toBe('unauthorized');
     const ok = await call(t.url, 'GET', '/admin/dashboard', auth);
     expect(ok.status).toBe(200);
+  });
+
+  it("broke nothing under the page's Content-Security-Policy", () => {
+    expect(policyRefusals).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Sale } from '../../src/domain/sale/sale.entity';
-import { buy, call, inPage, launchBrowser, outputPath, untilInPage } from '../support/browser';
+import { buy, call, inPage, launchBrowser, outputPath, untilInPage, collectPolicyRefusals } from '../support/browser';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { wipeState } from '../support/test-env';
 
@@ -44,10 +44,7 @@ beforeAll(async () => {
   });
   alice = await desktop.newPage();
   bob = await phone.newPage();
-  for (const page of [alice, bob])
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) policyViolations.push(m.text());
-    });
+  for (const page of [alice, bob]) collectPolicyRefusals(page, policyViolations);
   alice.setDefaultTimeout(15_000);
   bob.setDefaultTimeout(15_000);
 });

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { LineAdminUseCase } from '../../src/application/line/line-admin.use-case';
 import { SaleId } from '../../src/domain/sale/sale-id.value-object';
-import { call, launchBrowser, outputPath } from '../support/browser';
+import { call, launchBrowser, outputPath, collectPolicyRefusals } from '../support/browser';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { wipeState } from '../support/test-env';
 
@@ -15,6 +15,8 @@ jest.setTimeout(120_000);
 
 let t: TestApp;
 let browser: Browser;
+/** What the browser refused on the line page under its Content-Security-Policy. */
+const policyRefusals: string[] = [];
 
 beforeAll(async () => {
   await wipeState();
@@ -50,6 +52,7 @@ describe('the waiting room page (/line)', () => {
     for (const u of ['ahead-1', 'ahead-2']) expect((await call(t.url, 'POST', `/sales/${sale.id}/line?user_id=${u}`)).status).toBe(200);
 
     const page = await (await browser.newContext({ viewport: { width: 1100, height: 700 }, colorScheme: 'light' })).newPage();
+    collectPolicyRefusals(page, policyRefusals);
     await page.goto(`${t.url}/line?sale=${sale.id}&user_id=carol`);
     await textOf(page, '#line-position', /^[1-3]$/);
     await textOf(page, '#line-eta', /second|moment/);
@@ -84,5 +87,9 @@ describe('the waiting room page (/line)', () => {
     await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 });
     expect(joins).toHaveLength(1);
     await page.context().close();
+  });
+
+  it('broke nothing on the line page under its Content-Security-Policy', () => {
+    expect(policyRefusals).toEqual([]);
   });
 });

@@ -170,3 +170,10 @@ export async function waitForAttr(page: Page, selector: string, attr: string, va
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Collects into `into` what the browser refuses on `page` under the pages' Content-Security-Policy. */
+export function collectPolicyRefusals(page: Page, into: string[]): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) into.push(m.text());
+  });
+}
