@@ -7,11 +7,14 @@
  * rate-limit-undo.lua takes refused requests back out, so the limiter does not use this there.) "Until" is
  * counted from before the call that saw the window full (Redis's clock ran no earlier), less a millisecond
  * (Redis counts whole ms) and 1% of the wait (room for the two clocks' drift and small steps), so it ends
- * before Redis would let the next request in: what is refused here, Redis would refuse. The limiter forgets
- * everything when its connection comes back (a failover may bring a primary that lost recent entries).
+ * before Redis would let the next request in: what is refused here, Redis would refuse. The wait such a
+ * refusal announces (Retry-After, RateLimit's t) is not shortened: it is counted from when the answer came,
+ * so it is never early. The limiter forgets everything when its connection comes back (a failover may bring a
+ * primary that lost recent entries).
  */
 export class FullWindows {
-  private readonly until = new Map<string, number>();
+  /** Per window: until when it is refused here (early, see above), and when it frees (for the answer). */
+  private readonly until = new Map<string, { readonly until: number; readonly frees: number }>();
   /** When full of live windows, no new sweep before this (a sweep reads every entry). */
   private noSweepBefore = -Infinity;
 
@@ -24,19 +27,22 @@ export class FullWindows {
     let full: { index: number; resetMs: number }[] | null = null;
     for (let i = 0; i < windows.length; i++) {
       const key = windows[i]!.key;
-      const until = this.until.get(key);
-      if (until === undefined) continue;
-      if (until <= now) this.until.delete(key);
-      else (full ??= []).push({ index: i, resetMs: until - now });
+      const known = this.until.get(key);
+      if (known === undefined) continue;
+      if (known.until <= now) this.until.delete(key);
+      else (full ??= []).push({ index: i, resetMs: Math.max(1, known.frees - now) });
     }
     return full;
   }
 
-  /** A window that had no place left after a call begun at `startedAt`, its oldest request leaving in `resetMs`. */
-  remember(key: string, startedAt: number, resetMs: number): void {
+  /**
+   * A window that had no place left after a call begun at `startedAt` and answered at `answeredAt`, its oldest
+   * request leaving in `resetMs` (by Redis's clock, read between the two).
+   */
+  remember(key: string, startedAt: number, resetMs: number, answeredAt = startedAt): void {
     if (this.until.size >= this.maxWindows && !this.until.has(key)) this.dropExpired(startedAt);
     if (this.until.size >= this.maxWindows && !this.until.has(key)) return;
-    this.until.set(key, startedAt + resetMs * 0.99 - 1);
+    this.until.set(key, { until: startedAt + resetMs * 0.99 - 1, frees: answeredAt + resetMs });
   }
 
   /** Forgets every window: on a new connection, and for windows emptied behind the limiter's back (a test). */
@@ -46,7 +52,7 @@ export class FullWindows {
 
   private dropExpired(now: number): void {
     if (now < this.noSweepBefore) return;
-    for (const [key, until] of this.until) if (until <= now) this.until.delete(key);
+    for (const [key, known] of this.until) if (known.until <= now) this.until.delete(key);
     // Still full: every window is live, so sweeping again at once would only read them all again.
     if (this.until.size >= this.maxWindows) this.noSweepBefore = now + 1_000;
   }

@@ -58,9 +58,10 @@ export class RedisRateLimiter extends RateLimiter {
       const known = this.refusalFromMemory(checks, keyed, startedAt);
       if (known) return known;
       const verdict = await this.turn.add('', { id: this.nextId(), windows: keyed });
+      let answeredAt: number | undefined;
       for (let i = 0; i < keyed.length; i++) {
         const state = verdict.states[i]!;
-        if (state.remaining === 0) this.full.remember(keyed[i]!.key, startedAt, state.resetMs);
+        if (state.remaining === 0) this.full.remember(keyed[i]!.key, startedAt, state.resetMs, (answeredAt ??= performance.now()));
       }
       return { allowed: verdict.allowed, states: checks.map((check, i) => ({ check, ...verdict.states[i]! })) };
     }

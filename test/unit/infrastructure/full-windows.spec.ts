@@ -3,12 +3,14 @@ import { FullWindows } from '../../../src/infrastructure/redis/full-windows';
 const windows = (...keys: string[]) => keys.map((key) => ({ key }));
 
 describe('FullWindows', () => {
-  it('refuses a window seen full until just before its oldest request leaves it (1 ms and 1% early)', () => {
+  it('refuses a window seen full until just before its oldest request leaves it (1 ms and 1% early), announcing the whole wait', () => {
     const full = new FullWindows();
-    full.remember('{rl:buy:user:bot}', 1_000, 1_000);
+    // Asked at 1,000 and answered at 1,004: the oldest request leaves 1,000 ms after Redis read the window.
+    full.remember('{rl:buy:user:bot}', 1_000, 1_000, 1_004);
 
-    expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:bot}'), 1_000)).toEqual([{ index: 1, resetMs: 989 }]);
-    expect(full.refusal(windows('{rl:buy:user:bot}'), 1_988)).toEqual([{ index: 0, resetMs: 1 }]);
+    // Refused here until 1,989; the wait it announces (Retry-After) runs to 2,004, never early.
+    expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:bot}'), 1_000)).toEqual([{ index: 1, resetMs: 1_004 }]);
+    expect(full.refusal(windows('{rl:buy:user:bot}'), 1_988)).toEqual([{ index: 0, resetMs: 16 }]);
     // From then on Redis decides again (it may let the request in).
     expect(full.refusal(windows('{rl:buy:user:bot}'), 1_989)).toBeNull();
     expect(full.refusal(windows('{rl:buy:user:bot}'), 1_100)).toBeNull();
@@ -21,8 +23,8 @@ describe('FullWindows', () => {
     full.remember('{rl:buy:ip:1.2.3.4}', 0, 10_000);
     full.remember('{rl:buy:user:alice}', 0, 5_000);
     expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:alice}'), 10)).toEqual([
-      { index: 0, resetMs: 9_889 },
-      { index: 1, resetMs: 4_939 },
+      { index: 0, resetMs: 9_990 },
+      { index: 1, resetMs: 4_990 },
     ]);
     full.clear();
     expect(full.refusal(windows('{rl:buy:ip:1.2.3.4}', '{rl:buy:user:alice}'), 10)).toBeNull();
