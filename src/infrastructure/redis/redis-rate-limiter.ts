@@ -67,12 +67,17 @@ export class RedisRateLimiter extends RateLimiter {
     }
     const id = this.nextId();
     const groups = groupBySlot(keyed);
-    const verdicts = await Promise.all(groups.map((g) => this.check([{ id, windows: g }]).then((v) => v[0]!)));
-    const allowed = verdicts.every((v) => v.allowed);
+    const settled = await Promise.allSettled(groups.map((g) => this.check([{ id, windows: g }]).then((v) => v[0]!)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const passedIn = (i: number) =>
+      settled[i]!.status === 'fulfilled' && (settled[i] as PromiseFulfilledResult<WindowStates>).value.allowed;
+    const allowed = !failed && settled.every((_, i) => passedIn(i));
     if (!allowed && groups.length > 1) {
-      await Promise.all(
+      // A request refused, or not answered by every slot (a shard failing over), counts nowhere: the slots that
+      // let it in take it back out. Best effort: an undo that fails leaves one entry, which ages out.
+      await Promise.allSettled(
         groups
-          .filter((_, i) => verdicts[i]!.allowed)
+          .filter((_, i) => passedIn(i))
           .map((g) =>
             runScript(
               this.redis.command,
@@ -83,6 +88,8 @@ export class RedisRateLimiter extends RateLimiter {
           ),
       );
     }
+    if (failed) throw failed.reason;
+    const verdicts = settled.map((s) => (s as PromiseFulfilledResult<WindowStates>).value);
     const stateOf = new Map(
       groups.flatMap((g, i) =>
         g.map((k, j) => {
