@@ -67,39 +67,52 @@ export class RedisRateLimiter extends RateLimiter {
     }
     const id = this.nextId();
     const groups = groupBySlot(keyed);
-    const settled = await Promise.allSettled(groups.map((g) => this.check([{ id, windows: g }]).then((v) => v[0]!)));
+    // Each slot bounded like any request's call: one shard stuck in retries must not hold the request.
+    const settled = await Promise.allSettled(groups.map((g) => this.redis.bounded(this.check([{ id, windows: g }])).then((v) => v[0]!)));
+    const verdictOf = (i: number): WindowStates | undefined => {
+      const s = settled[i]!;
+      return s.status === 'fulfilled' ? s.value : undefined;
+    };
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    const passedIn = (i: number) =>
-      settled[i]!.status === 'fulfilled' && (settled[i] as PromiseFulfilledResult<WindowStates>).value.allowed;
-    const allowed = !failed && settled.every((_, i) => passedIn(i));
+    const allowed = !failed && groups.every((_, i) => verdictOf(i)!.allowed);
     if (!allowed && groups.length > 1) {
-      // A request refused, or not answered by every slot (a shard failing over), counts nowhere: the slots that
-      // let it in take it back out. Best effort: an undo that fails leaves one entry, which ages out.
+      // A request refused, or not answered by every slot (a shard failing over), counts nowhere: every slot
+      // that let it in, or may have (its call failed after the script ran), takes it back out. The undo is a
+      // removal by request id, harmless where it was never added. Best effort: one that fails leaves one entry,
+      // which ages out.
       await Promise.allSettled(
         groups
-          .filter((_, i) => passedIn(i))
+          .filter((_, i) => verdictOf(i)?.allowed !== false)
           .map((g) =>
-            runScript(
-              this.redis.command,
-              'rate-limit-undo',
-              g.map((k) => k.key),
-              [id],
+            this.redis.bounded(
+              runScript(
+                this.redis.command,
+                'rate-limit-undo',
+                g.map((k) => k.key),
+                [id],
+              ),
             ),
           ),
       );
     }
-    if (failed) throw failed.reason;
-    const verdicts = settled.map((s) => (s as PromiseFulfilledResult<WindowStates>).value);
     const stateOf = new Map(
-      groups.flatMap((g, i) =>
-        g.map((k, j) => {
-          const state = verdicts[i]!.states[j]!;
+      groups.flatMap((g, i) => {
+        const verdict = verdictOf(i);
+        if (!verdict) return [];
+        return g.map((k, j) => {
+          const state = verdict.states[j]!;
           // A window that let the request in before another refused it no longer counts it: one more place.
-          const undone = !allowed && verdicts[i]!.allowed;
+          const undone = !allowed && verdict.allowed;
           return [k.check, undone ? { ...state, remaining: Math.min(k.check.policy.limit, state.remaining + 1) } : state] as const;
-        }),
-      ),
+        });
+      }),
     );
+    if (failed) {
+      // A slot that answered refused: that is the answer (a 429 naming the windows known full), not a 503.
+      const refused = checks.filter((check) => stateOf.get(check)?.remaining === 0);
+      if (refused.length === 0 || groups.every((_, i) => verdictOf(i)?.allowed !== false)) throw failed.reason;
+      return { allowed: false, states: refused.map((check) => ({ check, ...stateOf.get(check)! })) };
+    }
     return { allowed, states: checks.map((check) => ({ check, ...stateOf.get(check)! })) };
   }
 
