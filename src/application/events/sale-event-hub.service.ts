@@ -97,6 +97,8 @@ export class SaleEventHub {
           .then(
             (unsubscribe) => {
               subscribing.unsubscribe = unsubscribe;
+              // Dropped while its subscription was on its way (its pages gave up waiting): let go of it now.
+              if (this.channels.get(saleId) !== subscribing) void unsubscribe().catch(() => undefined);
             },
             (e: unknown) => {
               // Not left registered without its subscription: later watchers would get no live events at all.
@@ -110,8 +112,12 @@ export class SaleEventHub {
     // Every watcher waits for the channel's subscription, not only the one that asked for it: one that came
     // meanwhile would otherwise stay on a channel whose subscription failed, with no events and no error.
     // Bounded: a subscription queued while Redis is away must not hold every page of the sale until it is back.
-    await within(channel.subscribed, SUBSCRIBE_BOUND_MS, 'sale events subscription');
     const watched = channel;
+    await within(channel.subscribed, SUBSCRIBE_BOUND_MS, 'sale events subscription').catch(async (e: unknown) => {
+      // Nobody watches it yet: not left behind, holding its timers and, once Redis is back, a subscription.
+      if (watched.watchers.size === 0) await this.drop(saleId, watched);
+      throw e;
+    });
     const live = await this.ledger.liveState(saleId).catch(async (e: unknown) => {
       // Nobody watches a channel this call opened: drop it rather than keep an idle subscription.
       if (watched.watchers.size === 0) await this.drop(saleId, watched);
