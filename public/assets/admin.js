@@ -341,7 +341,9 @@ function accept(snapshot) {
   state.receivedAt = Date.now();
   const t = Date.parse(snapshot.at) || now();
   const last = state.history[state.history.length - 1];
-  if (!last || t > last.t) state.history.push({ t, sales: num(snapshot.salesPerSecond), checkouts: num(snapshot.checkoutsPerSecond) });
+  // No point while the checkout figures are unknown: a gap in the chart, not a drop to zero.
+  if ((!last || t > last.t) && !unknownIn(snapshot, 'stats'))
+    state.history.push({ t, sales: num(snapshot.salesPerSecond), checkouts: num(snapshot.checkoutsPerSecond) });
   const cutoff = t - HISTORY_MS - 2000;
   while (state.history.length && state.history[0].t < cutoff) state.history.shift();
   render();

@@ -124,6 +124,8 @@ async function join() {
     if (code === 'proof_of_work_required') {
       pow = await solve(r.problem.detail);
       if (pow) continue;
+      // A challenge this page cannot read: the sale's page, rather than asking again for ever.
+      return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
     }
     if (hopeless(r)) return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
     $('line-text').textContent = (r.problem && r.problem.detail) || 'Could not join the line; retrying…';
