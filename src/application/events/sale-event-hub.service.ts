@@ -53,15 +53,15 @@ export const LINE_EVENT_WRITES_PER_SECOND = 4_000;
 /** Watchers written to per turn of the event loop. */
 const BROADCAST_SLICE = 200;
 
+/** How long a page waits for its sale's event subscription before it is answered 503. */
+const SUBSCRIBE_BOUND_MS = 2_000;
+
 /**
  * Fans a sale's live events out to every watcher on this instance. Each watched sale has one subscription
  * to the ledger's feed, whatever the number of watchers; purchases are coalesced into at most four stock
  * events a second, so thousands of open pages cost the purchase path nothing but one publish per purchase.
  * Start and end are timed here from the sale's window.
  */
-/** How long a page waits for its sale's event subscription before it is answered 503. */
-const SUBSCRIBE_BOUND_MS = 2_000;
-
 @Injectable()
 export class SaleEventHub {
   private readonly logger = new Logger('SaleEventHub');
