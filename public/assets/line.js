@@ -23,6 +23,11 @@ const headers = jwt ? { authorization: `Bearer ${jwt}` } : {};
 let done = false;
 let etaAt = 0;
 
+/** The sale's page, as this buyer (it signs them in, or says what is on). */
+function toSalePage() {
+  location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+}
+
 function show(place) {
   if (done) return;
   if (place.status === 'admitted') return admitted();
@@ -55,7 +60,7 @@ async function admitted() {
   $('line-text').textContent = 'Taking you to the sale…';
   $('line-figures').hidden = true;
   document.body.dataset.lineStatus = 'admitted';
-  location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+  toSalePage();
 }
 
 function closed(reason) {
@@ -125,9 +130,9 @@ async function join() {
       pow = await solve(r.problem.detail);
       if (pow) continue;
       // A challenge this page cannot read: the sale's page, rather than asking again for ever.
-      return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+      return toSalePage();
     }
-    if (hopeless(r)) return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+    if (hopeless(r)) return toSalePage();
     $('line-text').textContent = (r.problem && r.problem.detail) || 'Could not join the line; retrying…';
     await sleep(waitBeforeRetry(r, attempt));
   }
@@ -156,7 +161,7 @@ async function main() {
     if (r.ok) show(r.data);
     // Dropped from the line (unseen too long, or an admission that ran out): take a place again.
     else if (r.problem && r.problem.code === 'not_in_line') await join();
-    else if (hopeless(r)) return location.assign(`/${userId ? `?user_id=${encodeURIComponent(userId)}` : ''}`);
+    else if (hopeless(r)) return toSalePage();
   }
 }
 

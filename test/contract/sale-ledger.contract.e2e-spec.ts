@@ -247,22 +247,23 @@ describe('the Lua scripts and the domain rules', () => {
     expect(logged).toEqual(attempts.waiting(attemptsOfSale(saleId)).map((a) => [a.userId, a.itemId, a.result]));
   });
 
-  it('fail only the call whose step fails when a turn goes to Redis together, and log the rest', async () => {
-    const saleId = 4003 as SaleId;
+  /** An open sale (an hour left) loaded into Redis: items 1..itemsTotal, each with all its units. */
+  async function loadOpenSale(
+    saleId: SaleId,
+    terms: { itemsTotal: number; saleCap: number; perUserLimit: number; unitsPerItem: number },
+  ): Promise<void> {
     const now = Date.now();
     const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
-      itemsTotal: 3,
-      saleCap: 10,
-      perUserLimit: 3,
-      unitsPerItem: 3,
+      ...terms,
       onePurchasePerUser: false,
     });
-    await ledger.loader.load(
-      sale,
-      [1, 2, 3].map((i) => ({ id: i as ItemId, unitsLeft: 3 })),
-      [],
-      0,
-    );
+    const items = Array.from({ length: terms.itemsTotal }, (_, i) => ({ id: (i + 1) as ItemId, unitsLeft: terms.unitsPerItem }));
+    await ledger.loader.load(sale, items, [], 0);
+  }
+
+  it('fail only the call whose step fails when a turn goes to Redis together, and log the rest', async () => {
+    const saleId = 4003 as SaleId;
+    await loadOpenSale(saleId, { itemsTotal: 3, saleCap: 10, perUserLimit: 3, unitsPerItem: 3 });
     const code = (user: string) => composeCheckoutCode(saleId, `broken${user}xxxxxxxxxxxxxx`);
     const first = await Promise.all(['a', 'b', 'c'].map((u) => ledger.checkout.checkout(saleId, u as UserId, 1 as ItemId, code(u), null)));
     expect(first.map((a) => a.result.kind)).toEqual(['ok', 'ok', 'ok']);
@@ -299,20 +300,7 @@ describe('the Lua scripts and the domain rules', () => {
 
   it('change nothing when a purchase fails on a corrupt stock field, not even the items read before it', async () => {
     const saleId = 4006 as SaleId;
-    const now = Date.now();
-    const sale = Sale.restore(saleId, SaleWindow.of(new Date(now - 1000), new Date(now + 3_600_000)), {
-      itemsTotal: 2,
-      saleCap: 10,
-      perUserLimit: 5,
-      unitsPerItem: 3,
-      onePurchasePerUser: false,
-    });
-    await ledger.loader.load(
-      sale,
-      [1, 2].map((i) => ({ id: i as ItemId, unitsLeft: 3 })),
-      [],
-      0,
-    );
+    await loadOpenSale(saleId, { itemsTotal: 2, saleCap: 10, perUserLimit: 5, unitsPerItem: 3 });
     const code = composeCheckoutCode(saleId, 'corruptstockxxxxxxxxxxxx');
     for (const item of [1, 2]) await ledger.checkout.checkout(saleId, 'dora' as UserId, item as ItemId, code, null);
     await redis.command.hset(saleKeys(saleId).stock, '2', 'three');

@@ -52,9 +52,9 @@ const FIGURE_BOUND_MS = 1_000;
  * A figure of the snapshot, or `fallback` when its dependency fails or takes over FIGURE_BOUND_MS (then named
  * in `unknown`, when given).
  */
-function figure<T>(read: Promise<T>, what: string, fallback: T, unknown?: DashboardFigure[]): Promise<T> {
+function figure<T>(read: Promise<T>, what: DashboardFigure | 'line', fallback: T, unknown?: DashboardFigure[]): Promise<T> {
   return within(read, FIGURE_BOUND_MS, what).catch(() => {
-    unknown?.push(what as DashboardFigure);
+    if (what !== 'line') unknown?.push(what);
     return fallback;
   });
 }

@@ -7,6 +7,13 @@ export interface RegisteredSale {
   readonly items: ItemSet | null;
 }
 
+/** An ended sale kept past its retention: what it still holds on its way to PostgreSQL. */
+export interface HeldPastRetention {
+  readonly saleId: SaleId;
+  readonly attempts: number;
+  readonly orders: number;
+}
+
 /** The shared list of sales that are loaded into the ledger, so every instance sees the same schedule. */
 export abstract class SaleRegistry {
   /** Makes a loaded sale, and which items it holds, known to every instance. */
@@ -18,5 +25,5 @@ export abstract class SaleRegistry {
    * A sale whose outbox or attempts still hold entries keeps them, and its registry entry (asked again on the
    * next run). Returns those kept, with what each still holds.
    */
-  abstract forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]>;
+  abstract forgetEndedBefore(before: Date): Promise<HeldPastRetention[]>;
 }

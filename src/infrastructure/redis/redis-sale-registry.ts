@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegisteredSale, SaleRegistry } from '../../application/sales/sale-registry.port';
+import { HeldPastRetention, RegisteredSale, SaleRegistry } from '../../application/sales/sale-registry.port';
 import { ItemSet, ItemSetJson } from '../../domain/sale/item-set.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
@@ -53,9 +53,9 @@ export class RedisSaleRegistry extends SaleRegistry {
     return sales.sort((a, b) => a.sale.startsAt.getTime() - b.sale.startsAt.getTime());
   }
 
-  async forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]> {
+  async forgetEndedBefore(before: Date): Promise<HeldPastRetention[]> {
     const ids = await this.redis.background.zrangebyscore(REGISTRY_KEY, '-inf', `(${before.getTime()}`);
-    const kept: { saleId: SaleId; attempts: number; orders: number }[] = [];
+    const kept: HeldPastRetention[] = [];
     const gone: string[] = [];
     for (const id of ids) {
       const keys = saleKeys(Number(id));

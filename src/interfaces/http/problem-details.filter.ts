@@ -50,7 +50,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
   }
   const status = statusOf(exception);
   if (status === 404 && isRouteMiss(exception)) {
-    const path = request.url.split('?')[0] ?? '/';
+    const path = pathOf(request);
     const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
     if (allowed.length > 0) {
       sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
@@ -85,7 +85,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     // A purchase script may have run before its answer was lost (a timeout, a dropped connection whose commands
     // ioredis sends again): the buyer must retry that code, not start a new checkout and buy a second time.
     const detail =
-      request.method === 'POST' && request.url.split('?')[0] === '/purchase'
+      request.method === 'POST' && pathOf(request) === '/purchase'
         ? 'Your purchase may or may not have been made. Retry with the same code (or Idempotency-Key): it buys nothing twice and answers what was bought.'
         : 'A backing service is unavailable; try again shortly.';
     sendProblem(reply, 'service_unavailable', detail, { retryAfterSeconds: 1 });

@@ -1,4 +1,4 @@
-import { RegisteredSale, SaleRegistry } from '../../../src/application/sales/sale-registry.port';
+import { RegisteredSale, SaleRegistry, HeldPastRetention } from '../../../src/application/sales/sale-registry.port';
 import { ItemSet } from '../../../src/domain/sale/item-set.value-object';
 import { SaleId } from '../../../src/domain/sale/sale-id.value-object';
 import { Sale } from '../../../src/domain/sale/sale.entity';
@@ -26,7 +26,7 @@ export class InMemorySaleRegistry implements SaleRegistry {
   }
 
   /** No ledger behind it: nothing is ever left on its way to PostgreSQL. */
-  async forgetEndedBefore(before: Date): Promise<{ saleId: SaleId; attempts: number; orders: number }[]> {
+  async forgetEndedBefore(before: Date): Promise<HeldPastRetention[]> {
     for (const [id, e] of this.entries) if (e.sale.endsAt.getTime() < before.getTime()) this.entries.delete(id);
     return [];
   }
