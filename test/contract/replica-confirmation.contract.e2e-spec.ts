@@ -23,6 +23,9 @@ import { redisEnv } from '../support/fleet';
 jest.setTimeout(60_000);
 
 const SALE = 4242 as SaleId;
+// What is judged here is which primary confirms, never how fast: a replica on a loaded CI box can take longer
+// than the default 250 ms to acknowledge, which would refuse a purchase that should be confirmed.
+const UNHURRIED = { PURCHASE_REPLICA_TIMEOUT_MS: '3000' };
 const keys = saleKeys(SALE);
 let fleet: RedisSentinelFleet;
 let connections: RedisConnections;
@@ -31,7 +34,7 @@ let primary: Redis;
 
 beforeAll(async () => {
   fleet = await RedisSentinelFleet.start({ replicas: 1 });
-  const config = loadConfig({ ...process.env, ...redisEnv(fleet), PURCHASE_DURABILITY: 'replica' });
+  const config = loadConfig({ ...process.env, ...redisEnv(fleet), ...UNHURRIED, PURCHASE_DURABILITY: 'replica' });
   connections = new RedisConnections(config);
   await connections.onModuleInit();
   confirmation = new RedisReplicaConfirmation(connections, config);
@@ -56,6 +59,20 @@ it('confirms a purchase the primary holds, spent with its order', async () => {
   ).resolves.toBeUndefined();
   // Nothing bought: only spent is asked.
   await expect(confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: null }] })).resolves.toBeUndefined();
+});
+
+it('confirms a purchase asked for the moment it starts, while its connection is still connecting', async () => {
+  // CI run 76 caught this: the first confirmation went out before the connection was up, and a connection
+  // that fails fast refused it ("Stream isn't writeable") instead of waiting the moment it takes.
+  const config = loadConfig({ ...process.env, ...redisEnv(fleet), ...UNHURRIED, PURCHASE_DURABILITY: 'replica' });
+  const own = new RedisConnections(config);
+  const fresh = new RedisReplicaConfirmation(own, config);
+  try {
+    await expect(fresh.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'spent', orderId: 'order-1' }] })).resolves.toBeUndefined();
+  } finally {
+    await fresh.onApplicationShutdown();
+    await own.onApplicationShutdown();
+  }
 });
 
 it.each([
@@ -115,7 +132,7 @@ it('confirms purchases of many callers in one round, refusing only the one the p
 it('takes replica durability up once a replica appears, when it found none at the start (PURCHASE_DURABILITY unset)', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flashsale-durability-'));
   const lone = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), DURABLE_NODE_ARGS);
-  const config = loadConfig({ ...process.env, REDIS_URL: `redis://127.0.0.1:${lone.port}`, PURCHASE_DURABILITY: undefined });
+  const config = loadConfig({ ...process.env, ...UNHURRIED, REDIS_URL: `redis://127.0.0.1:${lone.port}`, PURCHASE_DURABILITY: undefined });
   const own = new RedisConnections(config);
   const deciding = new RedisReplicaConfirmation(own, config);
   let replica: RedisNode | undefined;

@@ -160,7 +160,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     const plan = [...reads.values()].flatMap((r) =>
       r.in === 'checkouts' ? [{ read: r, waiter: null as Waiter | null }] : r.waiters.map((waiter) => ({ read: r, waiter })),
     );
-    readyNode(client)
+    readyNode(client, this.boundMs)
       .then((node) => {
         const pipeline = node.pipeline();
         for (const { read, waiter } of plan) {
@@ -271,7 +271,9 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     // Only replicas done with their first sync: WAIT counts no other, so one still copying would make every
     // purchase wait for nothing and answer 503 until it is done.
     const counts = await Promise.all(
-      primaries.map(async (p) => (await (await readyNode(p)).info('replication')).match(/^slave\d+:.*\bstate=online\b/gm)?.length ?? 0),
+      primaries.map(
+        async (p) => (await (await readyNode(p, this.boundMs)).info('replication')).match(/^slave\d+:.*\bstate=online\b/gm)?.length ?? 0,
+      ),
     );
     return counts.some((n) => n > 0);
   }

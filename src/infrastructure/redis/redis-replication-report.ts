@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { AppConfig } from '../config/app-config';
 import { RedisConnections } from './redis-connections';
 import { RedisReplicaConfirmation } from './redis-replica-confirmation';
 import { readyNode } from './redis-topology';
@@ -32,10 +33,11 @@ export class RedisReplicationReport {
   constructor(
     private readonly redis: RedisConnections,
     private readonly replicas: RedisReplicaConfirmation,
+    private readonly config: AppConfig,
   ) {}
 
   async forSale(saleId: SaleId | null): Promise<ReplicationReport> {
-    const node = await readyNode(this.primaryOf(saleId));
+    const node = await readyNode(this.primaryOf(saleId), this.config.REDIS_COMMAND_TIMEOUT_MS);
     const info = await node.info('replication');
     const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
     const offset = Number(field('master_repl_offset') ?? 0);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { within } from '../../application/shared/within';
 import { AppConfig } from '../config/app-config';
 
 /** A connection to whichever topology is configured: one server (or Sentinel's current primary), or a Cluster. */
@@ -164,10 +165,23 @@ export function primariesOf(client: RedisClient): Redis[] {
 }
 
 /**
- * A Cluster's node connections are made on first use by the Cluster's own routing; a command sent to a node
- * directly (INFO, WAIT) must connect it first, since a connection that fails fast would refuse it outright.
+ * A command sent to a node directly (INFO, WAIT) on a connection that fails fast is refused outright unless
+ * that connection is ready. A Cluster's node connections are made on first use by the Cluster's own routing,
+ * so connect one that has not been; and wait, at most `waitMs`, for one still connecting: a process that
+ * confirms a purchase as soon as it starts, or while its connection follows a failover, would otherwise be
+ * refused at once ("Stream isn't writeable") where a moment's wait gets an answer.
  */
-export async function readyNode(node: Redis): Promise<Redis> {
-  if (node.status === 'wait') await node.connect().catch(() => undefined);
+export async function readyNode(node: Redis, waitMs: number): Promise<Redis> {
+  if (node.status === 'wait') node.connect().catch(() => undefined);
+  if (node.status === 'ready' || node.status === 'end') return node;
+  let settled = (): void => undefined;
+  const ready = new Promise<void>((resolve) => {
+    settled = resolve;
+    // 'end': the connection gave up, and no wait will change that.
+    node.once('ready', settled).once('end', settled);
+  });
+  await within(ready, waitMs, 'redis connection').catch(() => undefined);
+  // Not left behind when the bound ran out: one per call would pile up while Redis is away.
+  node.off('ready', settled).off('end', settled);
   return node;
 }
