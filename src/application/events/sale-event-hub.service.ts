@@ -112,17 +112,23 @@ export class SaleEventHub {
     // Every watcher waits for the channel's subscription, not only the one that asked for it: one that came
     // meanwhile would otherwise stay on a channel whose subscription failed, with no events and no error.
     // Bounded: a subscription queued while Redis is away must not hold every page of the sale until it is back.
+    // Counted as joining until attached: a channel is dropped only with no watcher and nobody joining, or a
+    // page still waiting for it would attach to a channel another page's failure (or last close) just dropped,
+    // and hear nothing for ever.
     const watched = channel;
-    await within(channel.subscribed, SUBSCRIBE_BOUND_MS, 'sale events subscription').catch(async (e: unknown) => {
-      // Nobody watches it yet: not left behind, holding its timers and, once Redis is back, a subscription.
-      if (watched.watchers.size === 0) await this.drop(saleId, watched);
+    watched.joining++;
+    let live: Awaited<ReturnType<SaleReadModel['liveState']>>;
+    try {
+      await within(channel.subscribed, SUBSCRIBE_BOUND_MS, 'sale events subscription');
+      live = await this.ledger.liveState(saleId);
+    } catch (e) {
+      // Nobody watches it, nor is about to: not left behind, holding its timers and, once Redis is back, a
+      // subscription.
+      watched.joining--;
+      if (watched.idle()) await this.drop(saleId, watched);
       throw e;
-    });
-    const live = await this.ledger.liveState(saleId).catch(async (e: unknown) => {
-      // Nobody watches a channel this call opened: drop it rather than keep an idle subscription.
-      if (watched.watchers.size === 0) await this.drop(saleId, watched);
-      throw e;
-    });
+    }
+    watched.joining--;
     const watcher = open();
     watcher.send(channel.snapshot(live ?? { sold: 0, paused: false }));
     channel.watchers.add(watcher);
@@ -131,7 +137,7 @@ export class SaleEventHub {
     return ok(() => {
       current.watchers.delete(watcher);
       current.lineWatchers.delete(watcher);
-      if (current.watchers.size === 0) void this.drop(saleId, current);
+      if (current.idle()) void this.drop(saleId, current);
     });
   }
 
@@ -175,6 +181,8 @@ class Channel {
   private lineBusy = false;
   /** Where the next read's turn starts among the moved places, when not all may be told at once. */
   private lineTurn = 0;
+  /** Watches under way that have not attached yet (waiting for the subscription or the sale's state). */
+  joining = 0;
   unsubscribe?: () => Promise<void>;
   /** The sale's subscription on the feed, made once for the channel; watchers wait for it. */
   subscribed: Promise<void> = Promise.resolve();
@@ -339,6 +347,11 @@ class Channel {
     const from = this.lineTurn % moved.length;
     this.lineTurn = from + budget;
     return [...moved, ...moved].slice(from, from + budget);
+  }
+
+  /** No watcher and nobody about to be one: the channel may go. */
+  idle(): boolean {
+    return this.watchers.size === 0 && this.joining === 0;
   }
 
   stop(): void {

@@ -150,6 +150,33 @@ describe('SaleEventHub', () => {
     expect(world.events.listenerCount(sale.id)).toBe(1);
   });
 
+  it('keeps the channel of a page still joining when another page fails to join it', async () => {
+    const sale = anOpenSale({ items: 4 });
+    await world.live(sale);
+    const liveState = world.ledger.liveState.bind(world.ledger);
+    // The first page's read of the sale is slow; the second page's fails while the first still waits.
+    let release = (): void => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    world.ledger.liveState = async (id) => {
+      if (++reads === 1) {
+        await slow;
+        return liveState(id);
+      }
+      throw new Error('Redis unreachable');
+    };
+    const first = new Page();
+    const joining = hub.watch(sale.id, () => first);
+    await expect(hub.watch(sale.id, () => new Page())).rejects.toThrow('Redis unreachable');
+    release();
+    expect((await joining).ok).toBe(true);
+
+    expect(world.events.listenerCount(sale.id)).toBe(1);
+    sold(sale, 1, itemOf(sale, 1));
+    await wait(STOCK_EVENT_INTERVAL_MS);
+    expect(first.types()).toEqual(['snapshot', 'stock']);
+  });
+
   describe('stock', () => {
     let sale: Sale;
     let page: Page;
