@@ -8,6 +8,8 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# Marks this project's images and build layers, so scripts/container.sh prunes only its own.
+LABEL io.flashsale.project=flashsale
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -24,6 +26,7 @@ RUN npx prisma generate && npx tsc -p tsconfig.build.json \
     node_modules/.bin/tsc node_modules/.bin/tsserver node_modules/.bin/prettier
 
 FROM ${NODE_IMAGE} AS runtime
+LABEL io.flashsale.project=flashsale
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

@@ -178,8 +178,9 @@ cmd_build() {
   # The build stage's result is the cache for the runtime stage: keep it tagged so pruning keeps it.
   pm build "${args[@]}" --target build -t "$tag-build" . >>"$log" 2>&1 \
     || die "podman build --target build failed (whole log: $log)"
-  # Drop what earlier builds left untagged (older images of this tag and their layers).
-  pm image prune -f >/dev/null 2>&1 || true
+  # Drop what earlier builds of this project left untagged (older images of this tag and their layers); the
+  # label keeps other projects' dangling images out of it.
+  pm image prune -f --filter label=io.flashsale.project=flashsale >/dev/null 2>&1 || true
   local id; id=$(pm image inspect --format '{{.Id}}' "$tag")
   log "built $tag in $(elapsed "$t0") (cached $cached of $steps steps)$([ "$old" = "$id" ] && echo ', unchanged')"
   echo "$tag"
