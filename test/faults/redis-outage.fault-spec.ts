@@ -386,3 +386,26 @@ it('(d) warns when Redis may evict keys, also when it reconnects (not only at st
     await redis.config('SET', 'maxmemory-policy', 'noeviction');
   }
 });
+
+it('(e) Redis full (maxmemory reached, noeviction): checkouts and purchases answer 503 with Retry-After, never 500, and heal', async () => {
+  const open = await openCheckout();
+  const before = await checkoutRecords(redis, saleId);
+  // Far below what Redis holds: every write is refused with OOM until it is raised again.
+  await redis.config('SET', 'maxmemory', '1');
+  let answers: Timed[];
+  try {
+    answers = [
+      await timedRequest(agent, 'POST', `${url}/checkout?user_id=${newUser()}&id=${newItem()}`),
+      await timedRequest(agent, 'POST', `${url}/checkout?user_id=${open.user}&id=${newItem()}`),
+      await purchase(open.code),
+    ];
+  } finally {
+    await redis.config('SET', 'maxmemory', '0');
+  }
+  expect(answers.map((a) => [a.status, a.headers?.['retry-after'], a.body?.code])).toEqual(
+    answers.map(() => [503, '1', 'service_unavailable']),
+  );
+  // Nothing half-written, and the same code buys once Redis takes writes again.
+  expect(await checkoutRecords(redis, saleId)).toEqual(before);
+  expect((await purchase(open.code)).status).toBe(200);
+});

@@ -9,8 +9,10 @@ import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 // Messages of Redis/PostgreSQL clients that mean "the dependency is away", not "the request is bad".
+// Redis's own replies may come after a prefix: a batch script's step that failed is "<script>.lua failed on one
+// call of its batch: OOM ...".
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber|Too many Cluster redirections|no answer within \d+ ms|^(MOVED|ASK) \d+ |^BUSY |^OOM /i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber|Too many Cluster redirections|no answer within \d+ ms|(^|: )(MOVED|ASK) \d+ |(^|: )BUSY |(^|: )OOM /i;
 
 const BY_STATUS: Record<number, ProblemCode> = {
   400: 'invalid_request',

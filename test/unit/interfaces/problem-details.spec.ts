@@ -65,6 +65,8 @@ describe('answerException', () => {
     'ASK 12539 127.0.0.1:7002',
     'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
     "OOM command not allowed when used memory > 'maxmemory'.",
+    // A batch script's step that Redis refused (the default path of checkout and purchase).
+    "checkout-batch.lua failed on one call of its batch: OOM command not allowed when used memory > 'maxmemory'.",
     'Command timed out',
     'sale events subscription: no answer within 2000 ms',
   ])('answers 503 with Retry-After for %s', (message) => {
