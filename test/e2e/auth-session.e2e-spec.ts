@@ -84,6 +84,8 @@ describe('accounts and sessions', () => {
     [{ email: 'bob@example.com', password: 'short' }, 'password'],
     [{ email: 'bob@example.com', password: 'aaaaaaaaaaaa' }, 'password'],
     [{ email: 'bob@example.com' }, 'password'],
+    // PostgreSQL refuses a NUL in text: it must never get that far (it was a 500).
+    [{ email: 'b\u0000ob@example.com', password: 'correct horse battery' }, 'email'],
   ])('refuses a bad registration with 400 naming the field (%#)', async (body, field) => {
     const res = await request(t.url).post('/auth/register').send(body);
     problem(res, 400, 'invalid_request');
@@ -101,6 +103,23 @@ describe('accounts and sessions', () => {
       401,
       'invalid_credentials',
     );
+    // An address PostgreSQL could not even compare (a NUL in it; it was a 500) is simply wrong.
+    problem(
+      await request(t.url).post('/auth/login').send({ email: 'ada\u0000@example.com', password: 'correct horse battery' }),
+      401,
+      'invalid_credentials',
+    );
+  });
+
+  it.each([
+    [{}, 'email'],
+    [{ email: 'ada@example.com' }, 'password'],
+    [{ email: 'ada@example.com', password: true }, 'password'],
+    [{ email: 7, password: 'correct horse battery' }, 'email'],
+  ])('refuses a malformed sign-in with 400 naming the field (%#)', async (body, field) => {
+    const res = await request(t.url).post('/auth/login').send(body);
+    problem(res, 400, 'invalid_request');
+    expect(res.body.parameter).toBe(field);
   });
 
   it('signs in with an HTTP-only, SameSite session cookie and a bearer token, and mails a code', async () => {

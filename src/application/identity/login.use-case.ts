@@ -32,10 +32,15 @@ export class LoginUseCase {
     private readonly settings: AuthSettings,
   ) {}
 
-  async execute(rawEmail: unknown, password: unknown): Promise<Result<LoginResult, Rejection>> {
+  async execute(rawEmail: unknown, password: unknown): Promise<Result<LoginResult, Rejection & { parameter?: string }>> {
+    // A field missing or not a string is a malformed request (400, naming it), which tells nothing about
+    // accounts; an address or password that is merely wrong is answered as wrong.
+    const malformed = (parameter: string) => err({ ...reject(RejectionCode.InvalidRequest, `${parameter} must be a string.`), parameter });
+    if (typeof rawEmail !== 'string') return malformed('email');
+    if (typeof password !== 'string') return malformed('password');
     const email = parseEmail(rawEmail);
     const wrong = reject(RejectionCode.InvalidCredentials, 'Wrong e-mail address or password.');
-    if (!email || typeof password !== 'string') return err(wrong);
+    if (!email) return err(wrong);
     const account = await this.accounts.findByEmail(email);
     // An unknown address costs the same time as a wrong password, so timing tells nothing about accounts.
     if (!account) {

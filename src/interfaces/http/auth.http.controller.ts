@@ -7,7 +7,7 @@ import { RegisterUseCase } from '../../application/identity/register.use-case';
 import { VerifyCodeUseCase } from '../../application/identity/verify-code.use-case';
 import { Access } from './access/access.decorator';
 import { SESSION_COOKIE, credentialsOf } from './access/access.guard';
-import { sendProblem, sendRejection } from './problem-details';
+import { sendProblem } from './problem-details';
 
 type Fields = { email?: unknown; password?: unknown; code?: unknown } | undefined;
 
@@ -40,7 +40,7 @@ export class AuthHttpController {
   async signIn(@Body() body: Fields, @Res() reply: FastifyReply): Promise<FastifyReply> {
     if (this.accountsOff(reply)) return reply;
     const result = await this.login.execute(body?.email, body?.password);
-    if (!result.ok) return sendRejection(reply, result.error);
+    if (!result.ok) return sendProblem(reply, result.error.code, result.error.detail, { parameter: result.error.parameter });
     const { token, userId, expiresAt, codeDelivery } = result.value;
     reply.header('set-cookie', this.cookie(token, Math.floor((expiresAt.getTime() - Date.now()) / 1000)));
     return reply.send({ token, userId, expiresAt: expiresAt.toISOString(), verificationRequired: true, codeDelivery });

@@ -108,11 +108,28 @@ describe('LoginUseCase', () => {
   });
 
   it.each([
-    ['an e-mail that is not an address', 'alice', 'correct horse battery'],
-    ['a password that is not a string', 'alice@example.com', 12345678901],
-  ])('refuses %s as wrong credentials', async (_case, email, password) => {
+    ['an e-mail that is not an address', 'alice'],
+    ['an e-mail with a control character in it', 'ali\u0000ce@example.com'],
+  ])('refuses %s as wrong credentials', async (_case, email) => {
     const login = await loginWith();
 
-    expect(await login.execute(email, password)).toEqual({ ok: false, error: expect.objectContaining({ code: 'invalid_credentials' }) });
+    expect(await login.execute(email, 'correct horse battery')).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'invalid_credentials' }),
+    });
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it.each([
+    ['a password that is not a string', 'alice@example.com', 12345678901, 'password'],
+    ['no password', 'alice@example.com', undefined, 'password'],
+    ['an e-mail that is not a string', ['alice@example.com'], 'correct horse battery', 'email'],
+  ])('refuses %s as a malformed request naming the field', async (_case, email, password, parameter) => {
+    const login = await loginWith();
+
+    expect(await login.execute(email, password)).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'invalid_request', parameter }),
+    });
   });
 });
