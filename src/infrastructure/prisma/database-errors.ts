@@ -24,13 +24,17 @@ const UNAVAILABLE_KINDS = new Set([
   'AuthenticationFailed',
   'DatabaseAccessDenied',
   'DatabaseDoesNotExist',
+  'TableDoesNotExist',
+  'ColumnNotFound',
 ]);
 /**
  * SQLSTATEs of the same: connection (08), resources (53), operator intervention (57), serialization failure
  * and deadlock (40001, 40P01), outcome unknown (40003), a read-only transaction on a demoted primary after a
- * failover (25006), a lock not available (55P03), a role or database missing or refused (28, 3D000).
+ * failover (25006), a lock not available (55P03), a role or database missing or refused (28, 3D000), and a
+ * schema not migrated yet or a role without its grants (42P01, 42703, 42501): the orders are good, the
+ * database is not ready for them.
  */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57|28|40001|40P01|40003|25006|55P03|3D000)/;
+const UNAVAILABLE_SQLSTATE = /^(08|53|57|28|40001|40P01|40003|25006|55P03|3D000|42P01|42703|42501)/;
 const UNAVAILABLE_MESSAGE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|EPIPE|Connection terminated|terminating connection|closed the connection|Connection is closed|timed out|not queryable|timeout exceeded when trying to connect|the database system is (starting|shutting) up|Can't reach database|Transaction already closed|Unable to start a transaction/i;
 
