@@ -31,16 +31,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await redis.del(keys.stats, keys.attempts, keys.outbox);
+  await redis.del(keys.stats, keys.attempts, keys.outbox, keys.fence);
   redis.disconnect();
   await connections.onApplicationShutdown();
 });
 
-it('drops an ended sale’s counters and emptied streams, and keeps an outbox that still holds an order', async () => {
+it('drops an ended sale’s counters, its fence and emptied streams, and keeps an outbox that still holds an order', async () => {
   const endsAt = Date.now() - 10_000;
   const terms = { itemsTotal: 1, saleCap: 1, perUserLimit: 1, unitsPerItem: 1, onePurchasePerUser: false };
   await registry.register(Sale.restore(SALE, SaleWindow.of(new Date(endsAt - 60_000), new Date(endsAt)), terms), ItemSet.of([1 as ItemId]));
   await redis.hincrby(keys.stats, 'c:accepted', 3);
+  // The replica confirmation's counter (PURCHASE_DURABILITY=replica), which nothing else expires.
+  await redis.incr(keys.fence);
   // Streams as their readers leave them: every entry stored, the key still there.
   await redis.xadd(keys.attempts, '*', 'u', 'ann', 'r', 'accepted');
   await redis.xtrim(keys.attempts, 'MAXLEN', 0);
@@ -49,7 +51,7 @@ it('drops an ended sale’s counters and emptied streams, and keeps an outbox th
 
   const ended = new Date(endsAt + 1);
   expect(await registry.forgetEndedBefore(ended)).toEqual([{ saleId: SALE, attempts: 0, orders: 1 }]);
-  expect([await redis.exists(keys.stats), await redis.exists(keys.attempts), await redis.xlen(keys.outbox)]).toEqual([0, 0, 1]);
+  expect([await redis.exists(keys.stats, keys.fence), await redis.exists(keys.attempts), await redis.xlen(keys.outbox)]).toEqual([0, 0, 1]);
   // Still listed, so the next run looks at it again.
   expect((await registry.listEndingAfter(new Date(endsAt - 1))).map((r) => r.sale.id)).toContain(SALE);
 

@@ -59,7 +59,7 @@ export class RedisSaleRegistry extends SaleRegistry {
     const gone: string[] = [];
     for (const id of ids) {
       const keys = saleKeys(Number(id));
-      const [attempts, orders] = (await runScript(this.redis.background, 'sale-forget', [keys.stats, keys.attempts, keys.outbox], [])) as [
+      const [attempts, orders] = (await runScript(this.redis.background, 'sale-forget', [keys.stats, keys.attempts, keys.outbox, keys.fence], [])) as [
         number,
         number,
       ];
