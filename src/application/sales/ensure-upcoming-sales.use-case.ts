@@ -37,6 +37,10 @@ export class EnsureUpcomingSalesUseCase {
       // A sale created by an operator may cover the window: then that one is the sale to have loaded.
       const sale = created.kind === 'overlaps' ? created.other : created.sale;
       if (created.kind === 'created') this.logger.log(`created sale ${sale.id} for ${window.startsAt.toISOString()}`);
+      // An operator's sale that ended within this window is not loaded again (as the keeper loads only sales
+      // not ended): once its keys had expired, each run would read all its items back and register it anew,
+      // only for the forgetting below to drop it again.
+      if (sale.window.phaseAt(now) === 'ended') continue;
       await this.loader.ensureLoaded(sale);
       ensured.push(sale);
     }

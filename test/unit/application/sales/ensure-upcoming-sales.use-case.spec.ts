@@ -79,6 +79,22 @@ describe('EnsureUpcomingSalesUseCase', () => {
     expect(await world.sales.listRecent(10)).toHaveLength(2);
   });
 
+  it('does not load again an operator’s sale that covers the window but has ended', async () => {
+    // 12:00-12:10, ended before this run at 12:20: its keys may be gone past a short retention.
+    const operators = await world.sales.createWithItems(
+      SaleWindow.of(new Date('2030-06-01T12:00:00.000Z'), new Date('2030-06-01T12:10:00.000Z')),
+      aSaleTerms({ itemsTotal: 2, saleCap: 2 }),
+      ['a', 'b'],
+    );
+    if (operators.kind !== 'created') throw new Error('setup');
+
+    const sales = await ensure.execute();
+
+    expect(sales.map((s) => s.startsAt.toISOString())).toEqual(['2030-06-01T13:00:00.000Z']);
+    expect(await world.ledger.isLoaded(operators.sale.id)).toBe(false);
+    expect(world.registry.has(operators.sale.id)).toBe(false);
+  });
+
   it('drops from the registry the sales that ended longer ago than the retention', async () => {
     const long = aSale({ now: world.clock.now(), opensInMs: -8 * HOUR, durationMs: HOUR }); // ended 7 h ago
     const recent = aSale({ now: world.clock.now(), opensInMs: -3 * HOUR, durationMs: HOUR }); // ended 2 h ago
