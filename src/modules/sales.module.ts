@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SaleEventHub } from '../application/events/sale-event-hub.service';
 import { CreateSaleUseCase } from '../application/sales/create-sale.use-case';
+import { EndedSales } from '../application/sales/ended-sales.service';
 import { EnsureUpcomingSalesUseCase } from '../application/sales/ensure-upcoming-sales.use-case';
 import { KeepSalesLoadedUseCase } from '../application/sales/keep-sales-loaded.use-case';
 import { GetSaleUseCase } from '../application/sales/get-sale.use-case';
@@ -15,6 +16,7 @@ const services = [
   SaleCalendar,
   SoldOutItems,
   SaleLoader,
+  EndedSales,
   SaleEventHub,
   GetSaleUseCase,
   ListSaleItemsUseCase,

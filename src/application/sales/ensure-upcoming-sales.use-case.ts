@@ -1,10 +1,9 @@
-import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Injectable, Logger } from '@nestjs/common';
 import { itemNames } from '../../domain/sale/item-names';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 import { Clock } from '../shared/clock.port';
-import { SaleRegistry } from './sale-registry.port';
+import { EndedSales } from './ended-sales.service';
 import { SaleRepository } from './sale.repository.port';
 import { SaleLoader } from './sale-loader.service';
 import { SaleSettings } from './sale-settings';
@@ -17,13 +16,11 @@ import { SaleSettings } from './sale-settings';
 @Injectable()
 export class EnsureUpcomingSalesUseCase {
   private readonly logger = new Logger('Scheduler');
-  /** Sales kept past their retention that this process has reported. */
-  private readonly reportedHeld = new Set<SaleId>();
 
   constructor(
     private readonly sales: SaleRepository,
     private readonly loader: SaleLoader,
-    private readonly registry: SaleRegistry,
+    private readonly endedSales: EndedSales,
     private readonly settings: SaleSettings,
     private readonly clock: Clock,
   ) {}
@@ -44,16 +41,7 @@ export class EnsureUpcomingSalesUseCase {
       await this.loader.ensureLoaded(sale);
       ensured.push(sale);
     }
-    for (const held of await this.registry.forgetEndedBefore(new Date(now.getTime() - this.settings.retentionMs))) {
-      // Once per sale and process, not on every run (every 5 s on every instance).
-      if (this.reportedHeld.has(held.saleId)) continue;
-      this.reportedHeld.add(held.saleId);
-      // Only after PostgreSQL or the worker was away for longer than the retention: the relay and the reconciler
-      // read a sale only within it, so these entries are kept but no longer moved. Loud, for an operator.
-      this.logger.error(
-        `sale ${held.saleId} is past its retention with ${held.orders} order(s) and ${held.attempts} attempt(s) not in PostgreSQL; they are kept in its outbox and attempts streams, but no longer relayed`,
-      );
-    }
+    await this.endedSales.forgetPastRetention();
     return ensured;
   }
 }

@@ -4,6 +4,7 @@ import { Clock } from '../shared/clock.port';
 import { SalePauseSwitch } from './sale-pause-switch.port';
 import { SaleReadModel } from './sale-read-model.port';
 import { SaleRepository } from './sale.repository.port';
+import { EndedSales } from './ended-sales.service';
 import { SaleLoader } from './sale-loader.service';
 
 /** More sales than this to come at once: the earliest are kept, the rest on a later run once these end. */
@@ -35,6 +36,7 @@ export class KeepSalesLoadedUseCase {
     private readonly ledger: SaleReadModel,
     private readonly pauseSwitch: SalePauseSwitch,
     private readonly clock: Clock,
+    private readonly endedSales: EndedSales,
   ) {}
 
   async execute(): Promise<void> {
@@ -47,6 +49,8 @@ export class KeepSalesLoadedUseCase {
       });
     }
     await this.pauseWhatRedisLost(sales.map((s) => s.id));
+    // Here too, not only in the scheduler: with the scheduler off, nothing else forgets ended sales.
+    await this.endedSales.forgetPastRetention();
     if (failed) throw failed;
   }
 

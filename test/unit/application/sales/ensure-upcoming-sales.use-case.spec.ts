@@ -1,3 +1,4 @@
+import { EndedSales } from '../../../../src/application/sales/ended-sales.service';
 import { EnsureUpcomingSalesUseCase } from '../../../../src/application/sales/ensure-upcoming-sales.use-case';
 import { SaleSettings } from '../../../../src/application/sales/sale-settings';
 import { itemName } from '../../../../src/domain/sale/item-names';
@@ -17,7 +18,13 @@ describe('EnsureUpcomingSalesUseCase', () => {
   beforeEach(() => {
     // 12:20 UTC: the current sale runs 12:00-13:00, the next 13:00-14:00.
     world = new World({ now: new Date('2030-06-01T12:20:00.000Z'), settings });
-    ensure = new EnsureUpcomingSalesUseCase(world.sales, world.loader, world.registry, settings, world.clock);
+    ensure = new EnsureUpcomingSalesUseCase(
+      world.sales,
+      world.loader,
+      new EndedSales(world.registry, settings, world.clock),
+      settings,
+      world.clock,
+    );
   });
 
   it('creates the current and the next hourly sale with the configured terms and named items', async () => {
@@ -109,7 +116,13 @@ describe('EnsureUpcomingSalesUseCase', () => {
   it('works with short test periods too', async () => {
     const fast = aSaleSettings({ periodMs: 10_000, terms: { itemsTotal: 1, saleCap: 1, perUserLimit: 1 } });
     const w = new World({ now: new Date('2030-06-01T12:20:05.000Z'), settings: fast });
-    const sales = await new EnsureUpcomingSalesUseCase(w.sales, w.loader, w.registry, fast, w.clock).execute();
+    const sales = await new EnsureUpcomingSalesUseCase(
+      w.sales,
+      w.loader,
+      new EndedSales(w.registry, fast, w.clock),
+      fast,
+      w.clock,
+    ).execute();
 
     expect(sales.map((s) => s.startsAt.toISOString())).toEqual(['2030-06-01T12:20:00.000Z', '2030-06-01T12:20:10.000Z']);
     expect(sales[1]!.endsAt.getTime() - sales[1]!.startsAt.getTime()).toBe(10 * 1000);

@@ -1,3 +1,4 @@
+import { EndedSales } from '../../../../src/application/sales/ended-sales.service';
 import { KEPT_SALES_PER_RUN, KeepSalesLoadedUseCase } from '../../../../src/application/sales/keep-sales-loaded.use-case';
 import { HOUR, MINUTE, aSale } from '../../../support/mothers/sale.mother';
 import { World } from '../../../support/world';
@@ -8,7 +9,14 @@ describe('KeepSalesLoadedUseCase', () => {
 
   beforeEach(() => {
     world = new World();
-    keep = new KeepSalesLoadedUseCase(world.sales, world.loader, world.ledger, world.ledger, world.clock);
+    keep = new KeepSalesLoadedUseCase(
+      world.sales,
+      world.loader,
+      world.ledger,
+      world.ledger,
+      world.clock,
+      new EndedSales(world.registry, world.settings, world.clock),
+    );
   });
 
   it('registers again a sale whose registry entry Redis lost, once the calendar has seen it missing', async () => {
@@ -24,6 +32,17 @@ describe('KeepSalesLoadedUseCase', () => {
     expect(world.calendar.openAt(world.clock.now())?.id).toBe(sale.id);
     await world.calendar.refresh();
     expect(world.calendar.openAt(world.clock.now())?.id).toBe(sale.id);
+  });
+
+  it('forgets the sales that ended longer ago than the retention, so a fleet with the scheduler off does too', async () => {
+    const long = aSale({ now: world.clock.now(), opensInMs: -26 * HOUR, durationMs: HOUR }); // ended 25 h ago
+    const recent = aSale({ now: world.clock.now(), opensInMs: -3 * HOUR, durationMs: HOUR }); // ended 2 h ago
+    await world.live(long, recent);
+
+    await keep.execute();
+
+    expect(world.registry.has(long.id)).toBe(false);
+    expect(world.registry.has(recent.id)).toBe(true);
   });
 
   it('loads again a sale whose keys Redis lost, open or to come', async () => {
