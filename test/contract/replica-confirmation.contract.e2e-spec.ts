@@ -109,6 +109,19 @@ it('confirms an outbox batch only where the primary holds those entries with tho
     await expect(confirmation.confirmSale(SALE, { in: 'outbox', entries })).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
 });
 
+it('confirms a queued job only where the primary holds it', async () => {
+  // As the order queue asks, after adding a batch's job on its own connection (the relay trims the outbox next).
+  const job = '{flashsale}:orders:4242-contract';
+  const asked = () => confirmation.confirmKey('{flashsale}', { key: job, evidence: { in: 'key' } });
+  await expect(asked()).rejects.toBeInstanceOf(ReplicaNotConfirmedError);
+  await primary.hset(job, 'name', 'order-batch');
+  try {
+    await expect(asked()).resolves.toBeUndefined();
+  } finally {
+    await primary.del(job, '{flashsale}');
+  }
+});
+
 it('refuses a purchase whose record it cannot read, and goes on confirming the others', async () => {
   await expect(
     confirmation.confirmSale(SALE, { in: 'checkouts', purchases: [{ code: 'garbled', orderId: 'order-7' }] }),

@@ -37,7 +37,10 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
     await this.queue.add(ORDER_BATCH_JOB, toJob(orders), { jobId: batchKey });
     // The relay drops the batch from the outbox next: a replica must hold the job first, or a failover of
     // the queue's primary would lose it (the reconciler would find it again, but only after its grace period).
-    await this.replicas.confirmKey(QUEUE_PREFIX);
+    // And the primary that confirms must hold the job: the confirmation's connection follows a failover on its
+    // own, and for a moment may reach another primary than the queue's did. (Completed jobs are kept for an
+    // hour, so a job the worker has already written still counts.)
+    await this.replicas.confirmKey(QUEUE_PREFIX, { key: this.queue.toKey(batchKey), evidence: { in: 'key' } });
   }
 
   async park(order: Order): Promise<void> {

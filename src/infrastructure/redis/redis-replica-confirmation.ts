@@ -14,11 +14,17 @@ import { streamFields } from './stream-fields';
 /** How often a process that found no replicas (PURCHASE_DURABILITY unset) looks for them again. */
 const RECHECK_MS = 5_000;
 
+/**
+ * What a confirming primary must hold: a sale's writes (WrittenEvidence), or, for writes outside any sale (a
+ * queued job), that `key` exists there.
+ */
+type Evidence = WrittenEvidence | { readonly in: 'key' };
+
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
-  /** What the confirming primary must hold, and the key of the sale's that holds it. */
-  readonly written?: { readonly key: string; readonly evidence: WrittenEvidence };
+  /** What the confirming primary must hold, and the key that holds it. */
+  readonly written?: { readonly key: string; readonly evidence: Evidence };
 }
 
 /** One primary's group commit: at most one WAIT in flight; whoever arrives meanwhile waits for the next. */
@@ -148,7 +154,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
       this.flush(next, group);
     };
     // One read per sale's key and kind, for every waiter of the round: a storm of purchases costs one HMGET.
-    const reads = new Map<string, { key: string; in: WrittenEvidence['in']; codes: Set<string>; waiters: Waiter[] }>();
+    const reads = new Map<string, { key: string; in: Evidence['in']; codes: Set<string>; waiters: Waiter[] }>();
     for (const w of waiters) {
       if (!w.written) continue;
       const id = `${w.written.evidence.in}:${w.written.key}`;
@@ -167,7 +173,8 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
           if (waiter?.written?.evidence.in === 'outbox') {
             const entries = waiter.written.evidence.entries;
             pipeline.xrange(read.key, entries[0]!.entryId, entries.at(-1)!.entryId);
-          } else pipeline.hmget(read.key, ...read.codes);
+          } else if (read.in === 'key') pipeline.exists(read.key);
+          else pipeline.hmget(read.key, ...read.codes);
         }
         return pipeline.incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec();
       })
@@ -181,7 +188,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
           try {
             plan.forEach(({ read, waiter }, i) => {
               const [readError, reply] = results![i]!;
-              if (waiter) return held.set(waiter, !readError && holdsEntries(reply, waiter.written!.evidence));
+              if (waiter) return held.set(waiter, !readError && holds(reply, waiter.written!.evidence));
               const records = readError ? new Map<string, string | null>() : recordsByCode([...read.codes], reply);
               for (const w of read.waiters) held.set(w, !readError && holdsPurchases(records, w.written!.evidence));
             });
@@ -289,7 +296,7 @@ function recordsByCode(codes: readonly string[], reply: unknown): Map<string, st
 }
 
 /** Whether each purchase's checkout record, read back, shows it made: spent, with its order. */
-function holdsPurchases(records: Map<string, string | null>, e: WrittenEvidence): boolean {
+function holdsPurchases(records: Map<string, string | null>, e: Evidence): boolean {
   if (e.in !== 'checkouts') return false;
   return e.purchases.every((p) => {
     const json = records.get(p.code);
@@ -302,6 +309,11 @@ function holdsPurchases(records: Map<string, string | null>, e: WrittenEvidence)
     }
     return record.s === 'spent' && (p.orderId === null || record.r?.o === p.orderId);
   });
+}
+
+/** Whether the reply read back for one waiter (an outbox span, or EXISTS) shows what it wrote. */
+function holds(reply: unknown, e: Evidence): boolean {
+  return e.in === 'key' ? reply === 1 : holdsEntries(reply, e);
 }
 
 /** Whether the outbox span read back holds each entry, with its order. */
