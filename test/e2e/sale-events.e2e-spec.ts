@@ -147,6 +147,21 @@ describe('sale events', () => {
     expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8');
   });
 
+  it("answers HEAD with the stream's headers and ends it, keeping no watcher", async () => {
+    const hub = a.app.get(SaleEventHub);
+    const before = hub.watcherCount();
+    // Bounded: before, the response never ended (a HEAD has no body to send), and the watch stayed.
+    const res = await request(a.url).head(`/sales/${sale.id}/events`).timeout(3_000);
+    expect([res.status, res.headers['content-type']]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    expect(
+      await eventually(
+        async () => hub.watcherCount(),
+        (n) => n === before,
+        3_000,
+      ),
+    ).toBe(before);
+  });
+
   it('answers 404 problem+json for an unknown sale', async () => {
     const res = await request(a.url).get('/sales/987654/events');
     expect(res.status).toBe(404);

@@ -44,7 +44,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
     // Proxies such as nginx would otherwise buffer the stream.
     'x-accel-buffering': 'no',
   });
-  res.write(`retry: ${retryMs + Math.floor(Math.random() * retryMs)}\n\n`);
+  // HEAD: the headers alone, and done. Node drops a HEAD response's body, so a stream kept open would send
+  // nothing and hold the connection (and the watch behind it) until the client gave up.
+  const head = request.method === 'HEAD';
+  if (!head) res.write(`retry: ${retryMs + Math.floor(Math.random() * retryMs)}\n\n`);
   const closers: (() => void)[] = [];
   let closed = false;
   const end = () => {
@@ -80,7 +83,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   // before anyone listened, so the stream ends now, and whatever is later tied to it is let go at once.
   // (The request's socket, not the response's: a response queued behind another on one connection has none yet.)
   const socket = request.raw.socket as Socket | null;
-  if (res.destroyed || !socket || socket.destroyed) end();
+  if (head || res.destroyed || !socket || socket.destroyed) end();
   return stream;
 }
 
