@@ -223,7 +223,10 @@ describe('accounts and sessions', () => {
   });
 
   it('answers 401 for no credentials, a made-up token, an expired session, and after logout', async () => {
-    problem(await request(t.url).post('/checkout').query({ id: items[5] }), 401, 'unauthorized');
+    const bare = await request(t.url).post('/checkout').query({ id: items[5] });
+    problem(bare, 401, 'unauthorized');
+    // RFC 9110: a 401 says how to authenticate.
+    expect(bare.headers['www-authenticate']).toBe('Bearer realm="flashsale"');
     problem(
       await request(t.url).post('/checkout').query({ id: items[5] }).set('authorization', 'Bearer made-up-token'),
       401,

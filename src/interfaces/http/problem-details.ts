@@ -91,6 +91,9 @@ export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: stri
   if (extras.retryAfterSeconds !== undefined) reply.header('retry-after', String(extras.retryAfterSeconds));
   if (extras.headers) for (const [name, value] of Object.entries(extras.headers)) reply.header(name, value);
   const status = extras.status ?? PROBLEMS[code].status;
+  // RFC 9110 §15.5.2: a 401 says how to authenticate. Buyers sign in with a bearer token (or its session
+  // cookie); the admin door sets its own realm first.
+  if (status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', 'Bearer realm="flashsale"');
   return reply
     .code(status)
     .header('content-type', 'application/problem+json; charset=utf-8')
