@@ -13,13 +13,11 @@ import { AccessGuard } from '../interfaces/http/access/access.guard';
 import { AdmissionGuard } from '../interfaces/http/admission.guard';
 import { FastifyDoor, registerFastifyRoutes } from '../interfaces/http/fastify-route';
 import { rawProblemResponse, sendProblem } from '../interfaces/http/problem-details';
-import { ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
+import { MAX_PARAM_LENGTH, ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
 import { endEventStreams } from '../interfaces/http/server-sent-events';
 import { FASTIFY_DOORS } from './http.module';
 
 const BODY_LIMIT = 64 * 1024;
-/** Longest path segment (a sale id, a user id) the router takes; longer ones are refused with a 400. */
-const MAX_PARAM_LENGTH = 200;
 /** An incoming X-Request-Id is trusted only if it looks like an id; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -126,6 +126,15 @@ const cases = (): Case[] => [
   ['purchase path with broken percent-encoding', () => request(t.url).post('/purchase%zz?code=x'), 400, 'invalid_request'],
   ['sale id longer than a path segment may be', () => request(t.url).get(`/sales/${'9'.repeat(201)}`), 400, 'invalid_request'],
   ['delete the active sale', () => request(t.url).delete('/sales/active'), 405, 'method_not_allowed'],
+  // A method no route has, with a path the router refuses: the path's refusal, not a 405 (it was one).
+  ['PUT with broken percent-encoding', () => request(t.url).put('/sales/%E0%A4%A'), 400, 'invalid_request'],
+  ['DELETE of a path that does not exist, broken', () => request(t.url).delete('/does-not-exist%zz'), 400, 'invalid_request'],
+  [
+    'DELETE with a sale id longer than a path segment may be',
+    () => request(t.url).delete(`/sales/${'9'.repeat(201)}`),
+    400,
+    'invalid_request',
+  ],
 ];
 
 describe('bad input', () => {

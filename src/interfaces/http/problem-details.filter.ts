@@ -5,6 +5,9 @@ import { ReplicaNotConfirmedError } from '../../application/shared/replica-confi
 import { RejectionException } from './access/rejection.exception';
 import { ProblemCode, sendProblem, sendRejection } from './problem-details';
 
+/** Longest path segment (a sale id, a user id) the router takes; longer ones are refused with a 400. */
+export const MAX_PARAM_LENGTH = 200;
+
 // HEAD included: Fastify answers it on every GET route (exposeHeadRoutes), so Allow must say so (RFC 9110 §15.5.6).
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -45,6 +48,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 /** The filter's answer, also given by the hot routes registered on Fastify directly (see fastify-route.ts). */
 export function answerException(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   if (reply.sent) return;
+  // Some paths reach here without the onRequest hook that sets it (Fastify's fallback for a method no route
+  // has, with a path its router refuses).
+  if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', request.id);
 
   if (exception instanceof RejectionException) {
     sendRejection(reply, exception.rejection);
@@ -53,6 +59,14 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
   const status = statusOf(exception);
   if (status === 404 && isRouteMiss(exception)) {
     const path = pathOf(request);
+    // A method no route has (PUT, DELETE...) ends here without the router's checks of the path, and probing
+    // other methods with a path the router refuses finds its refusal handler, which looks like a route:
+    // refuse such a path as the router would for any method, not as a 405.
+    const badPath = pathProblem(path);
+    if (badPath) {
+      sendProblem(reply, 'invalid_request', badPath);
+      return;
+    }
     const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
     if (allowed.length > 0) {
       sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
@@ -95,6 +109,18 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
   }
   logger.error(`${request.method} ${pathOf(request)}: ${(exception as Error)?.stack ?? String(exception)}`);
   sendProblem(reply, 'internal_error', 'Something went wrong on our side.');
+}
+
+/** Why the router would refuse `path` before any route (as http-app.ts's frameworkErrors says it), if it would. */
+function pathProblem(path: string): string | null {
+  try {
+    decodeURI(path);
+  } catch {
+    return 'The request path is not valid percent-encoding.';
+  }
+  return path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)
+    ? `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`
+    : null;
 }
 
 /** The path without its query: query strings carry user ids and checkout codes (a code is enough to buy). */

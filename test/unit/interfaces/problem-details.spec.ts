@@ -9,6 +9,7 @@ function sent(send: (reply: FastifyReply) => void): { status: number; headers: R
   const reply = {
     code: (status: number) => ((out.status = status), reply),
     header: (name: string, value: string) => ((out.headers[name] = value), reply),
+    hasHeader: (name: string) => name in out.headers,
     send: (payload: string) => ((out.body = JSON.parse(payload)), reply),
   };
   send(reply as unknown as FastifyReply);
