@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Bindings, Logger } from 'pino';
@@ -12,7 +12,7 @@ import { PrometheusMetrics } from '../infrastructure/metrics/prometheus-metrics'
 import { AccessGuard } from '../interfaces/http/access/access.guard';
 import { AdmissionGuard } from '../interfaces/http/admission.guard';
 import { FastifyDoor, registerFastifyRoutes } from '../interfaces/http/fastify-route';
-import { rawProblemResponse, sendProblem } from '../interfaces/http/problem-details';
+import { problemBody, rawProblemResponse, sendProblem } from '../interfaces/http/problem-details';
 import { MAX_PARAM_LENGTH, ProblemDetailsFilter } from '../interfaces/http/problem-details.filter';
 import { endEventStreams } from '../interfaces/http/server-sent-events';
 import { FASTIFY_DOORS } from './http.module';
@@ -86,6 +86,8 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     },
     // Requests Node's parser refuses (no route or hook ever sees them): problem+json too.
     clientErrorHandler: answerClientError,
+    // Node would refuse an HTTP/1.1 request without Host itself, with an empty 400: refused below instead.
+    http: { requireHostHeader: false },
     // We answer requests that arrive while closing ourselves (below), as problem+json like every error.
     return503OnClosing: false,
     // On close, drop idle keep-alive connections at once; in-flight requests still finish.
@@ -111,8 +113,24 @@ export async function createHttpApp(module: DynamicModule, config: AppConfig): P
     endEventStreams(fastify);
     done();
   });
+  // An Expect other than 100-continue: Node would answer a bare 417 by itself (no body, no request id).
+  fastify.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify(problemBody('expectation_failed', `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported.`));
+    res.writeHead(417, {
+      'x-request-id': nextRequestId(),
+      'content-type': 'application/problem+json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // RFC 9112 §3.2: a server must refuse an HTTP/1.1 request without Host with a 400.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      sendProblem(reply, 'invalid_request', 'The request has no Host header.', { headers: { connection: 'close' } });
+      return;
+    }
     if (!closing) return done();
     sendProblem(reply, 'service_unavailable', 'The server is shutting down; retry, another instance will answer.', {
       retryAfterSeconds: 1,

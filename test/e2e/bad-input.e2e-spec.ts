@@ -194,6 +194,26 @@ describe('bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  // Requests Node would refuse by itself with an empty body (it did, before 2026-12-06).
+  it.each([
+    ['an HTTP/1.1 request without Host', 'POST /checkout?user_id=carol&id=1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n', 400, 'invalid_request'],
+    [
+      'an Expect the server does not meet',
+      'POST /checkout?user_id=carol&id=1 HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nContent-Length: 0\r\n\r\n',
+      417,
+      'expectation_failed',
+    ],
+  ] as const)('%s: problem+json with a request id, nothing changed', async (_name, raw, status, code) => {
+    const before = await snapshot();
+    const answer = await rawExchange(raw);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(head).toMatch(/\r\nx-request-id: \S+/i);
+    expect(JSON.parse(body!)).toMatchObject({ status, code, type: `urn:flashsale:problem:${code}` });
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('still serves good requests afterwards', async () => {
     const res = await request(t.url).post('/checkout').query({ user_id: 'carol', item_id: items[1] });
     expect(res.status).toBe(200);

@@ -14,6 +14,7 @@ export const HttpOnlyCode = {
   PayloadTooLarge: 'payload_too_large',
   HeadersTooLarge: 'headers_too_large',
   RequestTimeout: 'request_timeout',
+  ExpectationFailed: 'expectation_failed',
   ServiceUnavailable: 'service_unavailable',
   InternalError: 'internal_error',
 } as const;
@@ -52,6 +53,7 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   payload_too_large: { status: 413, title: 'Payload too large' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   request_timeout: { status: 408, title: 'Request timeout' },
+  expectation_failed: { status: 417, title: 'Expectation failed' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
 };
