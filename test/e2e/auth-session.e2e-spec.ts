@@ -182,6 +182,16 @@ describe('accounts and sessions', () => {
       403,
       'user_mismatch',
     );
+    // A user_id that is no user id at all is malformed (400 naming it), signed in or not; it was a 403.
+    for (const path of [`/checkout?id=${items[2]}&user_id=`, `/checkout?id=${items[2]}&user_id=${eve.userId}&user_id=${eve.userId}`]) {
+      const malformed = await request(t.url).post(path).set('cookie', eve.cookie);
+      problem(malformed, 400, 'invalid_request');
+      expect(malformed.body.parameter).toBe('user_id');
+    }
+    // Naming oneself is allowed.
+    expect((await request(t.url).post('/checkout').query({ id: items[2], user_id: eve.userId }).set('cookie', eve.cookie)).status).toBe(
+      200,
+    );
     const adas = await request(t.url).post('/checkout').query({ id: items[2] }).set('cookie', ada.cookie);
     // Eve holds Ada's code: to her it does not exist, and nothing is bought.
     problem(await request(t.url).post('/purchase').query({ code: adas.body.code }).set('cookie', eve.cookie), 404, 'checkout_not_found');

@@ -168,6 +168,21 @@ describe('Idempotency-Key', () => {
     expect(res.body).toMatchObject({ code: 'invalid_request', parameter: 'Idempotency-Key' });
   });
 
+  it('refuses the header given twice, which reaches the server joined by a comma, instead of taking it as one key', async () => {
+    for (const twice of [
+      ['"first-key"', '"second-key"'],
+      ['first-key', 'second-key'],
+    ]) {
+      const res = await request(t.url)
+        .post('/checkout')
+        .query({ user_id: 'kim', id: items[0] })
+        .set('Idempotency-Key', twice as unknown as string); // two header lines
+      expect([res.status, res.body.code, res.body.parameter]).toEqual([400, 'invalid_request', 'Idempotency-Key']);
+    }
+    // One quoted key may hold a comma.
+    expect((await checkout('kim', items[0]!, '"one, key"')).status).toBe(200);
+  });
+
   it('does not store refusals that may change by themselves (sale paused)', async () => {
     const redis = rawRedis();
     await redis.hset(`{sale:${sale.id}}:meta`, 'paused', '1');

@@ -59,16 +59,22 @@ export function intInRange(min: number, max: number) {
 }
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+/** A Structured Fields string (RFC 8941 §3.3.3): quoted, with `"` and `\` escaped inside. */
+const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
 
 /**
  * The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a Structured Fields string, so
- * normally quoted; a bare token is accepted too. Absent: undefined.
+ * normally quoted; a bare value without quotes or commas is accepted too. Absent: undefined. The header given
+ * twice reaches us joined by a comma (`"a", "b"`), which is neither, so it is refused rather than taken as one
+ * key.
  */
 export function idempotencyKey(headers: Record<string, unknown>): string | undefined | InvalidParam {
   const raw = headers['idempotency-key'];
   if (raw === undefined) return undefined;
-  const value = typeof raw === 'string' ? raw.trim().replace(/^"(.*)"$/, '$1') : '';
+  const given = typeof raw === 'string' ? raw.trim() : '';
+  const quoted = SF_STRING.exec(given);
+  const value = quoted ? quoted[1]! : /[",]/.test(given) ? '' : given;
   return IDEMPOTENCY_KEY.test(value)
     ? value
-    : new InvalidParam('Idempotency-Key', 'Idempotency-Key must be a string of 1 to 255 printable ASCII characters.');
+    : new InvalidParam('Idempotency-Key', 'Idempotency-Key must be one string of 1 to 255 printable ASCII characters.');
 }
