@@ -59,10 +59,12 @@ export class RedisSaleRegistry extends SaleRegistry {
     const gone: string[] = [];
     for (const id of ids) {
       const keys = saleKeys(Number(id));
-      const [attempts, orders] = (await runScript(this.redis.background, 'sale-forget', [keys.stats, keys.attempts, keys.outbox, keys.fence], [])) as [
-        number,
-        number,
-      ];
+      const [attempts, orders] = (await runScript(
+        this.redis.background,
+        'sale-forget',
+        [keys.stats, keys.attempts, keys.outbox, keys.fence],
+        [],
+      )) as [number, number];
       if (attempts === 0 && orders === 0) gone.push(id);
       else kept.push({ saleId: Number(id) as SaleId, attempts, orders });
     }
