@@ -119,6 +119,12 @@ describe('an order PostgreSQL refuses', () => {
     expect(again).toMatchObject({ orderIds: [loneId], attempts: 2 });
   });
 
+  it('is known as a dead letter, so the reconciler does not queue it again on every run', async () => {
+    // The lone order above is a dead letter; the bad one of the first batch was written once its item existed.
+    const loneId = '00000000-0000-4000-8000-0000000000c1';
+    expect([...(await t.app.get(OrderQueue).deadLettered([badId, loneId, '00000000-0000-4000-8000-0000000000ff']))]).toEqual([loneId]);
+  });
+
   it('is parked when another order already holds its checkout code, not counted as written', async () => {
     // A failover can undo a purchase whose order PostgreSQL already has; the buyer's retry spends the same
     // code again under a new order id. That clash must reach an operator as a dead letter.

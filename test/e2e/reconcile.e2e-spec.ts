@@ -45,7 +45,15 @@ describe('reconciliation', () => {
 
     const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
     expect(report).toEqual([
-      { saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
+      {
+        saleId: sale.id,
+        acknowledged: 2,
+        requeued: 1,
+        pipelineBusy: false,
+        replicaUnconfirmed: false,
+        deadLettered: 0,
+        soldOnlyInPostgres: [],
+      },
     ]);
     expect(await eventually(orders, (o) => o.length === 2)).toEqual([a, b].sort());
 

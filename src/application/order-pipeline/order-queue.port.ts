@@ -35,6 +35,8 @@ export abstract class OrderQueue {
   /** Age of the oldest job still waiting, running or retrying (null when none): how far behind the queue is. */
   abstract oldestPendingAgeMs(): Promise<number | null>;
   abstract deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Of these orders, those parked on their own that failed every attempt: dead letters waiting for an operator. */
+  abstract deadLettered(orderIds: readonly string[]): Promise<Set<string>>;
   /** Queues dead letters again (all of them, or those with the given job ids); returns how many. */
   abstract retryDeadLetters(jobIds?: readonly string[]): Promise<number>;
 }

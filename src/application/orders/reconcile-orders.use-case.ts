@@ -34,6 +34,11 @@ export interface SaleReconciliation {
    * replica): none of them was queued, as one a failover then undid must not reach PostgreSQL.
    */
   readonly replicaUnconfirmed: boolean;
+  /**
+   * Missing purchases not queued again because they are dead letters (PostgreSQL refused them every attempt):
+   * queuing them again would only park them again. They wait for an operator (`queue:failed`, `queue:retry`).
+   */
+  readonly deadLettered: number;
   /** Items sold according to PostgreSQL but not according to the ledger (should never happen). */
   readonly soldOnlyInPostgres: number[];
 }
@@ -79,10 +84,19 @@ export class ReconcileOrdersUseCase {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
     const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((r) => r.sale.id);
     const report: SaleReconciliation[] = [];
+    let failed: Error | null = null;
     for (const saleId of ids) {
-      if (!(await this.ledger.isLoaded(saleId))) continue;
-      report.push(await this.reconcile(saleId, graceMs, force));
+      // One sale that fails (its shard away, PostgreSQL refusing) does not keep the later ones, the open sale
+      // among them, from being reconciled; the run then fails with the first error, as the keeper's does.
+      try {
+        if (!(await this.ledger.isLoaded(saleId))) continue;
+        report.push(await this.reconcile(saleId, graceMs, force));
+      } catch (e) {
+        if (failed) this.logger.warn(`sale ${saleId}: ${(e as Error).message}`);
+        failed ??= new Error(`sale ${saleId}: ${(e as Error).message}`, { cause: e });
+      }
     }
+    if (failed) throw failed;
     return report;
   }
 
@@ -92,11 +106,16 @@ export class ReconcileOrdersUseCase {
     let acknowledged = 0;
     let requeued = 0;
     let replicaUnconfirmed = false;
+    let deadLettered = 0;
     for await (const chunk of this.acknowledged.ofSale(saleId)) {
       acknowledged += chunk.length;
       if (pipelineBusy || replicaUnconfirmed) continue;
       const written = await this.orders.existing(chunk.map((o) => o.id));
-      const missing = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
+      const late = chunk.filter((o) => !written.has(o.id) && o.purchasedAt.getTime() < cutoff);
+      if (late.length === 0) continue;
+      const dead = await this.queue.deadLettered(late.map((o) => o.id));
+      deadLettered += dead.size;
+      const missing = late.filter((o) => !dead.has(o.id));
       if (missing.length === 0) continue;
       // As the relay does: only purchases a replica holds go on to PostgreSQL. These were read from the primary;
       // one a failover then undid would sit in PostgreSQL while its units were sold again (a forced run during
@@ -130,7 +149,7 @@ export class ReconcileOrdersUseCase {
     }
     this.metrics.ordersRequeued(requeued);
     this.metrics.soldOnlyInPostgres(saleId, soldOnlyInPostgres.length);
-    return { saleId, acknowledged, requeued, pipelineBusy, replicaUnconfirmed, soldOnlyInPostgres };
+    return { saleId, acknowledged, requeued, pipelineBusy, replicaUnconfirmed, deadLettered, soldOnlyInPostgres };
   }
 
   /** True when the outbox or the queue holds work at least `graceMs` old. */

@@ -91,6 +91,14 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
     }));
   }
 
+  async deadLettered(orderIds: readonly string[]): Promise<Set<string>> {
+    if (orderIds.length === 0) return new Set();
+    // A parked order's job is order-<id> (park() above); one ZMSCORE on the failed set answers them all.
+    const failed = this.queue.toKey('failed');
+    const scores = await this.created!.connection.zmscore(failed, ...orderIds.map((id) => `order-${id}`));
+    return new Set(orderIds.filter((_, i) => scores[i] !== null));
+  }
+
   async retryDeadLetters(jobIds?: readonly string[]): Promise<number> {
     const jobs = jobIds ? await Promise.all(jobIds.map((id) => this.queue.getJob(id))) : await this.queue.getFailed(0, -1);
     let retried = 0;

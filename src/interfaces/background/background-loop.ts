@@ -3,7 +3,7 @@ import { within } from '../../application/shared/within';
 
 /**
  * Runs a step again and again until stopped: at once while it reports at least `busyAt` units of work done
- * (default 1: any work), after `idleMs` otherwise, and with growing pauses (up to 5 s) while it fails,
+ * (default 1: any work), after `idleMs` otherwise, and with growing pauses (up to 5 s, or `idleMs` if longer) while it fails,
  * logging the first failure of a streak and the recovery. stop() waits for the step in progress.
  *
  * A step with a large fixed cost per call sets `busyAt` to its full batch: under a steady trickle it then
@@ -50,7 +50,9 @@ export class BackgroundLoop {
       } catch (e) {
         if (failures === 0) this.logger.warn(`${this.name} failed, retrying: ${(e as Error).message}`);
         failures++;
-        pause = Math.min(5_000, this.idleMs * 2 ** Math.min(failures, 10));
+        // Never sooner than a run that works would come back: a failing step with a long interval (the
+        // reconciler's minute, scanning every sale) must not run twelve times as often because it fails.
+        pause = Math.max(this.idleMs, Math.min(5_000, this.idleMs * 2 ** Math.min(failures, 10)));
       }
       if (this.stopped) break;
       await (pause > 0 ? this.sleep(pause) : new Promise<void>((r) => setImmediate(r)));

@@ -62,6 +62,11 @@ export class InMemoryOrderQueue implements OrderQueue {
     return this.dead.slice(0, limit).map((d) => d.letter);
   }
 
+  async deadLettered(orderIds: readonly string[]): Promise<Set<string>> {
+    await this.check();
+    return new Set(orderIds.filter((id) => this.dead.some((d) => d.letter.orderIds.length === 1 && d.letter.orderIds[0] === id)));
+  }
+
   async retryDeadLetters(jobIds?: readonly string[]): Promise<number> {
     await this.check();
     const retried = this.dead.filter((d) => !jobIds || jobIds.includes(d.letter.jobId));

@@ -24,6 +24,7 @@ export class ReconcileOrdersCliCommand extends CliCommand {
         : r.replicaUnconfirmed
           ? `${r.requeued}, the rest held (no replica confirmed)`
           : r.requeued,
+      deadLettered: r.deadLettered,
       soldOnlyInPostgres: r.soldOnlyInPostgres.length,
     }));
     return { data: report, text: table(rows) };

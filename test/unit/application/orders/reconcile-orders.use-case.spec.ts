@@ -60,7 +60,15 @@ describe('ReconcileOrdersUseCase', () => {
     const report = await reconcile.execute();
 
     expect(report).toEqual([
-      { saleId: sale.id, acknowledged: 2, requeued: 1, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
+      {
+        saleId: sale.id,
+        acknowledged: 2,
+        requeued: 1,
+        pipelineBusy: false,
+        replicaUnconfirmed: false,
+        deadLettered: 0,
+        soldOnlyInPostgres: [],
+      },
     ]);
     expect(world.queue.enqueued).toEqual([{ key: expect.stringMatching(`^reconcile-${sale.id}-${lost.id}-`), orders: [lost] }]);
     expect(world.metrics.requeued).toEqual([1]);
@@ -80,6 +88,19 @@ describe('ReconcileOrdersUseCase', () => {
     expect(await reconcile.execute(GRACE, undefined, true)).toEqual([expect.objectContaining({ requeued: 1 })]);
     expect(world.queue.enqueued.flatMap((b) => b.orders)).toEqual([lost]);
     expect(world.replicas.confirmed).toEqual([sale.id]);
+  });
+
+  it('does not queue again a missing purchase that is a dead letter: that would only park it again', async () => {
+    const refused = await buy('alice', 1);
+    const lost = await buy('bob', 2);
+    await world.outbox.acknowledge(sale.id, (await world.outbox.read(sale.id, 1000)).entryIds);
+    world.queue.addDeadLetter(refused, 'violates foreign key constraint');
+    world.clock.advance(GRACE + 1);
+
+    const report = await reconcile.execute();
+
+    expect(report).toEqual([expect.objectContaining({ requeued: 1, deadLettered: 1 })]);
+    expect(world.queue.enqueued.flatMap((j) => j.orders.map((o) => o.id))).toEqual([lost.id]);
   });
 
   it('leaves purchases younger than the grace period alone: they are normally still on their way', async () => {
@@ -171,7 +192,15 @@ describe('ReconcileOrdersUseCase', () => {
     await delivered(await buy('alice', 1, 2));
 
     expect(await reconcile.execute()).toEqual([
-      { saleId: sale.id, acknowledged: 1, requeued: 0, pipelineBusy: false, replicaUnconfirmed: false, soldOnlyInPostgres: [] },
+      {
+        saleId: sale.id,
+        acknowledged: 1,
+        requeued: 0,
+        pipelineBusy: false,
+        replicaUnconfirmed: false,
+        deadLettered: 0,
+        soldOnlyInPostgres: [],
+      },
     ]);
     expect(world.metrics.requeued).toEqual([0]);
     expect(world.metrics.soldOnlyInPostgresReports).toEqual([{ saleId: sale.id, items: 0 }]);
@@ -189,6 +218,21 @@ describe('ReconcileOrdersUseCase', () => {
       const report = await reconcile.execute();
 
       expect(report.map((r) => r.saleId).sort()).toEqual([sale.id, recent.id].sort());
+    });
+
+    it('reconciles the other sales when one fails, then fails the run with its error', async () => {
+      const broken = aSaleThatEnded(HOUR);
+      await world.live(broken);
+      const lost = await buy('bob', 3);
+      await world.outbox.acknowledge(sale.id, (await world.outbox.read(sale.id, 1000)).entryIds); // lost on the way
+      world.clock.advance(GRACE + 1);
+      const isLoaded = world.ledger.isLoaded.bind(world.ledger);
+      world.ledger.isLoaded = (id) => (id === broken.id ? Promise.reject(new Error('shard away')) : isLoaded(id));
+
+      await expect(reconcile.execute(GRACE, [broken.id, sale.id])).rejects.toThrow(`sale ${broken.id}: shard away`);
+
+      // The open sale, after the broken one, was still reconciled.
+      expect(world.queue.enqueued.flatMap((j) => j.orders.map((o) => o.id))).toEqual([lost.id]);
     });
 
     it('checks only the sales asked for', async () => {
