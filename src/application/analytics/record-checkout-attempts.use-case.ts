@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { Clock } from '../shared/clock.port';
 import { Lease } from '../shared/lease.port';
@@ -18,7 +18,10 @@ const LEASE = 'attempts-writer';
 @Injectable()
 export class RecordCheckoutAttemptsUseCase {
   private readonly lease: LeaseKeeper;
-  private readonly quiet = new QuietSales();
+  private readonly logger = new Logger('CheckoutAttempts');
+  private readonly quiet = new QuietSales(undefined, undefined, (sale, e) =>
+    this.logger.warn(`sale ${sale.id}: storing attempts failed, retrying it alone: ${(e as Error).message}`),
+  );
 
   constructor(
     private readonly log: CheckoutAttemptLog,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { SaleCalendar } from '../sales/sale-calendar.service';
 import { Clock } from '../shared/clock.port';
@@ -22,7 +22,10 @@ const LEASE = 'outbox-relay';
 @Injectable()
 export class RelayPurchasesUseCase {
   private readonly lease: LeaseKeeper;
-  private readonly quiet = new QuietSales();
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly quiet = new QuietSales(undefined, undefined, (sale, e) =>
+    this.logger.warn(`sale ${sale.id}: relaying failed, retrying it alone: ${(e as Error).message}`),
+  );
 
   constructor(
     private readonly outbox: PurchaseOutbox,

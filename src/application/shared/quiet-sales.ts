@@ -10,14 +10,21 @@ import { Sale } from '../../domain/sale/sale.entity';
  * and about 1,300 calls a second for an idle relay. Once every `sweepMs` a run reads every sale anyway, for
  * whatever came against that rule (a clock further off, a failover).
  */
+/** The longest pause before a sale whose reads fail is read again. */
+const MAX_RETRY_PAUSE_MS = 5_000;
+
 export class QuietSales {
   /** Each settled sale, with the end it had then: a sale given a later end is read again. */
   private readonly settled = new Map<SaleId, number>();
+  /** Sales whose last reads failed: not read again before `retryAt`. */
+  private readonly failing = new Map<SaleId, { retryAt: number; failures: number }>();
   private sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly marginMs = 10_000,
     private readonly sweepMs = 30_000,
+    /** Told of a sale's first failed read in a streak (the run goes on: see readEach). */
+    private readonly onFailure: (sale: Sale, error: unknown) => void = () => undefined,
   ) {}
 
   /** The sales a run should read at `now`: every one on a sweep, else those open or ended but not settled. */
@@ -27,7 +34,8 @@ export class QuietSales {
     if (sinceSweep < 0 || sinceSweep >= this.sweepMs) {
       this.sweptAt = t;
       // Sales gone from the calendar (past retention) are never asked about again.
-      for (const id of this.settled.keys()) if (!sales.some((s) => s.id === id)) this.settled.delete(id);
+      for (const known of [this.settled, this.failing])
+        for (const id of known.keys()) if (!sales.some((s) => s.id === id)) known.delete(id);
       return sales;
     }
     return sales.filter((s) => s.startsAt.getTime() - this.marginMs <= t && this.settled.get(s.id) !== s.endsAt.getTime());
@@ -35,26 +43,36 @@ export class QuietSales {
 
   /**
    * One run of a reader: each sale to read at `now`, one after another, with `read` (how many entries it
-   * found and took); returns the total. A sale whose read fails does not stop the others (one sale's shard
-   * without a replica must not hold back another sale's orders): it is read again on every run until a read
-   * succeeds, and the run then fails with its first error, for the caller to log and back off.
+   * found and took); returns the total. A sale whose read fails does not hold back the others (one sale's
+   * shard without a replica must not hold back another sale's orders), neither in this run nor by slowing the
+   * runs down: it is read again after a pause of its own, growing from 100 ms to 5 s, until a read succeeds.
+   * The run fails (for the caller to log and back off) only when every read it made failed.
    */
   async readEach(sales: readonly Sale[], now: Date, read: (sale: Sale) => Promise<number>): Promise<number> {
+    const t = now.getTime();
     let total = 0;
+    let succeeded = 0;
     let failure: { error: unknown } | null = null;
     for (const sale of this.toRead(sales, now)) {
+      const failing = this.failing.get(sale.id);
+      if (failing && failing.retryAt > t) continue;
       let n: number;
       try {
         n = await read(sale);
       } catch (error) {
         this.settled.delete(sale.id);
+        const failures = (failing?.failures ?? 0) + 1;
+        this.failing.set(sale.id, { retryAt: t + Math.min(MAX_RETRY_PAUSE_MS, 50 * 2 ** Math.min(failures, 7)), failures });
+        if (failures === 1) this.onFailure(sale, error);
         failure ??= { error };
         continue;
       }
+      this.failing.delete(sale.id);
+      succeeded++;
       this.found(sale, n === 0, now);
       total += n;
     }
-    if (failure) throw failure.error;
+    if (failure && succeeded === 0) throw failure.error;
     return total;
   }
 

@@ -61,22 +61,37 @@ describe('QuietSales', () => {
     expect(quiet.toRead([extended], at(2))).toEqual([extended]);
   });
 
-  it('reads the other sales when one read fails, fails the run with that error, and keeps reading the failed sale', async () => {
+  it('reads the other sales when one read fails, and retries the failed sale after a pause of its own, not slowing the run', async () => {
     const open = anOpenSale();
-    quiet.found(ended, true, at(1));
     const failing = new Error('no replica on that shard');
+    const told: unknown[] = [];
+    quiet = new QuietSales(MARGIN, SWEEP, (_sale, e) => told.push(e));
+    quiet.toRead([], at(0));
+    quiet.found(ended, true, at(1));
     const read = jest.fn(async (sale: Sale) => {
       if (sale === ended) throw failing;
       return 3;
     });
-    // A sweep reads the settled sale too; its failure leaves the open sale read and counted.
-    await expect(quiet.readEach([ended, open], at(SWEEP), read)).rejects.toBe(failing);
+    // A sweep reads the settled sale too; its failure leaves the open sale read and counted, and the run whole.
+    await expect(quiet.readEach([ended, open], at(SWEEP), read)).resolves.toBe(3);
     expect(read.mock.calls.map(([s]) => s)).toEqual([ended, open]);
-    // No longer settled: the next run, no sweep, reads it again.
-    expect(quiet.toRead([ended, open], at(SWEEP + 1))).toEqual([ended, open]);
+    expect(told).toEqual([failing]);
+    // Within its pause, the next runs read the open sale alone; after it, the failed one again (told once a streak).
+    read.mockClear();
+    await quiet.readEach([ended, open], at(SWEEP + 10), read);
+    expect(read.mock.calls.map(([s]) => s)).toEqual([open]);
+    await quiet.readEach([ended, open], at(SWEEP + 1_000), read);
+    expect(read.mock.calls.map(([s]) => s)).toEqual([open, ended, open]);
+    expect(told).toEqual([failing]);
+    // Once its read succeeds (empty), it is settled again.
     read.mockImplementation(async () => 0);
-    await expect(quiet.readEach([ended, open], at(SWEEP + 2), read)).resolves.toBe(0);
-    expect(quiet.toRead([ended, open], at(SWEEP + 3))).toEqual([open]);
+    await expect(quiet.readEach([ended, open], at(SWEEP + 10_000), read)).resolves.toBe(0);
+    expect(quiet.toRead([ended, open], at(SWEEP + 10_001))).toEqual([open]);
+  });
+
+  it('fails the run when every read it made failed, for the caller to back off', async () => {
+    const down = new Error('Redis unreachable');
+    await expect(quiet.readEach([anOpenSale()], at(1), async () => Promise.reject(down))).rejects.toBe(down);
   });
 
   it('sweeps at once when the clock steps back', () => {
