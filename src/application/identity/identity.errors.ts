@@ -5,3 +5,11 @@
 export class TokenKeysUnavailableError extends Error {
   override readonly name = 'TokenKeysUnavailableError';
 }
+
+/**
+ * A sign-in code could not be mailed (the SMTP server away, or refusing the message): the service's trouble
+ * (503), and the sign-in made nothing (its session is dropped again).
+ */
+export class MailUnavailableError extends Error {
+  override readonly name = 'MailUnavailableError';
+}

@@ -59,11 +59,17 @@ export class LoginUseCase {
       this.settings.codeTtlMs,
     );
     const minutes = Math.round(this.settings.codeTtlMs / 60_000);
-    await this.mailer.send({
-      to: account.email,
-      subject: `Your Flashsale code: ${code}`,
-      text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
-    });
+    try {
+      await this.mailer.send({
+        to: account.email,
+        subject: `Your Flashsale code: ${code}`,
+        text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
+      });
+    } catch (e) {
+      // No code reached the buyer, so the session could never be verified: not left behind.
+      await this.sessions.delete(token).catch(() => undefined);
+      throw e;
+    }
     return ok({
       token,
       userId: account.userId,

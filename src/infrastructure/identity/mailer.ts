@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { Transporter } from 'nodemailer';
+import { MailUnavailableError } from '../../application/identity/identity.errors';
 import { Mailer, OutgoingMail } from '../../application/identity/mailer.port';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections } from '../redis/redis-connections';
@@ -29,7 +30,13 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
 
   async send(mail: OutgoingMail): Promise<void> {
     if (this.transport) {
-      await this.transport.sendMail({ from: this.config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
+      try {
+        await this.transport.sendMail({ from: this.config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
+      } catch (e) {
+        // Whatever the SMTP server did (away, refused the login, the sender or the recipient), the mail is not
+        // out: the caller's trouble is the service's, never a bug (500).
+        throw new MailUnavailableError(`mail not sent: ${(e as Error).message}`, { cause: e });
+      }
       return;
     }
     this.logger.log(`mail to ${mail.to} (no SMTP_URL, kept in the mail outbox): ${mail.subject}`);

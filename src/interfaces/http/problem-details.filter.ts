@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TokenKeysUnavailableError } from '../../application/identity/identity.errors';
+import { MailUnavailableError, TokenKeysUnavailableError } from '../../application/identity/identity.errors';
 import { ReplicaNotConfirmedError } from '../../application/shared/replica-confirmation.errors';
 import { RejectionException } from './access/rejection.exception';
 import { ProblemCode, sendProblem, sendRejection } from './problem-details';
@@ -94,6 +94,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
   }
   if (
     exception instanceof TokenKeysUnavailableError ||
+    exception instanceof MailUnavailableError ||
     UNAVAILABLE.test(messageOf(exception)) ||
     UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
   ) {
