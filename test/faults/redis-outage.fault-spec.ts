@@ -388,7 +388,15 @@ it('(d) warns when Redis may evict keys, also when it reconnects (not only at st
 });
 
 it('(e) Redis full (maxmemory reached, noeviction): checkouts and purchases answer 503 with Retry-After, never 500, and heal', async () => {
-  const open = await openCheckout();
+  // The app may still be reconnecting after (d) killed its connection: start from a checkout that works.
+  const opened = await waitFor(
+    () => openCheckout().catch(() => null),
+    (o) => o !== null,
+    10_000,
+    100,
+  );
+  expect(opened.ok).toBe(true);
+  const open = opened.value!;
   const before = await checkoutRecords(redis, saleId);
   // Far below what Redis holds: every write is refused with OOM until it is raised again.
   await redis.config('SET', 'maxmemory', '1');
