@@ -4,6 +4,9 @@ import request from 'supertest';
 import { RecordOrdersUseCase } from '../../src/application/order-pipeline/record-orders.use-case';
 import { OrderQueue } from '../../src/application/order-pipeline/order-queue.port';
 import { Order } from '../../src/domain/order/order.entity';
+import { BullmqOrderQueue } from '../../src/infrastructure/order-pipeline/bullmq-order-queue';
+import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
+import { RedisReplicaConfirmation } from '../../src/infrastructure/redis/redis-replica-confirmation';
 import { ItemId } from '../../src/domain/sale/item-id.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
@@ -123,6 +126,13 @@ describe('an order PostgreSQL refuses', () => {
     // The lone order above is a dead letter; the bad one of the first batch was written once its item existed.
     const loneId = '00000000-0000-4000-8000-0000000000c1';
     expect([...(await t.app.get(OrderQueue).deadLettered([badId, loneId, '00000000-0000-4000-8000-0000000000ff']))]).toEqual([loneId]);
+    // Asked first thing by a process that has not used its queue yet (the CLI's forced reconcile): it opens it.
+    const fresh = new BullmqOrderQueue(t.app.get(RedisConnections), t.config, t.app.get(RedisReplicaConfirmation));
+    try {
+      expect([...(await fresh.deadLettered([loneId]))]).toEqual([loneId]);
+    } finally {
+      await fresh.onApplicationShutdown();
+    }
   });
 
   it('is parked when another order already holds its checkout code, not counted as written', async () => {

@@ -84,7 +84,7 @@ export class ReconcileOrdersUseCase {
     const since = new Date(this.clock.now().getTime() - this.settings.retentionMs);
     const ids = saleIds ?? (await this.registry.listEndingAfter(since)).map((r) => r.sale.id);
     const report: SaleReconciliation[] = [];
-    let failed: Error | null = null;
+    let failed: { error: unknown } | null = null;
     for (const saleId of ids) {
       // One sale that fails (its shard away, PostgreSQL refusing) does not keep the later ones, the open sale
       // among them, from being reconciled; the run then fails with the first error, as the keeper's does.
@@ -92,11 +92,13 @@ export class ReconcileOrdersUseCase {
         if (!(await this.ledger.isLoaded(saleId))) continue;
         report.push(await this.reconcile(saleId, graceMs, force));
       } catch (e) {
-        if (failed) this.logger.warn(`sale ${saleId}: ${(e as Error).message}`);
-        failed ??= new Error(`sale ${saleId}: ${(e as Error).message}`, { cause: e });
+        // The error itself is kept for the caller: its class says whether it is a 503 (a replica not
+        // confirming, Redis away) or a bug.
+        this.logger.warn(`sale ${saleId}: not reconciled: ${(e as Error).message}`);
+        failed ??= { error: e };
       }
     }
-    if (failed) throw failed;
+    if (failed) throw failed.error;
     return report;
   }
 

@@ -94,8 +94,9 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
   async deadLettered(orderIds: readonly string[]): Promise<Set<string>> {
     if (orderIds.length === 0) return new Set();
     // A parked order's job is order-<id> (park() above); one ZMSCORE on the failed set answers them all.
-    const failed = this.queue.toKey('failed');
-    const scores = await this.created!.connection.zmscore(failed, ...orderIds.map((id) => `order-${id}`));
+    // Opened here if nothing has yet (a CLI's forced reconcile asks this first).
+    const { queue, connection } = (this.created ??= this.open());
+    const scores = await connection.zmscore(queue.toKey('failed'), ...orderIds.map((id) => `order-${id}`));
     return new Set(orderIds.filter((_, i) => scores[i] !== null));
   }
 
