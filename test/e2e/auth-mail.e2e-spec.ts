@@ -3,6 +3,8 @@ import request from 'supertest';
 import { TestApp, startTestApp } from '../support/test-app';
 import { rawRedis, wipeState } from '../support/test-env';
 
+jest.setTimeout(30_000);
+
 /*
  * AUTH_MODE=session with SMTP_URL: the sign-in code goes out over SMTP, to a small SMTP server of the test's
  * own. When that server refuses the mail, the sign-in is a 503 (the service's trouble, not a bug) and leaves
@@ -13,6 +15,8 @@ import { rawRedis, wipeState } from '../support/test-env';
 class TestSmtpServer {
   readonly messages: string[] = [];
   refuseRecipients = false;
+  /** Accept connections and say nothing: a server that hangs. */
+  stall = false;
   private readonly server: Server;
 
   private constructor() {
@@ -34,6 +38,8 @@ class TestSmtpServer {
   }
 
   private converse(socket: Socket): void {
+    socket.on('error', () => undefined);
+    if (this.stall) return;
     let buffered = '';
     let data: string | null = null;
     socket.setEncoding('utf8');
@@ -64,7 +70,6 @@ class TestSmtpServer {
         else socket.write('502 not implemented\r\n');
       }
     });
-    socket.on('error', () => undefined);
   }
 }
 
@@ -117,5 +122,23 @@ it('answers 503, and keeps no session, when the SMTP server refuses the mail', a
   } finally {
     smtp.refuseRecipients = false;
   }
+  expect((await sessionKeys()).sort()).toEqual(before.sort());
+});
+
+it('answers 503 within seconds, not minutes, when the SMTP server hangs', async () => {
+  const before = await sessionKeys();
+  smtp.stall = true;
+  const started = Date.now();
+  try {
+    const res = await request(t.url)
+      .post('/auth/login')
+      .send({ email: 'mia@example.com', password: 'correct horse battery' })
+      .timeout(20_000);
+    expect([res.status, res.body.code]).toEqual([503, 'service_unavailable']);
+  } finally {
+    smtp.stall = false;
+  }
+  // The mailer's 5 s greeting timeout, and a margin; nodemailer's default would have waited 30 s to 2 minutes.
+  expect(Date.now() - started).toBeLessThan(15_000);
   expect((await sessionKeys()).sort()).toEqual(before.sort());
 });

@@ -8,6 +8,8 @@ import { RedisConnections } from '../redis/redis-connections';
 const OUTBOX_KEY = 'flashsale:mail-outbox';
 const OUTBOX_SIZE = 1000;
 const OUTBOX_TTL_SECONDS = 24 * 3600;
+/** How long an SMTP server may take to connect, greet, or answer a step. */
+const MAIL_TIMEOUT_MS = 5_000;
 
 /**
  * Mail over SMTP (nodemailer) when SMTP_URL is set. Without it, for development and tests, each mail goes to
@@ -24,7 +26,16 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
     private readonly redis: RedisConnections,
   ) {
     super();
-    this.transport = config.SMTP_URL ? nodemailer.createTransport(config.SMTP_URL) : null;
+    // A sign-in waits for its mail: an SMTP server that stalls must fail it within seconds (503), not hold it
+    // for nodemailer's defaults (2 minutes to connect, 10 on the socket). The URL's own settings come first.
+    this.transport = config.SMTP_URL
+      ? nodemailer.createTransport({
+          url: config.SMTP_URL,
+          connectionTimeout: MAIL_TIMEOUT_MS,
+          greetingTimeout: MAIL_TIMEOUT_MS,
+          socketTimeout: MAIL_TIMEOUT_MS,
+        })
+      : null;
     this.delivery = this.transport ? 'email' : 'outbox';
   }
 
