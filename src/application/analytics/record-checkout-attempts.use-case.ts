@@ -19,8 +19,10 @@ const LEASE = 'attempts-writer';
 export class RecordCheckoutAttemptsUseCase {
   private readonly lease: LeaseKeeper;
   private readonly logger = new Logger('CheckoutAttempts');
-  private readonly quiet = new QuietSales(undefined, undefined, (sale, e) =>
-    this.logger.warn(`sale ${sale.id}: storing attempts failed, retrying it alone: ${(e as Error).message}`),
+  private readonly quiet = new QuietSales(undefined, undefined, (sale, e, failures) =>
+    e === null
+      ? this.logger.log(`sale ${sale.id}: storing attempts again after ${failures} failed attempt(s)`)
+      : this.logger.warn(`sale ${sale.id}: storing attempts failed (${failures} in a row), retrying it alone: ${(e as Error).message}`),
   );
 
   constructor(

@@ -23,8 +23,10 @@ const LEASE = 'outbox-relay';
 export class RelayPurchasesUseCase {
   private readonly lease: LeaseKeeper;
   private readonly logger = new Logger('OutboxRelay');
-  private readonly quiet = new QuietSales(undefined, undefined, (sale, e) =>
-    this.logger.warn(`sale ${sale.id}: relaying failed, retrying it alone: ${(e as Error).message}`),
+  private readonly quiet = new QuietSales(undefined, undefined, (sale, e, failures) =>
+    e === null
+      ? this.logger.log(`sale ${sale.id}: relaying again after ${failures} failed attempt(s)`)
+      : this.logger.warn(`sale ${sale.id}: relaying failed (${failures} in a row), retrying it alone: ${(e as Error).message}`),
   );
 
   constructor(

@@ -1,6 +1,11 @@
 import { SaleId } from '../../domain/sale/sale-id.value-object';
 import { Sale } from '../../domain/sale/sale.entity';
 
+/** The longest pause before a sale whose reads fail is read again. */
+const MAX_RETRY_PAUSE_MS = 5_000;
+/** A sale still failing is reported again every this many failed reads (at 5 s apart, every 5 minutes). */
+const REPORT_EVERY_FAILURES = 60;
+
 /**
  * Which sales a reader of per-sale streams (the outbox relay, the attempts writer) may pass over: those whose
  * streams cannot be growing. A sale's scripts write only while it is open on Redis's clock, so nothing is in
@@ -10,9 +15,6 @@ import { Sale } from '../../domain/sale/sale.entity';
  * and about 1,300 calls a second for an idle relay. Once every `sweepMs` a run reads every sale anyway, for
  * whatever came against that rule (a clock further off, a failover).
  */
-/** The longest pause before a sale whose reads fail is read again. */
-const MAX_RETRY_PAUSE_MS = 5_000;
-
 export class QuietSales {
   /** Each settled sale, with the end it had then: a sale given a later end is read again. */
   private readonly settled = new Map<SaleId, number>();
@@ -23,8 +25,11 @@ export class QuietSales {
   constructor(
     private readonly marginMs = 10_000,
     private readonly sweepMs = 30_000,
-    /** Told of a sale's first failed read in a streak (the run goes on: see readEach). */
-    private readonly onFailure: (sale: Sale, error: unknown) => void = () => undefined,
+    /**
+     * Told of a sale's failed reads (the run goes on: see readEach): the first of a streak, then every
+     * REPORT_EVERY_FAILURES; and, with `error` null, of the read that ends the streak.
+     */
+    private readonly report: (sale: Sale, error: unknown, failures: number) => void = () => undefined,
   ) {}
 
   /** The sales a run should read at `now`: every one on a sweep, else those open or ended but not settled. */
@@ -63,11 +68,14 @@ export class QuietSales {
         this.settled.delete(sale.id);
         const failures = (failing?.failures ?? 0) + 1;
         this.failing.set(sale.id, { retryAt: t + Math.min(MAX_RETRY_PAUSE_MS, 50 * 2 ** Math.min(failures, 7)), failures });
-        if (failures === 1) this.onFailure(sale, error);
+        if (failures === 1 || failures % REPORT_EVERY_FAILURES === 0) this.report(sale, error, failures);
         failure ??= { error };
         continue;
       }
-      this.failing.delete(sale.id);
+      if (failing) {
+        this.failing.delete(sale.id);
+        this.report(sale, null, failing.failures);
+      }
       succeeded++;
       this.found(sale, n === 0, now);
       total += n;

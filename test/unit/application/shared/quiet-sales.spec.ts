@@ -83,9 +83,10 @@ describe('QuietSales', () => {
     await quiet.readEach([ended, open], at(SWEEP + 1_000), read);
     expect(read.mock.calls.map(([s]) => s)).toEqual([open, ended, open]);
     expect(told).toEqual([failing]);
-    // Once its read succeeds (empty), it is settled again.
+    // Once its read succeeds (empty), it is settled again, and the end of the streak is told.
     read.mockImplementation(async () => 0);
     await expect(quiet.readEach([ended, open], at(SWEEP + 10_000), read)).resolves.toBe(0);
+    expect(told).toEqual([failing, null]);
     expect(quiet.toRead([ended, open], at(SWEEP + 10_001))).toEqual([open]);
   });
 
