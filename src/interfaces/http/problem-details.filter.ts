@@ -59,15 +59,15 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
   const status = statusOf(exception);
   if (status === 404 && isRouteMiss(exception)) {
     const path = pathOf(request);
+    const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
     // A method no route has (PUT, DELETE...) ends here without the router's checks of the path, and probing
     // other methods with a path the router refuses finds its refusal handler, which looks like a route:
-    // refuse such a path as the router would for any method, not as a 405.
-    const badPath = pathProblem(path);
+    // refuse such a path as the router does for the other methods, not as a 405.
+    const badPath = allowed.length > 0 ? pathProblem(path) : null;
     if (badPath) {
       sendProblem(reply, 'invalid_request', badPath);
       return;
     }
-    const allowed = METHODS.filter((m) => m !== request.method && reply.server.findRoute({ method: m, url: path }));
     if (allowed.length > 0) {
       sendProblem(reply, 'method_not_allowed', `${request.method} is not supported on ${path}; use ${allowed.join(' or ')}.`, {
         headers: { allow: allowed.join(', ') },
