@@ -7,14 +7,16 @@ jest.setTimeout(30_000);
 
 /*
  * AUTH_MODE=session with SMTP_URL: the sign-in code goes out over SMTP, to a small SMTP server of the test's
- * own. When that server refuses the mail, the sign-in is a 503 (the service's trouble, not a bug) and leaves
- * no session behind; it was a 500 with an orphaned session.
+ * own. When that server cannot take the mail, the sign-in is a 503 (the service's trouble, not a bug) and
+ * leaves no session behind; it was a 500 with an orphaned session. When it refuses the address for good (no
+ * such mailbox), the sign-in is a 422 that no retry changes.
  */
 
 /** An SMTP server that speaks just enough for nodemailer: it keeps each message, or refuses every recipient. */
 class TestSmtpServer {
   readonly messages: string[] = [];
-  refuseRecipients = false;
+  /** Its answer to RCPT TO when it refuses recipients (null: it takes them). */
+  recipientRefusal: string | null = null;
   /** Accept connections and say nothing: a server that hangs. */
   stall = false;
   private readonly server: Server;
@@ -61,7 +63,7 @@ class TestSmtpServer {
         const verb = line.slice(0, 4).toUpperCase();
         if (verb === 'EHLO' || verb === 'HELO') socket.write('250 test-smtp\r\n');
         else if (verb === 'MAIL') socket.write('250 sender ok\r\n');
-        else if (verb === 'RCPT') socket.write(this.refuseRecipients ? '550 5.1.1 no such mailbox\r\n' : '250 recipient ok\r\n');
+        else if (verb === 'RCPT') socket.write(`${this.recipientRefusal ?? '250 recipient ok'}\r\n`);
         else if (verb === 'DATA') {
           data = '';
           socket.write('354 go ahead\r\n');
@@ -107,11 +109,20 @@ it('mails the sign-in code over SMTP', async () => {
   expect(mail).toMatch(/^Subject: Your Flashsale code: \d{6}$/m);
 });
 
-it('answers 503, and keeps no session, when the SMTP server refuses the mail', async () => {
-  const before = await sessionKeys();
-  smtp.refuseRecipients = true;
+async function loginWhileRecipientsRefused(refusal: string): Promise<request.Response> {
+  smtp.recipientRefusal = refusal;
   try {
-    const res = await request(t.url).post('/auth/login').send({ email: 'mia@example.com', password: 'correct horse battery' });
+    return await request(t.url).post('/auth/login').send({ email: 'mia@example.com', password: 'correct horse battery' });
+  } finally {
+    smtp.recipientRefusal = null;
+  }
+}
+
+it.each(['550 5.7.1 relaying denied', '450 4.2.1 mailbox busy, try later'])(
+  'answers 503, and keeps no session, when the SMTP server will not take the mail (%s)',
+  async (refusal) => {
+    const before = await sessionKeys();
+    const res = await loginWhileRecipientsRefused(refusal);
     expect([res.status, res.headers['content-type'], res.body.code, res.headers['retry-after']]).toEqual([
       503,
       'application/problem+json; charset=utf-8',
@@ -119,10 +130,25 @@ it('answers 503, and keeps no session, when the SMTP server refuses the mail', a
       '1',
     ]);
     expect(res.headers['set-cookie']).toBeUndefined();
-  } finally {
-    smtp.refuseRecipients = false;
-  }
+    expect((await sessionKeys()).sort()).toEqual(before.sort());
+  },
+);
+
+it('answers 422 email_undeliverable, without Retry-After, and keeps no session, when the address has no mailbox', async () => {
+  const before = await sessionKeys();
+  const res = await loginWhileRecipientsRefused('550 5.1.1 <mia@example.com>: no such mailbox');
+  expect([res.status, res.headers['content-type'], res.body.code, res.headers['retry-after']]).toEqual([
+    422,
+    'application/problem+json; charset=utf-8',
+    'email_undeliverable',
+    undefined,
+  ]);
+  expect(res.headers['set-cookie']).toBeUndefined();
+  expect(res.body.token).toBeUndefined();
   expect((await sessionKeys()).sort()).toEqual(before.sort());
+  // Nothing else was spoiled: once the address takes mail again, the sign-in works.
+  const again = await request(t.url).post('/auth/login').send({ email: 'mia@example.com', password: 'correct horse battery' });
+  expect(again.status).toBe(200);
 });
 
 it('answers 503 within seconds, not minutes, when the SMTP server hangs', async () => {

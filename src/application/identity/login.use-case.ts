@@ -4,7 +4,7 @@ import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection'
 import { Result, err, ok } from '../../domain/shared/result';
 import { AccountRepository } from './account.repository.port';
 import { IdGenerator } from '../shared/id-generator.port';
-import { Mailer } from './mailer.port';
+import { MailOutcome, Mailer } from './mailer.port';
 import { PasswordHasher } from './password-hasher.port';
 import { SessionStore } from './session-store.port';
 import { AuthSettings } from './auth-settings';
@@ -59,8 +59,9 @@ export class LoginUseCase {
       this.settings.codeTtlMs,
     );
     const minutes = Math.round(this.settings.codeTtlMs / 60_000);
+    let outcome: MailOutcome;
     try {
-      await this.mailer.send({
+      outcome = await this.mailer.send({
         to: account.email,
         subject: `Your Flashsale code: ${code}`,
         text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
@@ -69,6 +70,12 @@ export class LoginUseCase {
       // No code reached the buyer, so the session could never be verified: not left behind.
       await this.sessions.delete(token).catch(() => undefined);
       throw e;
+    }
+    if (outcome === 'recipient_refused') {
+      // Told only to someone who knows the password: the address itself is the trouble, and trying again
+      // changes nothing (the 503 of a mail server that is away would invite retries for ever).
+      await this.sessions.delete(token).catch(() => undefined);
+      return err(reject(RejectionCode.EmailUndeliverable));
     }
     return ok({
       token,

@@ -30,6 +30,8 @@ export const REJECTIONS = {
   user_mismatch: 'user_id must be the signed-in user (or left out).',
   email_taken: 'An account with this e-mail address exists already.',
   invalid_credentials: 'Wrong e-mail address or password.',
+  /** The receiving mail server refused the account's address for good (no such mailbox or domain). */
+  email_undeliverable: "The account's e-mail address refuses mail: no sign-in code can reach it.",
   invalid_code: 'That code is not right.',
   /** Too many wrong codes: log in again for a new one. */
   verification_locked: 'Too many wrong codes: sign in again to get a new one.',
@@ -67,6 +69,7 @@ export const RejectionCode = {
   UserMismatch: 'user_mismatch',
   EmailTaken: 'email_taken',
   InvalidCredentials: 'invalid_credentials',
+  EmailUndeliverable: 'email_undeliverable',
   InvalidCode: 'invalid_code',
   VerificationLocked: 'verification_locked',
   RateLimited: 'rate_limited',

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { Transporter } from 'nodemailer';
 import { MailUnavailableError } from '../../application/identity/identity.errors';
-import { Mailer, OutgoingMail } from '../../application/identity/mailer.port';
+import { MailOutcome, Mailer, OutgoingMail } from '../../application/identity/mailer.port';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections } from '../redis/redis-connections';
 
@@ -10,6 +10,25 @@ const OUTBOX_SIZE = 1000;
 const OUTBOX_TTL_SECONDS = 24 * 3600;
 /** How long an SMTP server may take to connect, greet, or answer a step. */
 const MAIL_TIMEOUT_MS = 5_000;
+
+/**
+ * The enhanced status codes (RFC 3463) of a permanent refusal that is about the address itself: no such
+ * mailbox (5.1.1), no such domain (5.1.2), a malformed address (5.1.3), a mailbox moved away (5.1.6), a
+ * domain that takes no mail (5.1.10, RFC 7505), a disabled mailbox (5.2.1). A bare "550" is not enough: relays
+ * answer it too when they refuse us ("5.7.1 relaying denied"), which is the service's trouble.
+ */
+const ADDRESS_REFUSED = /^5\d\d[ -]5\.(?:1\.(?:1|2|3|6|10)|2\.1)(?!\d)/;
+
+/** Whether nodemailer failed because the receiving server refused the one recipient for good. */
+export function isRecipientRefusedForGood(e: unknown): boolean {
+  const failure = e as { code?: unknown; command?: unknown; response?: unknown } | null;
+  return (
+    failure?.code === 'EENVELOPE' &&
+    failure.command === 'RCPT TO' &&
+    typeof failure.response === 'string' &&
+    ADDRESS_REFUSED.test(failure.response)
+  );
+}
 
 /**
  * Mail over SMTP (nodemailer) when SMTP_URL is set. Without it, for development and tests, each mail goes to
@@ -39,16 +58,17 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
     this.delivery = this.transport ? 'email' : 'outbox';
   }
 
-  async send(mail: OutgoingMail): Promise<void> {
+  async send(mail: OutgoingMail): Promise<MailOutcome> {
     if (this.transport) {
       try {
         await this.transport.sendMail({ from: this.config.MAIL_FROM, to: mail.to, subject: mail.subject, text: mail.text });
       } catch (e) {
-        // Whatever the SMTP server did (away, refused the login, the sender or the recipient), the mail is not
-        // out: the caller's trouble is the service's, never a bug (500).
+        if (isRecipientRefusedForGood(e)) return 'recipient_refused';
+        // Whatever else the SMTP server did (away, refused the login, the sender, or the recipient for now or
+        // for its own policy), the mail is not out: the service's trouble, never a bug (500).
         throw new MailUnavailableError(`mail not sent: ${(e as Error).message}`, { cause: e });
       }
-      return;
+      return 'sent';
     }
     this.logger.log(`mail to ${mail.to} (no SMTP_URL, kept in the mail outbox): ${mail.subject}`);
     await this.redis.command
@@ -57,6 +77,7 @@ export class SmtpOrOutboxMailer extends Mailer implements OnApplicationShutdown 
       .ltrim(OUTBOX_KEY, 0, OUTBOX_SIZE - 1)
       .expire(OUTBOX_KEY, OUTBOX_TTL_SECONDS)
       .exec();
+    return 'sent';
   }
 
   async outbox(limit: number, to?: string): Promise<(OutgoingMail & { sentAt: string })[]> {

@@ -39,6 +39,7 @@ const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = {
   user_mismatch: { status: 403, title: 'User mismatch' },
   email_taken: { status: 409, title: 'E-mail address taken' },
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
+  email_undeliverable: { status: 422, title: 'E-mail address undeliverable' },
   invalid_code: { status: 400, title: 'Invalid code' },
   verification_locked: { status: 403, title: 'Verification locked' },
   rate_limited: { status: 429, title: 'Too many requests' },

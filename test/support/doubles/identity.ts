@@ -1,6 +1,6 @@
 import { Account, AccountRepository } from '../../../src/application/identity/account.repository.port';
 import { TokenKeysUnavailableError } from '../../../src/application/identity/identity.errors';
-import { Mailer, OutgoingMail } from '../../../src/application/identity/mailer.port';
+import { MailOutcome, Mailer, OutgoingMail } from '../../../src/application/identity/mailer.port';
 import { PasswordHasher } from '../../../src/application/identity/password-hasher.port';
 import { OtpCheck, Session, SessionStore } from '../../../src/application/identity/session-store.port';
 import { TokenVerifier } from '../../../src/application/identity/token-verifier.port';
@@ -122,8 +122,9 @@ export class RecordingMailer implements Mailer {
     private readonly clock?: Clock,
   ) {}
 
-  async send(mail: OutgoingMail): Promise<void> {
+  async send(mail: OutgoingMail): Promise<MailOutcome> {
     this.sent.push({ ...mail, sentAt: (this.clock?.now() ?? new Date(0)).toISOString() });
+    return 'sent';
   }
 
   async outbox(limit: number, to?: string): Promise<(OutgoingMail & { sentAt: string })[]> {
