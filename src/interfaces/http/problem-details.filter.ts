@@ -15,7 +15,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 // Redis's own replies may come after a prefix: a batch script's step that failed is "<script>.lua failed on one
 // call of its batch: OOM ...".
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber|Too many Cluster redirections|no answer within \d+ ms|(^|: )(MOVED|ASK) \d+ |(^|: )BUSY |(^|: )OOM /i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|Command timed out|MaxRetriesPerRequest|Reached the max retries|Can't reach database|Connection terminated|timeout exceeded when trying to connect|the database system is (starting|shutting) up|LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MASTERDOWN|Cluster isn't ready|All sentinels are unreachable|Failed to refresh slots cache|No sharded subscriber|Too many Cluster redirections|no answer within \d+ ms|(^|: )(MOVED|ASK) \d+ |Command aborted due to connection close|(^|: )(BUSY|OOM|MISCONF|NOPERM) /i;
 
 const BY_STATUS: Record<number, ProblemCode> = {
   400: 'invalid_request',
@@ -92,12 +92,7 @@ export function answerException(exception: unknown, request: FastifyRequest, rep
     );
     return;
   }
-  if (
-    exception instanceof TokenKeysUnavailableError ||
-    exception instanceof MailUnavailableError ||
-    UNAVAILABLE.test(messageOf(exception)) ||
-    UNAVAILABLE.test(String((exception as { code?: unknown })?.code ?? ''))
-  ) {
+  if (exception instanceof TokenKeysUnavailableError || exception instanceof MailUnavailableError || isDependencyAway(exception)) {
     logger.warn(`${request.method} ${pathOf(request)}: dependency unavailable: ${messageOf(exception)}`);
     // A purchase script may have run before its answer was lost (a timeout, a dropped connection whose commands
     // ioredis sends again): the buyer must retry that code, not start a new checkout and buy a second time.
@@ -133,6 +128,17 @@ function statusOf(e: unknown): number | undefined {
   if (e instanceof HttpException) return e.getStatus();
   const s = (e as { statusCode?: unknown })?.statusCode;
   return typeof s === 'number' ? s : undefined;
+}
+
+/**
+ * Whether the error says a dependency is away or refusing for now. A transaction Redis discarded
+ * (EXECABORT) is judged by the refusals that caused it, which ioredis keeps in previousErrors: a MULTI refused
+ * for lack of replicas or memory is the same 503 as one command refused so.
+ */
+function isDependencyAway(e: unknown): boolean {
+  if (UNAVAILABLE.test(messageOf(e)) || UNAVAILABLE.test(String((e as { code?: unknown })?.code ?? ''))) return true;
+  const causes = (e as { previousErrors?: unknown })?.previousErrors;
+  return Array.isArray(causes) && causes.some((c) => UNAVAILABLE.test(messageOf(c)));
 }
 
 function messageOf(e: unknown): string {

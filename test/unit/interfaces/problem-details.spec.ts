@@ -70,6 +70,12 @@ describe('answerException', () => {
     "checkout-batch.lua failed on one call of its batch: OOM command not allowed when used memory > 'maxmemory'.",
     'Command timed out',
     'sale events subscription: no answer within 2000 ms',
+    // Writes refused after a failed AOF write or snapshot (a full disk), or by an ACL the deploy got wrong.
+    'MISCONF Errors writing to the AOF file: No space left on device',
+    "purchase-batch.lua failed on one call of its batch: MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.",
+    "NOPERM User flashsale has no permissions to run the 'info' command",
+    // A transaction's commands cut off by a reconnect (a failover's READONLY reply makes ioredis reconnect).
+    'Command aborted due to connection close',
   ])('answers 503 with Retry-After for %s', (message) => {
     const out = answer(new Error(message));
     expect([out.status, out.headers['retry-after'], (out.body as { code: string }).code]).toEqual([503, '1', 'service_unavailable']);
@@ -103,8 +109,17 @@ describe('answerException', () => {
     expect(lines[0]).toMatch(/^POST \/purchase: /);
   });
 
+  it('answers 503 for a transaction Redis discarded because it refused a command for now, 500 when for a bug', () => {
+    const discarded = (cause: string) =>
+      Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), { previousErrors: [new Error(cause)] });
+    expect(answer(discarded('NOREPLICAS Not enough good replicas to write.')).status).toBe(503);
+    expect(answer(discarded("OOM command not allowed when used memory > 'maxmemory'.")).status).toBe(503);
+    expect(answer(discarded("ERR wrong number of arguments for 'hset' command")).status).toBe(500);
+  });
+
   it('keeps 500 for what is not a dependency away', () => {
     expect(answer(new Error('Cannot read properties of undefined (reading "x")')).status).toBe(500);
     expect(answer(new Error('the task was MOVED to another queue')).status).toBe(500);
+    expect(answer(new Error('ERR the MISCONF word in a message that is not a refusal')).status).toBe(500);
   });
 });
