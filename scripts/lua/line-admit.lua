@@ -3,7 +3,8 @@ line-admit: one step of a sale's line, safe to run from every instance at once (
 bucket kept here, on Redis's clock). Closes the line when the sale has ended or sold out (and tells every
 instance); otherwise, unless the sale is paused or has not started: forgets admissions that ran out or
 whose buyer has used their limit (spent), then admits buyers from the head of the line at the line's rate,
-never leaving more admitted buyers than ARGV[4] per unit still for sale. Waiting buyers not seen for
+never leaving more admitted buyers than ARGV[4] per unit still for sale (but room for one while a unit is
+left). Waiting buyers not seen for
 ARGV[7] ms are skipped and lose their place (they left).
 
 KEYS[1] {sale:<id>}:line           zset: waiting userId -> order key (see line-place.lua)
@@ -77,7 +78,11 @@ local last = tonumber(s[3] or now)
 -- A token bucket holding at most one second of admissions: the rate holds however often this runs.
 local credit = math.min(rate, tonumber(s[2] or '0') + math.max(0, now - last) * rate / 1000)
 local admitted_now = redis.call('ZCARD', KEYS[2])
-local room = math.max(0, math.floor(left * per_unit + 1e-9) - admitted_now)
+-- At least one buyer while a unit is left, whatever the ratio: below 1 a floor of zero would stall the line
+-- with units unsold.
+local allowed = math.floor(left * per_unit + 1e-9)
+if left > 0 and allowed < 1 then allowed = 1 end
+local room = math.max(0, allowed - admitted_now)
 local want = math.min(math.floor(credit), room)
 
 local admitted, looked = 0, 0

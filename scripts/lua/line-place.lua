@@ -23,7 +23,7 @@ ARGV[9] places the buyer must have taken so far for a join to take a new one (it
         count), or "" for no such check
 
 Returns {"waiting", ahead, ratePerSecond} | {"admitted", expiresAtMs} | {"closed", reason}
-     | {"absent"} (a read by someone not in line) | {"not_open"} (before the line opens)
+     | {"absent"} (a read by someone not in line) | {"not_open"} (a join or read before the line opens)
      | {"stale_proof"} (a new place, but ARGV[9] is not the count: the proof was made for another place)
 ]]
 local user, mode = ARGV[1], ARGV[2]
@@ -46,8 +46,9 @@ if rank then
   redis.call('ZADD', KEYS[3], now, user)
   return { 'waiting', tostring(rank), rate }
 end
-if mode ~= 'join' then return { 'absent' } end
+-- Before the line opens nobody holds a place: a read learns when it opens, as a join does.
 if now < opens then return { 'not_open' } end
+if mode ~= 'join' then return { 'absent' } end
 local taken = tonumber(redis.call('HGET', KEYS[6], user) or '0')
 if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= taken then return { 'stale_proof' } end
 redis.call('HINCRBY', KEYS[6], user, 1)

@@ -9,6 +9,7 @@ import { SaleId } from '../../src/domain/sale/sale-id.value-object';
 import { Sale } from '../../src/domain/sale/sale.entity';
 import { UserId } from '../../src/domain/user/user-id.value-object';
 import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
+import { LineSale, WaitingLine } from '../../src/application/line/waiting-line.port';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { eventually, rawRedis, withPg } from '../support/test-env';
 import { SseClient } from '../support/sse';
@@ -215,6 +216,35 @@ describe('waiting room', () => {
     }
   });
 
+  it('keeps room for one admitted buyer while a unit is left, with fewer than one admitted per unit', async () => {
+    // The script itself, on a sale no instance knows (so none steps it with its own settings): with
+    // WAITING_ROOM_ADMITTED_PER_UNIT=0.5, 4 units left allow 2 admitted buyers, and the last unit still 1.
+    await wipeKeepingIds();
+    const line = t.app.get(WaitingLine);
+    const now = Date.now();
+    const sale = (id: number, unitsOnSale: number): LineSale => ({
+      id: id as SaleId,
+      opensAt: new Date(now - 60_000),
+      startsAt: new Date(now - 1_000),
+      endsAt: new Date(now + 60_000),
+      unitsOnSale,
+      expireAt: new Date(now + 120_000),
+    });
+    const policy = { defaultRate: 1_000, admittedPerUnit: 0.5, admissionMs: 60_000, heartbeatMs: 60_000 };
+    for (const [s, expected] of [
+      [sale(900_001, 4), 2],
+      [sale(900_002, 1), 1],
+    ] as const) {
+      await redis.hset(saleKeys(s.id).meta, 'sold', '0', 'perUserLimit', '1');
+      for (const u of ['x1', 'x2', 'x3']) await line.place(s, u, 'join', '0.5', policy.defaultRate);
+      // The line's token bucket starts empty: the first step sets its clock, the next finds credit to spare.
+      await line.admit(s, policy);
+      await new Promise((r) => setTimeout(r, 50));
+      const step = await line.admit(s, policy);
+      expect([s.unitsOnSale, step]).toEqual([s.unitsOnSale, expect.objectContaining({ kind: 'open', admittedNow: expected })]);
+    }
+  });
+
   it('admits nobody while the sale is paused, and goes on when it resumes', async () => {
     const sale = await freshSale({ itemsTotal: 10 });
     await t.app.get(PauseSaleUseCase).pause(sale.id);
@@ -231,6 +261,27 @@ describe('waiting room', () => {
         5_000,
       ),
     ).toBe(3);
+  });
+
+  it('refuses joins before the line opens (WAITING_ROOM_OPENS_BEFORE_SECONDS before the start) with the wait, taking no place', async () => {
+    // The line opens 15 minutes before this sale's start, so 15 minutes from now.
+    const sale = await freshSale({ itemsTotal: 3, startsInMs: 30 * 60_000 });
+    const k = saleKeys(sale.id);
+    const lineKeys = [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins, k.lineWaits];
+    const dumped = () => Promise.all(lineKeys.map((key) => redis.dumpBuffer(key)));
+    const before = await dumped();
+    for (const res of [await join(sale.id, 'early'), await read(sale.id, 'early')]) {
+      expect([res.status, res.headers.get('content-type'), res.body.code]).toEqual([
+        409,
+        'application/problem+json; charset=utf-8',
+        'line_not_open',
+      ]);
+      const wait = Number(res.headers.get('retry-after'));
+      expect(wait).toBeGreaterThan(15 * 60 - 30);
+      expect(wait).toBeLessThanOrEqual(15 * 60);
+      expect(res.body.detail).toContain(new Date(sale.startsAt.getTime() - 15 * 60_000).toISOString());
+    }
+    expect(await dumped()).toEqual(before);
   });
 
   it('refuses checkout and purchase without a valid admission for this buyer and sale, changing nothing', async () => {
@@ -273,10 +324,17 @@ describe('waiting room', () => {
     expect(await saleState(sale.id)).toEqual(before);
 
     // In trusted mode a checkout's buyer is its user_id, never the admission's: without one, or with one that
-    // is not an id, the checkout's own 400.
-    for (const query of [`id=${item}`, `user_id=bad!&id=${item}`]) {
-      const res = await call('POST', `/checkout?${query}`, { admission: good });
-      expect([query, res.status, res.body.code, res.body.parameter]).toEqual([query, 400, 'invalid_request', 'user_id']);
+    // is not an id, the checkout's own 400, with or without an admission. So is an item id it cannot read.
+    for (const admission of [{ admission: good }, {}] as Record<string, string>[]) {
+      for (const [query, parameter] of [
+        [`id=${item}`, 'user_id'],
+        [`user_id=bad!&id=${item}`, 'user_id'],
+        ['user_id=alice&id=abc', 'id'],
+        ['user_id=alice', 'id'],
+      ]) {
+        const res = await call('POST', `/checkout?${query}`, admission);
+        expect([query, res.status, res.body.code, res.body.parameter]).toEqual([query, 400, 'invalid_request', parameter]);
+      }
     }
     expect(await saleState(sale.id)).toEqual(before);
 
@@ -569,5 +627,25 @@ describe('with a proof of work for each place (WAITING_ROOM_POW_BITS)', () => {
     expect(again.body.detail).toContain(`flashsale:${sale.id}:reroller:1:`);
     expect(await redis.zscore(k.line, 'reroller')).toBeNull();
     expect((await joinWith(solve(again.body.detail!))).body.status).toBe('waiting');
+  });
+
+  it('asks no stamp of a join the line refuses anyway: before it opens (409, with the wait) and once it is closed', async () => {
+    const joinUnstamped = (saleId: number) => fetch(`${p.url}/sales/${saleId}/line?user_id=early`, { method: 'POST' });
+    const later = await freshSale({ startsInMs: 30 * 60_000 });
+    await p.app.get(SaleCalendar).refresh();
+    const early = await joinUnstamped(later.id);
+    expect([early.status, ((await early.json()) as { code?: string }).code]).toEqual([409, 'line_not_open']);
+    expect(Number(early.headers.get('retry-after'))).toBeGreaterThan(15 * 60 - 30);
+
+    const sale = await freshSale({ startsInMs: 60_000 });
+    await p.app.get(SaleCalendar).refresh();
+    const closing = await fetch(`${t.url}/admin/sales/${sale.id}/line/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(closing.status).toBe(200);
+    const late = await joinUnstamped(sale.id);
+    expect([late.status, await late.json()]).toEqual([200, expect.objectContaining({ status: 'closed', reason: 'closed' })]);
+    expect(await redis.hgetall(saleKeys(sale.id).lineJoins)).toEqual({});
   });
 });

@@ -52,6 +52,11 @@ export class JoinLineUseCase {
     // place held now (made for one place fewer) still answers that place, and takes no other.
     let proven: number | undefined;
     if (mode === 'join' && this.settings.powBits > 0) {
+      // A stamp buys a new place and nothing else: a buyer who holds one, and a line that is closed or not
+      // open yet, are answered as a read is, before any work is asked for (a page would otherwise burn its
+      // buyer's CPU only to learn that the line closed, with no Retry-After to wait by).
+      const held = await this.line.place(sale, userId, 'read', this.ids.lotteryKey(), this.settings.admitPerSecond);
+      if (held.kind !== 'absent' && held.kind !== 'stale_proof') return this.settle(sale, userId, held);
       const taken = await this.line.placesTaken(sale, userId);
       proven = [taken, taken - 1].find((n) => n >= 0 && isProofOfWork(powChallenge(saleId, userId, n), proof ?? '', this.settings.powBits));
       if (proven === undefined) return err(this.proofRequired(saleId, userId, taken));
@@ -60,9 +65,14 @@ export class JoinLineUseCase {
     // A new place, but the proof was made for another count (the place it bought is gone, or the same buyer
     // took one meanwhile): prove again, for the next place.
     if (standing.kind === 'stale_proof') return err(this.proofRequired(saleId, userId, await this.line.placesTaken(sale, userId)));
+    return this.settle(sale, userId, standing);
+  }
+
+  /** The answer to a standing in the line: the place, or why there is none. */
+  private settle(sale: LineSale, userId: UserId, standing: LineStanding | { kind: 'not_open' }): Result<LineAnswer, Rejection> {
     if (standing.kind === 'not_open') {
       const wait = Math.max(1, Math.ceil((sale.opensAt.getTime() - this.clock.now().getTime()) / 1000));
-      return err(reject(RejectionCode.LineNotOpen, `The line for sale ${saleId} opens at ${sale.opensAt.toISOString()}.`, wait));
+      return err(reject(RejectionCode.LineNotOpen, `The line for sale ${sale.id} opens at ${sale.opensAt.toISOString()}.`, wait));
     }
     if (standing.kind === 'absent') return err(reject(RejectionCode.NotInLine));
     return ok(this.answer(sale, userId, standing));

@@ -58,8 +58,11 @@ export class AdmissionGuard implements CanActivate {
     // A malformed code is the purchase's own 400 to answer.
     if (purchase && !code) return null;
     const buyer = request.caller?.userId ?? (this.auth.mode === 'trusted' ? parseUserId(query.user_id) : null);
-    // A checkout's item as the checkout reads it; one it cannot read is the checkout's own 400 to answer.
+    // A checkout's item as the checkout reads it. One it cannot read, or a checkout without a buyer (a trusted
+    // user_id missing or malformed), is the checkout's own 400 to answer, as a malformed code is the purchase's:
+    // it changes nothing, so it needs no admission, and the client learns what to fix.
     const item = purchase ? null : param(query, ITEM_ID_PARAMS, parseItemId, 'an item id');
+    if (!purchase && (item instanceof InvalidParam || buyer === null)) return null;
     const itemId = item instanceof InvalidParam ? null : item;
     const result = this.admission.execute({ token: admissionOf(request), saleId: code?.saleId ?? null, itemId, buyer });
     if (!result.ok) return result.error;
