@@ -75,6 +75,22 @@ describe('GET /sales/active with no sale open', () => {
   });
 });
 
+describe('a waiting line while the waiting room is off (WAITING_ROOM defaults to off)', () => {
+  it('answers 409 line_not_open to a join and to a read, whatever the sale: checkout is direct', async () => {
+    for (const res of [
+      await request(t.url).post('/sales/1/line').query({ user_id: 'u' }),
+      await request(t.url).get('/sales/1/line').query({ user_id: 'u' }),
+    ]) {
+      expect([res.status, res.headers['content-type'], res.body.code]).toEqual([
+        409,
+        'application/problem+json; charset=utf-8',
+        'line_not_open',
+      ]);
+      expect(res.body.detail).toMatch(/waiting room is off/);
+    }
+  });
+});
+
 describe('GET /sales/:id/items on a sale of 1200 items', () => {
   const TOTAL = 1200;
   let sale: Sale;
