@@ -172,3 +172,48 @@ it('takes replica durability up once a replica appears, when it found none at th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('with PURCHASE_REPLICA_ACKS=2, confirms only once two replicas hold the writes', async () => {
+  // A primary with one replica, then two: one replica is not enough when a split can leave the old primary with
+  // it while the other is promoted.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flashsale-acks-'));
+  const started: RedisNode[] = [];
+  const node = async (args: readonly string[] = []) => {
+    const n = await RedisNode.startOnFreePort((p) => path.join(dir, String(p)), [...DURABLE_NODE_ARGS, ...args]);
+    started.push(n);
+    return n;
+  };
+  const lone = await node();
+  const replicaOfLone = ['--replicaof', '127.0.0.1', String(lone.port)];
+  const watcher = lone.client();
+  const onlineReplicas = async () => ((await watcher.info('replication')).match(/^slave\d+:.*\bstate=online\b/gm) ?? []).length;
+  const untilOnline = async (n: number) => {
+    const deadline = Date.now() + 15_000;
+    while ((await onlineReplicas()) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await onlineReplicas()).toBe(n);
+  };
+  const config = loadConfig({
+    ...process.env,
+    REDIS_URL: `redis://127.0.0.1:${lone.port}`,
+    PURCHASE_DURABILITY: 'replica',
+    PURCHASE_REPLICA_ACKS: '2',
+    PURCHASE_REPLICA_TIMEOUT_MS: '500',
+  });
+  const own = new RedisConnections(config);
+  const twoAcks = new RedisReplicaConfirmation(own, config);
+  try {
+    await own.onModuleInit();
+    await node(replicaOfLone);
+    await untilOnline(1);
+    await expect(twoAcks.confirmSale(SALE)).rejects.toThrow(/1 of the 2 replicas asked for confirmed/);
+    await node(replicaOfLone);
+    await untilOnline(2);
+    await expect(twoAcks.confirmSale(SALE)).resolves.toBeUndefined();
+  } finally {
+    await twoAcks.onApplicationShutdown();
+    await own.onApplicationShutdown();
+    watcher.disconnect();
+    for (const n of started.reverse()) await n.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -88,6 +88,17 @@ export class AppConfig {
   @Max(60_000)
   PURCHASE_REPLICA_TIMEOUT_MS = 250;
 
+  /**
+   * With replica durability, how many replicas must hold a purchase before it is confirmed. 1 survives the
+   * loss of the primary; with two replicas per primary, 2 also survives a split that leaves the old primary
+   * with one replica while the other is promoted, at the price of 503s while either replica is away.
+   */
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  PURCHASE_REPLICA_ACKS = 1;
+
   @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgresql:// URL' })
   DATABASE_URL = 'postgresql://flashsale:flashsale@127.0.0.1:5432/flashsale';
 

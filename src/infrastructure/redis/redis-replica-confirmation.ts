@@ -60,6 +60,8 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   private decided: 'none' | 'replica' | null;
   private deciding?: Promise<'none' | 'replica'>;
   private readonly timeoutMs: number;
+  /** Replicas that must hold the writes (PURCHASE_REPLICA_ACKS). */
+  private readonly acks: number;
   private readonly boundMs: number;
   private stopped = false;
   /** While "none" was decided from the topology: the timer that looks for replicas again. */
@@ -71,6 +73,7 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
   ) {
     super();
     this.timeoutMs = config.PURCHASE_REPLICA_TIMEOUT_MS;
+    this.acks = config.PURCHASE_REPLICA_ACKS;
     this.boundMs = config.PURCHASE_REPLICA_TIMEOUT_MS + config.REDIS_COMMAND_TIMEOUT_MS;
     this.decided = config.PURCHASE_DURABILITY ?? null;
     // Fail fast like the request connection; the command bound leaves WAIT its own timeout plus a margin.
@@ -176,14 +179,18 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
           } else if (read.in === 'key') pipeline.exists(read.key);
           else pipeline.hmget(read.key, ...read.codes);
         }
-        return pipeline.incr(group.fenceKey).call('WAIT', 1, this.timeoutMs).exec();
+        return pipeline.incr(group.fenceKey).call('WAIT', this.acks, this.timeoutMs).exec();
       })
       .then(
         (results) => {
           const [fence, wait] = results?.slice(-2) ?? [];
           const error = fence?.[0] ?? wait?.[0];
           if (error) return settle(() => new ReplicaNotConfirmedError(`replica confirmation failed: ${error.message}`));
-          if (Number(wait?.[1]) < 1) return settle(() => new ReplicaNotConfirmedError(`no replica confirmed within ${this.timeoutMs} ms`));
+          const acked = Number(wait?.[1]);
+          if (!(acked >= this.acks)) {
+            const what = this.acks === 1 ? 'no replica' : `${acked} of the ${this.acks} replicas asked for`;
+            return settle(() => new ReplicaNotConfirmedError(`${what} confirmed within ${this.timeoutMs} ms`));
+          }
           const held = new Map<Waiter, boolean>();
           try {
             plan.forEach(({ read, waiter }, i) => {

@@ -75,6 +75,8 @@ describe('loadConfig', () => {
     ['REDIS_SENTINELS', 'sentinel-a:26379,sentinel-b'],
     ['PURCHASE_DURABILITY', 'always'],
     ['PURCHASE_REPLICA_TIMEOUT_MS', '5'],
+    ['PURCHASE_REPLICA_ACKS', '0'],
+    ['PURCHASE_REPLICA_ACKS', 'all'],
     ['REDIS_TLS', 'perhaps'],
     ['SALE_KEEPER_INTERVAL_MS', '50'],
     ['SALE_KEEPER_INTERVAL_MS', 'often'],
