@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
 import { TestApp, startTestApp } from '../support/test-app';
-import { rawRedis, wipeState } from '../support/test-env';
+import { rawRedis, wipeState, withPg } from '../support/test-env';
 import { SseClient } from '../support/sse';
 
 /*
@@ -212,6 +212,39 @@ describe('admin CLI', () => {
     expect(JSON.parse(created.stdout)).toMatchObject({ status: 'scheduled', itemsTotal: 7, perUserLimit: 3, saleCap: 7 });
   });
 
+  it("creates a sale with the README's options: units per item, a cap below them, one purchase per user", async () => {
+    const created = cli(
+      'sale:create',
+      '--start',
+      '+4h',
+      '--end',
+      '+5h',
+      '--items',
+      '5',
+      '--units',
+      '3',
+      '--cap',
+      '4',
+      '--limit',
+      '2',
+      '--one-purchase',
+      '--json',
+    );
+    expect(created.status).toBe(0);
+    const sale = JSON.parse(created.stdout);
+    expect(sale).toMatchObject({
+      status: 'scheduled',
+      itemsTotal: 5,
+      itemsRemaining: 4,
+      saleCap: 4,
+      perUserLimit: 2,
+      onePurchasePerUser: true,
+    });
+    // The view shows units only through the cap; the record has them.
+    const { rows } = await withPg((pg) => pg.query('SELECT units_per_item FROM sales WHERE id = $1', [sale.id]));
+    expect(rows).toEqual([{ units_per_item: 3 }]);
+  });
+
   it.each([
     [['sale:show', '987654'], /sale_not_found/],
     [['sale:show', 'abc'], /sale id must be a positive integer/],
@@ -244,7 +277,7 @@ describe('admin CLI', () => {
   });
 
   it('has --help on every command', () => {
-    for (const command of [
+    const commands = [
       'sale:create',
       'sale:list',
       'sale:show',
@@ -255,7 +288,15 @@ describe('admin CLI', () => {
       'queue:status',
       'queue:failed',
       'queue:retry',
-    ]) {
+      'mail:outbox',
+      'line:status',
+      'line:rate',
+      'line:close',
+    ];
+    // Every command the CLI has, so a new one cannot go without this check.
+    const listed = [...cli('--help').stdout.matchAll(/^ {2}([a-z]+:[a-z-]+)/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...commands].sort());
+    for (const command of commands) {
       const r = cli(command, '--help');
       expect([command, r.status]).toEqual([command, 0]);
       expect(r.stdout).toContain(`Usage: `);
