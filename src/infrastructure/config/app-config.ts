@@ -512,6 +512,10 @@ function valueProblems(c: AppConfig, given: Record<string, string>): string[] {
     if (why) problems.push(broken(given, ['REDIS_TLS_CA_FILE'], why));
   }
   if (c.JWT_JWKS_URL && !URL.canParse(c.JWT_JWKS_URL)) problems.push(broken(given, ['JWT_JWKS_URL'], 'is not a URL that parses'));
+  else if (c.JWT_JWKS_URL && !jwksUrlIsSafe(new URL(c.JWT_JWKS_URL))) {
+    // Keys fetched in clear can be swapped by anyone on the way, and with them any token forged.
+    problems.push(broken(given, ['JWT_JWKS_URL'], 'must be https:// (http:// only for a loopback host such as 127.0.0.1)'));
+  }
   if (c.AUTH_MODE === 'jwt' && c.JWT_JWKS_FILE) {
     const why = jwksFileProblem(c.JWT_JWKS_FILE);
     if (why) problems.push(broken(given, ['JWT_JWKS_FILE'], why));
@@ -540,6 +544,13 @@ function pemFileProblem(file: string): string | null {
   } catch (e) {
     return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
+}
+
+/** https://, or http:// to this machine itself (a sidecar, a test's key server). */
+function jwksUrlIsSafe(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host));
 }
 
 function jwksFileProblem(file: string): string | null {

@@ -158,6 +158,16 @@ describe('loadConfig', () => {
     expectProblemNaming({ TRUST_PROXY: 'abc' }, ['TRUST_PROXY'], /: abc$/);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/8, ::1, fd00::/8' }).TRUST_PROXY).toBe('10.0.0.1, 10.0.0.0/8, ::1, fd00::/8');
     expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_URL: 'http://[x' }, ['JWT_JWKS_URL'], /not a URL that parses/);
+    // Keys over plain HTTP could be swapped on the way: only to this machine itself.
+    expectProblemNaming({ AUTH_MODE: 'jwt', JWT_JWKS_URL: 'http://idp.example.com/jwks.json' }, ['JWT_JWKS_URL'], /must be https:\/\//);
+    for (const url of [
+      'https://idp.example.com/jwks.json',
+      'http://127.0.0.1:8080/jwks',
+      'http://localhost/jwks',
+      'http://[::1]:9000/jwks',
+    ]) {
+      expect(() => loadConfig({ AUTH_MODE: 'jwt', JWT_JWKS_URL: url })).not.toThrow();
+    }
 
     const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
     const file = (name: string, text: string) => {
