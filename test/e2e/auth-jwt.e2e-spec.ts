@@ -1,10 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
+import { makeCertificates } from '../../scripts/fleet/redis-fleet';
+import { TokenKeysUnavailableError } from '../../src/application/identity/identity.errors';
+import { loadConfig } from '../../src/infrastructure/config/app-config';
+import { JoseTokenVerifier } from '../../src/infrastructure/identity/jose-token-verifier';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
 import { rawRedis, wipeState } from '../support/test-env';
 
@@ -209,5 +214,71 @@ describe("JWT with the provider's public keys at a URL (JWKS endpoint)", () => {
     expect(fetches).toBe(before);
     const unknownKey = await checkout(await sign({ sub: 'url-user-4', exp: exp() }, 'unknown-kid'));
     expect([unknownKey.status, unknownKey.body.code]).toEqual([401, 'unauthorized']);
+  });
+});
+
+describe('JWT keys from an endpoint that stalls in the middle of its answer', () => {
+  let t: TestApp;
+  let server: http.Server;
+  let stall = true;
+  const stalled: http.ServerResponse[] = [];
+  let sign: (claims: Record<string, unknown>) => Promise<string>;
+  let item: number;
+
+  beforeAll(async () => {
+    await wipeState();
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 's1', alg: 'ES256', use: 'sig' }] });
+    sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 's1' }).sign(privateKey);
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (!stall) return res.end(jwks);
+      // The head and the first bytes, then silence: the connection stays open.
+      res.write(jwks.slice(0, 10));
+      stalled.push(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t = await startTestApp({ AUTH_MODE: 'jwt', JWT_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` });
+    [item] = await itemIdsOf(t, await createOpenSale(t, { itemsTotal: 2 }));
+  });
+
+  afterAll(async () => {
+    for (const res of stalled) res.destroy();
+    await t.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('answers 503 within seconds rather than hanging, and heals once the endpoint answers again', async () => {
+    const token = await sign({ sub: 'stalled-user', exp: Math.floor(Date.now() / 1000) + 300 });
+    const checkout = () => request(t.url).post('/checkout').query({ id: item }).set('authorization', `Bearer ${token}`).timeout(20_000);
+    const started = Date.now();
+    const res = await checkout();
+    expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([503, 'service_unavailable', '1']);
+    // The endpoint's 5 s of silence and a margin; before, the request (and every later one) waited for ever.
+    expect(Date.now() - started).toBeLessThan(12_000);
+    stall = false;
+    expect((await checkout()).status).toBe(200);
+  });
+
+  it('takes a certificate it cannot trust at the endpoint for the provider being away (503), not for a bug (500)', async () => {
+    // An https endpoint whose certificate comes from a CA this process does not know: Node fails the handshake
+    // with UNABLE_TO_VERIFY_LEAF_SIGNATURE, a code no E[A-Z]+ pattern matched.
+    const dir = mkdtempSync(path.join(tmpdir(), 'flashsale-jwks-tls-'));
+    const tls = await makeCertificates(dir);
+    const endpoint = https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (_req, res) =>
+      res.end('{"keys":[]}'),
+    );
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (endpoint.address() as AddressInfo).port;
+      const verifier = new JoseTokenVerifier(
+        loadConfig({ ...process.env, AUTH_MODE: 'jwt', JWT_JWKS_URL: `https://127.0.0.1:${port}/jwks.json` }),
+      );
+      const token = await sign({ sub: 'tls-user', exp: Math.floor(Date.now() / 1000) + 300 });
+      await expect(verifier.verify(token)).rejects.toBeInstanceOf(TokenKeysUnavailableError);
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { JWTVerifyGetKey, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import { TokenKeysUnavailableError } from '../../application/identity/identity.errors';
@@ -18,8 +21,10 @@ export class JoseTokenVerifier extends TokenVerifier {
     // Keys are read only where tokens are (a key source left set in another mode is not opened).
     if (config.AUTH_MODE !== 'jwt') this.key = null;
     else if (config.JWT_SECRET) this.key = new TextEncoder().encode(config.JWT_SECRET);
-    else if (config.JWT_JWKS_URL) this.key = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
-    else if (config.JWT_JWKS_FILE) this.key = createLocalJWKSet(JSON.parse(readFileSync(config.JWT_JWKS_FILE, 'utf8')));
+    else if (config.JWT_JWKS_URL) {
+      const url = new URL(config.JWT_JWKS_URL);
+      this.key = createRemoteJWKSet(url, { timeoutDuration: JWKS_TIMEOUT_MS, agent: stallProofAgent(url) });
+    } else if (config.JWT_JWKS_FILE) this.key = createLocalJWKSet(JSON.parse(readFileSync(config.JWT_JWKS_FILE, 'utf8')));
     else this.key = null;
   }
 
@@ -37,12 +42,48 @@ export class JoseTokenVerifier extends TokenVerifier {
       if (this.config.JWT_JWKS_URL && providerUnavailable(e)) {
         throw new TokenKeysUnavailableError(`cannot fetch the keys at JWT_JWKS_URL: ${(e as Error).message}`, { cause: e });
       }
+      // Anything but jose's verdict on the token, while keys come from the provider, is the provider's
+      // trouble (DNS, TLS, a key it sent that cannot be imported): 503, not a 500.
+      if (this.config.JWT_JWKS_URL && !(e instanceof errors.JOSEError)) {
+        throw new TokenKeysUnavailableError(`cannot use the keys at JWT_JWKS_URL: ${(e as Error).message}`, { cause: e });
+      }
       if (e instanceof errors.JWTExpired) return { ok: false, reason: 'it has expired' };
       if (e instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'its signature does not match' };
       if (e instanceof errors.JOSEError) return { ok: false, reason: e.message };
       throw e;
     }
   }
+}
+
+/** How long the JWKS endpoint may take to answer, and then to send each next part of its body. */
+const JWKS_TIMEOUT_MS = 5_000;
+
+/**
+ * An agent for jose's JWKS fetches that keeps a misbehaving endpoint from hurting the process:
+ * - a connection that falls silent is closed: jose's own timeout covers only the wait for the response's head,
+ *   so an endpoint that sent its head and then stalled held jose's one shared fetch, and with it every request
+ *   that checks a token, for good. Closed without an error, so jose's read of the body fails ("aborted").
+ * - a request gets an error listener: jose (5.x, node) listens for none once the head is in, and a connection
+ *   reset mid-body would otherwise be an unhandled 'error' event, which ends the process. jose learns of it
+ *   through the body's read all the same.
+ * addRequest is Node's own (undocumented but long-standing) hook through which every request reaches its agent.
+ */
+function stallProofAgent(url: URL): http.Agent {
+  const agent = (url.protocol === 'https:' ? new https.Agent() : new http.Agent()) as http.Agent & {
+    addRequest(req: http.ClientRequest, ...rest: unknown[]): void;
+  };
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = connect(options, callback) as Socket | null | undefined;
+    socket?.setTimeout(JWKS_TIMEOUT_MS, () => socket.destroy());
+    return socket;
+  };
+  const addRequest = agent.addRequest.bind(agent);
+  agent.addRequest = (req, ...rest) => {
+    req.on('error', () => undefined);
+    addRequest(req, ...rest);
+  };
+  return agent;
 }
 
 /** jose's ways of saying the JWKS endpoint failed (as opposed to the token being bad). */
