@@ -7,6 +7,7 @@ import { RedisConnections } from '../../src/infrastructure/redis/redis-connectio
 import { RedisSessionStore } from '../../src/infrastructure/redis/redis-session-store';
 import { eventually, rawRedis, wipeState } from '../support/test-env';
 import { createHash } from 'node:crypto';
+import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 
 /*
  * Verified sessions are answered from memory for up to SESSION_CACHE_MS, on real Redis, with two stores
@@ -20,8 +21,8 @@ const opened: RedisConnections[] = [];
 let redis: Redis;
 let n = 0;
 
-async function store(cacheMs: number): Promise<RedisSessionStore> {
-  const connections = new RedisConnections(loadConfig(process.env));
+async function store(cacheMs: number, env: Record<string, string> = {}): Promise<RedisSessionStore> {
+  const connections = new RedisConnections(loadConfig({ ...process.env, ...env }));
   opened.push(connections);
   await connections.onModuleInit();
   return new RedisSessionStore(connections, new AuthSettings('session', HOUR, 5 * 60_000, 5, false, cacheMs));
@@ -129,6 +130,72 @@ describe('a session store with SESSION_CACHE_MS', () => {
     expect(await eventually(subscribers, (count) => count === listeners, 10_000)).toBe(listeners);
     expect(await a.get(token)).toBeNull();
   });
+});
+
+/**
+ * A TCP relay to Redis that can fall silent: it keeps every connection open and passes nothing either way,
+ * as a NAT or load balancer that forgot a connection does (no reset, no close).
+ */
+class SilenceableRelay {
+  silent = false;
+  private readonly sockets: Socket[] = [];
+  private readonly server: Server;
+
+  private constructor(target: URL) {
+    this.server = createServer((client) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      this.sockets.push(client, upstream);
+      for (const [from, to] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        from.on('data', (chunk) => this.silent || to.write(chunk));
+        from.on('error', () => undefined);
+        from.on('close', () => to.destroy());
+      }
+    });
+  }
+
+  static async start(target: URL): Promise<SilenceableRelay> {
+    const relay = new SilenceableRelay(target);
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
+    return relay;
+  }
+
+  /** The Redis URL through this relay (same db, same credentials). */
+  urlFor(target: URL): string {
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String((this.server.address() as AddressInfo).port);
+    return url.toString();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+it('answers nothing from memory once its notice connection has gone silent without a word', async () => {
+  const target = new URL(process.env.REDIS_URL!);
+  const relay = await SilenceableRelay.start(target);
+  const direct = await store(60_000);
+  const relayed = await store(60_000, { REDIS_URL: relay.urlFor(target) });
+  try {
+    const token = await verifiedSession(direct);
+    await kept(relayed, token);
+    // The relayed store's connections now hear nothing, and it is not told: a sign-out's notice never reaches it.
+    relay.silent = true;
+    await direct.delete(token);
+    await sleep(3_500);
+    // Past 3 s unheard, memory is not trusted: the read goes to Redis (here it cannot get through, so it fails)
+    // instead of answering the signed-out session from memory for SESSION_CACHE_MS (60 s here).
+    await expect(relayed.get(token)).rejects.toThrow();
+  } finally {
+    await relayed.onApplicationShutdown();
+    await direct.onApplicationShutdown();
+    await relay.stop();
+  }
 });
 
 it('keeps a session no longer than SESSION_CACHE_MS when nothing says it ended', async () => {

@@ -16,6 +16,9 @@ const key = (token: string) => keyOf(digestOf(token));
 
 /** Verified sessions an instance keeps in memory at most (the oldest go first). */
 const CACHE_MAX_ENTRIES = 100_000;
+/** How often the notice connection is pinged, and how long it may go unheard before it counts as dead. */
+const HEARTBEAT_MS = 1_000;
+const SILENCE_MS = 3_000;
 
 /**
  * Sessions as Redis hashes that expire by themselves; keyed by a digest of the token, never the token.
@@ -26,7 +29,8 @@ const CACHE_MAX_ENTRIES = 100_000;
  * subscribed drops it at once. Memory is used only while that subscription is up: whenever the notice
  * connection drops, the cache is emptied and every request reads Redis until the subscription is back, so a
  * lost notice is bounded by the reconnect, and SESSION_CACHE_MS bounds what nothing notices (a session key
- * deleted in Redis by hand). Unverified sessions are never kept: verifying one must show at once on every
+ * deleted in Redis by hand). A connection can also die without a word (a NAT or a load balancer forgetting
+ * it): it is pinged every second, and nothing is answered from memory once it has gone unheard for 3 s. Unverified sessions are never kept: verifying one must show at once on every
  * instance. On a Cluster nothing is kept: ioredis runs a Cluster's subscription on a hidden connection that
  * it moves to another node without telling, so the store could not know when it had missed a notice.
  */
@@ -44,6 +48,9 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   private generation = 0;
   private closed = false;
   private readonly channel: string;
+  /** When the notice connection last answered (subscribed, or a ping). */
+  private heardAt = 0;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -83,7 +90,7 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
     const now = Date.now();
     const kept = this.cache.get(digest);
     if (kept) {
-      if (kept.until > now) return kept.session;
+      if (kept.until > now && this.heard(now)) return kept.session;
       this.cache.delete(digest);
     }
     // Only a read that starts and ends while notices flow, with none arriving or lost meanwhile, may be kept.
@@ -109,12 +116,18 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     if (this.notices) await closeConnection(this.notices);
+  }
+
+  /** Whether the notice connection answered recently enough for the cache to be trusted. */
+  private heard(now: number): boolean {
+    return now - this.heardAt <= SILENCE_MS;
   }
 
   private keep(digest: string, session: Session, now: number, generation: number): void {
     if (!this.notices && !this.closed) this.listen();
-    if (!this.listening || generation !== this.generation) return;
+    if (!this.listening || generation !== this.generation || !this.heard(now)) return;
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(digest, { session, until: Math.min(now + this.settings.sessionCacheMs, session.expiresAt.getTime()) });
   }
@@ -125,7 +138,10 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
     this.notices = notices;
     const subscribe = () =>
       notices.subscribe(this.channel).then(
-        () => (this.listening = notices.status === 'ready'),
+        () => {
+          this.listening = notices.status === 'ready';
+          this.heardAt = Date.now();
+        },
         (e: Error) => this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`),
       );
     const deaf = () => {
@@ -133,6 +149,26 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
       this.generation++;
       this.cache.clear();
     };
+    let pinging = false;
+    this.heartbeat = setInterval(() => {
+      if (!this.listening) return;
+      if (!this.heard(Date.now())) {
+        // Unheard for too long: take it for dead and connect afresh (its subscription is made again on ready).
+        this.logger.warn(`sign-out notice connection silent for ${SILENCE_MS} ms: reconnecting; sessions are read from Redis meanwhile`);
+        deaf();
+        notices.disconnect(true);
+        return;
+      }
+      if (pinging) return;
+      pinging = true;
+      notices
+        .ping()
+        .then(
+          () => (this.heardAt = Date.now()),
+          () => undefined,
+        )
+        .finally(() => (pinging = false));
+    }, HEARTBEAT_MS).unref();
     notices.on('message', (_channel: string, digest: string) => {
       this.generation++;
       this.cache.delete(digest);
@@ -143,6 +179,7 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
     // ioredis subscribes again by itself after a reconnect; subscribing here too tells us when it is done.
     notices.on('ready', () => {
       deaf();
+      pinging = false;
       void subscribe();
     });
     if (notices.status === 'ready') void subscribe();
