@@ -48,6 +48,8 @@ redis_hostport=${REDIS_URL:-}; redis_hostport=${redis_hostport#*://}; redis_host
 REDIS_HOST=${redis_hostport%%:*}; REDIS_PORT=${redis_hostport##*:}
 [ "$REDIS_PORT" = "$REDIS_HOST" ] && REDIS_PORT=6379
 redis_up() { node scripts/wait-for.mjs redis "$REDIS_URL" "${1:-0}" >/dev/null 2>&1; }
+# REDIS_URL as shown in messages: without its password.
+redis_shown=$(printf '%s' "${REDIS_URL:-}" | sed -E 's#://[^@]*@#://#')
 if [ "$MODE" = fleet ]; then
   command -v redis-server >/dev/null || apt_install redis-server \
     || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server redis-tools)."
@@ -56,7 +58,7 @@ if [ "$MODE" = fleet ]; then
 elif [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]; then
   log "using the configured Redis ${REDIS_CLUSTER_NODES:+Cluster at $REDIS_CLUSTER_NODES}${REDIS_SENTINELS:+Sentinel at $REDIS_SENTINELS}"
 elif ! redis_up; then
-  case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $REDIS_URL is not reachable (set REDIS_URL to a running Redis)";; esac
+  case "$REDIS_HOST" in 127.0.0.1|localhost|::1) ;; *) die "Redis at $redis_shown is not reachable (set REDIS_URL to a running Redis)";; esac
   if ! command -v redis-server >/dev/null; then
     apt_install redis-server || die "Redis is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server) or point REDIS_URL at a running Redis 7."
     # Under systemd the package starts its own server (no AOF) on 6379 at once; ours must be the one that
@@ -81,7 +83,7 @@ elif ! redis_up; then
 fi
 # Sharded pub/sub (SPUBLISH) and XTRIM MINID, used by the sale scripts, came with Redis 7.0 and 6.2.
 [ "$MODE" = fleet ] || [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ] || redis_version=$(node scripts/wait-for.mjs redis-version "$REDIS_URL" 7) \
-  || die "Redis $redis_version at $REDIS_URL is too old: Flashsale needs Redis 7.0 or newer (Debian 12 and Ubuntu 24.04 ship it; elsewhere use the packages of redis.io or docker-compose.yml)"
+  || die "Redis $redis_version at $redis_shown is too old: Flashsale needs Redis 7.0 or newer (Debian 12 and Ubuntu 24.04 ship it; elsewhere use the packages of redis.io or docker-compose.yml)"
 
 # --- 3. PostgreSQL -----------------------------------------------------------------------------------
 pg_hostport=${DATABASE_URL#*://}; pg_hostport=${pg_hostport##*@}; pg_hostport=${pg_hostport%%/*}; pg_hostport=${pg_hostport%%\?*}
@@ -114,7 +116,8 @@ if ! node scripts/wait-for.mjs postgres "$DATABASE_URL" 0 >/dev/null 2>&1; then
     process.stdout.write([user, db, `\\set user ${quoted(user)}`, `\\set pass ${quoted(pass)}`, `\\set db ${quoted(db)}`].join("\n"));
   ' "$DATABASE_URL") || die "DATABASE_URL is not a URL that parses: $(printf '%s' "$DATABASE_URL" | sed -E 's#://[^@]*@#://#')"
   { IFS= read -r PG_USER; IFS= read -r PG_DB; } <<<"$url_parts"
-  if as_root && id postgres >/dev/null 2>&1; then
+  # Only a PostgreSQL on this machine: a remote server's roles are its administrator's business.
+  if as_root && id postgres >/dev/null 2>&1 && case "$PG_HOST" in 127.0.0.1|localhost|::1) true;; *) false;; esac; then
     log "creating PostgreSQL role '$PG_USER' and database '$PG_DB'"
     { tail -n 3 <<<"$url_parts"; echo; cat <<'SQL'; } | runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" >/dev/null
 SELECT format('CREATE ROLE %I', :'user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user')\gexec
