@@ -52,14 +52,17 @@ export class JoinLineUseCase {
     // place held now (made for one place fewer) still answers that place, and takes no other.
     let proven: number | undefined;
     if (mode === 'join' && this.settings.powBits > 0) {
-      // A stamp buys a new place and nothing else: a buyer who holds one, and a line that is closed or not
-      // open yet, are answered as a read is, before any work is asked for (a page would otherwise burn its
-      // buyer's CPU only to learn that the line closed, with no Retry-After to wait by).
-      const held = await this.line.place(sale, userId, 'read', this.ids.lotteryKey(), this.settings.admitPerSecond);
-      if (held.kind !== 'absent' && held.kind !== 'stale_proof') return this.settle(sale, userId, held);
       const taken = await this.line.placesTaken(sale, userId);
       proven = [taken, taken - 1].find((n) => n >= 0 && isProofOfWork(powChallenge(saleId, userId, n), proof ?? '', this.settings.powBits));
-      if (proven === undefined) return err(this.proofRequired(saleId, userId, taken));
+      if (proven === undefined) {
+        // A stamp buys a new place and nothing else: a buyer who holds one, and a line that is closed or not
+        // open yet, are answered as a read is, before any work is asked for (a page would otherwise burn its
+        // buyer's CPU only to learn that the line closed, with no Retry-After to wait by). Read only here,
+        // so a join with a good stamp costs no more calls than before.
+        const held = await this.line.place(sale, userId, 'read', this.ids.lotteryKey(), this.settings.admitPerSecond);
+        if (held.kind !== 'absent' && held.kind !== 'stale_proof') return this.settle(sale, userId, held);
+        return err(this.proofRequired(saleId, userId, taken));
+      }
     }
     const standing = await this.line.place(sale, userId, mode, this.ids.lotteryKey(), this.settings.admitPerSecond, proven);
     // A new place, but the proof was made for another count (the place it bought is gone, or the same buyer
