@@ -136,23 +136,44 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   private listen(): void {
     const notices = this.redis.open('sessions', { maxRetriesPerRequest: null });
     this.notices = notices;
-    const subscribe = () =>
-      notices.subscribe(this.channel).then(
+    /** When the pending subscription was asked for (0: none pending). */
+    let subscribingSince = 0;
+    const subscribe = () => {
+      subscribingSince = Date.now();
+      return notices.subscribe(this.channel).then(
         () => {
+          subscribingSince = 0;
           this.listening = notices.status === 'ready';
           this.heardAt = Date.now();
         },
-        (e: Error) => this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`),
+        (e: Error) => {
+          subscribingSince = 0;
+          this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`);
+        },
       );
+    };
     const deaf = () => {
       this.listening = false;
       this.generation++;
       this.cache.clear();
     };
     let pinging = false;
+    let tickedAt = Date.now();
     this.heartbeat = setInterval(() => {
-      if (!this.listening) return;
-      if (!this.heard(Date.now())) {
+      const now = Date.now();
+      // A tick that comes late (the event loop was blocked) may find the pong still unread in the socket:
+      // judge the connection on a later tick, once input has been read. Memory is not used meanwhile (heard()).
+      const late = now - tickedAt > 2 * HEARTBEAT_MS;
+      tickedAt = now;
+      if (!this.listening) {
+        // Connected, but the subscription is not answered: as silent as an unanswered ping.
+        if (subscribingSince && !late && notices.status === 'ready' && now - subscribingSince > SILENCE_MS) {
+          subscribingSince = 0;
+          notices.disconnect(true);
+        }
+        return;
+      }
+      if (!late && !this.heard(now)) {
         // Unheard for too long: take it for dead and connect afresh (its subscription is made again on ready).
         this.logger.warn(`sign-out notice connection silent for ${SILENCE_MS} ms: reconnecting; sessions are read from Redis meanwhile`);
         deaf();
