@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -206,9 +207,21 @@ it('with PURCHASE_REPLICA_ACKS=2, confirms only once two replicas hold the write
     await node(replicaOfLone);
     await untilOnline(1);
     await expect(twoAcks.confirmSale(SALE)).rejects.toThrow(/1 of the 2 replicas asked for confirmed/);
-    await node(replicaOfLone);
-    await untilOnline(2);
-    await expect(twoAcks.confirmSale(SALE)).resolves.toBeUndefined();
+    // The start says why, naming the setting.
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await twoAcks.warnIfTooFewReplicas();
+      expect(warned.mock.calls.map(([message]) => String(message))).toEqual([
+        expect.stringMatching(/^PURCHASE_REPLICA_ACKS=2, but a primary has 1 replica/),
+      ]);
+      await node(replicaOfLone);
+      await untilOnline(2);
+      await expect(twoAcks.confirmSale(SALE)).resolves.toBeUndefined();
+      await twoAcks.warnIfTooFewReplicas();
+      expect(warned).toHaveBeenCalledTimes(1);
+    } finally {
+      warned.mockRestore();
+    }
   } finally {
     await twoAcks.onApplicationShutdown();
     await own.onApplicationShutdown();

@@ -122,6 +122,8 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
       this.decide().catch(() => setTimeout(attempt, 500).unref());
     };
     attempt();
+    // Best effort: Redis may not answer yet, and the 503s would tell in the end.
+    this.warnIfTooFewReplicas().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -280,16 +282,34 @@ export class RedisReplicaConfirmation extends ReplicaConfirmation implements OnA
     if (this.redis.kind === 'sentinel') return true;
     // Before a Cluster's map is known there is nothing to decide from: ask again later.
     if (c instanceof Cluster && c.status !== 'ready') throw new ReplicaNotConfirmedError('Redis Cluster is not ready yet');
-    const primaries = primariesOf(c);
+    return (await this.onlineReplicaCounts()).some((n) => n > 0);
+  }
+
+  /** Each primary's replicas in sync. */
+  private async onlineReplicaCounts(): Promise<number[]> {
+    const primaries = primariesOf(this.redis.command);
     if (primaries.length === 0) throw new ReplicaNotConfirmedError('no Redis primary known yet');
     // Only replicas done with their first sync: WAIT counts no other, so one still copying would make every
     // purchase wait for nothing and answer 503 until it is done.
-    const counts = await Promise.all(
+    return Promise.all(
       primaries.map(
         async (p) => (await (await readyNode(p, this.boundMs)).info('replication')).match(/^slave\d+:.*\bstate=online\b/gm)?.length ?? 0,
       ),
     );
-    return counts.some((n) => n > 0);
+  }
+
+  /**
+   * PURCHASE_REPLICA_ACKS above what the topology has makes every purchase wait its whole timeout and answer
+   * 503: said at start, naming the setting, rather than left for the operator to guess from the 503s.
+   */
+  async warnIfTooFewReplicas(): Promise<void> {
+    if (this.acks <= 1 || (this.decided ?? (await this.decide())) !== 'replica') return;
+    const fewest = Math.min(...(await this.onlineReplicaCounts()));
+    if (fewest < this.acks) {
+      this.logger.warn(
+        `PURCHASE_REPLICA_ACKS=${this.acks}, but a primary has ${fewest} replica(s) in sync: purchases answer 503 until ${this.acks} are`,
+      );
+    }
   }
 }
 
