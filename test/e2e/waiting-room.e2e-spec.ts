@@ -242,6 +242,8 @@ describe('waiting room', () => {
       await new Promise((r) => setTimeout(r, 50));
       const step = await line.admit(s, policy);
       expect([s.unitsOnSale, step]).toEqual([s.unitsOnSale, expect.objectContaining({ kind: 'open', admittedNow: expected })]);
+      const k = saleKeys(s.id);
+      await redis.del(k.meta, k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins, k.lineWaits);
     }
   });
 

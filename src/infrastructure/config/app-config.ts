@@ -343,7 +343,7 @@ export class AppConfig {
   JWT_SECRET?: string = undefined;
 
   @IsOptional()
-  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s):// URL' })
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an https:// URL (http:// only to this machine)' })
   JWT_JWKS_URL?: string = undefined;
 
   @IsOptional()

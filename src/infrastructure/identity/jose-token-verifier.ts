@@ -63,9 +63,9 @@ const JWKS_TIMEOUT_MS = 5_000;
  * - a connection that falls silent is closed: jose's own timeout covers only the wait for the response's head,
  *   so an endpoint that sent its head and then stalled held jose's one shared fetch, and with it every request
  *   that checks a token, for good. Closed without an error, so jose's read of the body fails ("aborted").
- * - a request gets an error listener: jose (5.x, node) listens for none once the head is in, and a connection
- *   reset mid-body would otherwise be an unhandled 'error' event, which ends the process. jose learns of it
- *   through the body's read all the same.
+ * - a request gets an error listener of its own: jose (5.x, node) keeps one only until its head timeout, so
+ *   a connection reset mid-body after that would be an unhandled 'error' event, which ends the process. jose
+ *   learns of it through the body's read all the same.
  * addRequest is Node's own (undocumented but long-standing) hook through which every request reaches its agent.
  */
 function stallProofAgent(url: URL): http.Agent {
