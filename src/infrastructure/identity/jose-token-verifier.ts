@@ -23,7 +23,7 @@ export class JoseTokenVerifier extends TokenVerifier {
     else if (config.JWT_SECRET) this.key = new TextEncoder().encode(config.JWT_SECRET);
     else if (config.JWT_JWKS_URL) {
       const url = new URL(config.JWT_JWKS_URL);
-      this.key = createRemoteJWKSet(url, { timeoutDuration: JWKS_TIMEOUT_MS, agent: stallProofAgent(url) });
+      this.key = withFetchPause(createRemoteJWKSet(url, { timeoutDuration: JWKS_TIMEOUT_MS, agent: stallProofAgent(url) }));
     } else if (config.JWT_JWKS_FILE) this.key = createLocalJWKSet(JSON.parse(readFileSync(config.JWT_JWKS_FILE, 'utf8')));
     else this.key = null;
   }
@@ -84,6 +84,44 @@ function stallProofAgent(url: URL): http.Agent {
     addRequest(req, ...rest);
   };
   return agent;
+}
+
+/** After a failed fetch of the keys, how long no token may start another. */
+const FETCH_PAUSE_MS = 1_000;
+
+/** The provider away, said without asking it again (FETCH_PAUSE_MS after a failed fetch). */
+class KeysFetchPaused extends Error {
+  override readonly name = 'KeysFetchPaused';
+}
+
+/**
+ * The remote key set, but after a failed fetch no token starts another for FETCH_PAUSE_MS. jose's cooldown
+ * starts only after a fetch that succeeded: while the provider fails fast, every token whose keys are stale
+ * or unknown started a new fetch as soon as the last one failed, an instance hammering a provider already in
+ * trouble. Meanwhile keys already held still verify; a token that needs others is answered as the provider
+ * being away (503).
+ */
+function withFetchPause(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerifyGetKey {
+  let failedAt = -Infinity;
+  return async (header, token) => {
+    if (Date.now() - failedAt < FETCH_PAUSE_MS && !remote.reloading) {
+      const held = remote.fresh ? remote.jwks() : undefined;
+      if (!held) throw new KeysFetchPaused('the last fetch of the keys failed under a second ago');
+      try {
+        return await createLocalJWKSet(held)(header, token);
+      } catch (e) {
+        if (e instanceof errors.JWKSNoMatchingKey)
+          throw new KeysFetchPaused('no key held matches, and the last fetch failed under a second ago');
+        throw e;
+      }
+    }
+    try {
+      return await remote(header, token);
+    } catch (e) {
+      if (providerUnavailable(e) || !(e instanceof errors.JOSEError)) failedAt = Date.now();
+      throw e;
+    }
+  };
 }
 
 /** jose's ways of saying the JWKS endpoint failed (as opposed to the token being bad). */
