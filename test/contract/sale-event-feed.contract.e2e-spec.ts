@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { RedisSaleEventFeed } from '../../src/infrastructure/redis/redis-sale-event-feed';
 import { saleEventsChannel } from '../../src/infrastructure/redis/sale-keys';
+import { SilenceableRelay } from '../support/silenceable-relay';
 import { eventually, rawRedis } from '../support/test-env';
 
 /*
@@ -58,4 +59,32 @@ it('subscribes again after Redis refused a subscribe, and the sale’s events th
   );
   expect(seen).toContainEqual({ kind: 'paused' });
   await unsubscribe();
+});
+
+it('tells its listeners to read afresh once a connection that went silent without a word is replaced', async () => {
+  // Through a relay that stops passing anything, as a NAT or load balancer that forgot the connection: no
+  // reset, no close. Events published meanwhile are lost; the feed must notice and say so.
+  const target = new URL(process.env.REDIS_URL!);
+  const relay = await SilenceableRelay.start(target);
+  const relayed = new RedisConnections(loadConfig({ ...process.env, REDIS_URL: relay.urlFor(target) }));
+  await relayed.onModuleInit();
+  const silentFeed = new RedisSaleEventFeed(relayed);
+  const seen: LedgerEvent[] = [];
+  try {
+    const unsubscribe = await silentFeed.subscribe(1 as SaleId, (e) => seen.push(e));
+    // The feed's connection hears nothing from now on; a new one would get through.
+    relay.silenceExisting();
+    await eventually(
+      async () => seen,
+      (events) => events.some((e) => e.kind === 'resync'),
+      8_000,
+      100,
+    );
+    expect(seen).toContainEqual({ kind: 'resync' });
+    await unsubscribe();
+  } finally {
+    await silentFeed.onApplicationShutdown();
+    await relayed.onApplicationShutdown();
+    await relay.stop();
+  }
 });

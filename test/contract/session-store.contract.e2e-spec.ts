@@ -5,9 +5,9 @@ import { UserId } from '../../src/domain/user/user-id.value-object';
 import { loadConfig } from '../../src/infrastructure/config/app-config';
 import { RedisConnections } from '../../src/infrastructure/redis/redis-connections';
 import { RedisSessionStore } from '../../src/infrastructure/redis/redis-session-store';
+import { SilenceableRelay } from '../support/silenceable-relay';
 import { eventually, rawRedis, wipeState } from '../support/test-env';
 import { createHash } from 'node:crypto';
-import { AddressInfo, Server, Socket, connect, createServer } from 'node:net';
 
 /*
  * Verified sessions are answered from memory for up to SESSION_CACHE_MS, on real Redis, with two stores
@@ -131,50 +131,6 @@ describe('a session store with SESSION_CACHE_MS', () => {
     expect(await a.get(token)).toBeNull();
   });
 });
-
-/**
- * A TCP relay to Redis that can fall silent: it keeps every connection open and passes nothing either way,
- * as a NAT or load balancer that forgot a connection does (no reset, no close).
- */
-class SilenceableRelay {
-  silent = false;
-  private readonly sockets: Socket[] = [];
-  private readonly server: Server;
-
-  private constructor(target: URL) {
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      this.sockets.push(client, upstream);
-      for (const [from, to] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        from.on('data', (chunk) => this.silent || to.write(chunk));
-        from.on('error', () => undefined);
-        from.on('close', () => to.destroy());
-      }
-    });
-  }
-
-  static async start(target: URL): Promise<SilenceableRelay> {
-    const relay = new SilenceableRelay(target);
-    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', resolve));
-    return relay;
-  }
-
-  /** The Redis URL through this relay (same db, same credentials). */
-  urlFor(target: URL): string {
-    const url = new URL(target);
-    url.hostname = '127.0.0.1';
-    url.port = String((this.server.address() as AddressInfo).port);
-    return url.toString();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 it('answers nothing from memory once its notice connection has gone silent without a word', async () => {
   const target = new URL(process.env.REDIS_URL!);

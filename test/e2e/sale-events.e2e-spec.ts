@@ -108,6 +108,28 @@ describe('sale events', () => {
     await s.until(() => s.of('resumed').length === 1);
   });
 
+  it('sends its pages a fresh snapshot when its event connection comes back, so a pause announced meanwhile is not missed', async () => {
+    const s = await open(b);
+    await s.until(() => s.of('snapshot').length === 1);
+    expect(s.of('snapshot')[0]!.data).toMatchObject({ status: 'active' });
+    // Cut this process's event connections (both instances run in it; only those of this db), then pause at
+    // once: its announcement goes out while nobody of ours is subscribed, and pub/sub keeps nothing.
+    const redis = rawRedis();
+    const db = b.app.get(RedisConnections).db;
+    const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    const ours = list.split('\n').filter((line) => line.includes(` name=flashsale:events:${process.pid} `) && line.includes(` db=${db} `));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const line of ours) await redis.call('CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(line)![1]!);
+    redis.disconnect();
+    await a.app.get(PauseSaleUseCase).pause(sale.id);
+    try {
+      await s.until(() => s.of('snapshot').length >= 2, 5_000);
+      expect(s.of('snapshot').at(-1)!.data).toMatchObject({ saleId: sale.id, status: 'paused' });
+    } finally {
+      await a.app.get(PauseSaleUseCase).resume(sale.id);
+    }
+  });
+
   it('keeps its events to its own Redis database: a service on another index (same sale ids) hears none', async () => {
     // Pub/sub ignores the database index, and the tests' sale ids repeat those of a service on index 0.
     const db = a.app.get(RedisConnections).db;

@@ -7,7 +7,9 @@ export type LedgerEvent =
   | { readonly kind: 'sold'; readonly unitsSold: number; readonly soldOut: readonly ItemId[] }
   | { readonly kind: 'paused' }
   | { readonly kind: 'resumed' }
-  | { readonly kind: 'line_closed'; readonly reason: LineCloseReason };
+  | { readonly kind: 'line_closed'; readonly reason: LineCloseReason }
+  /** Not the ledger's: the feed's connection came back, and what was announced meanwhile is lost. Read afresh. */
+  | { readonly kind: 'resync' };
 
 /** The ledger's live announcements (Redis sharded pub/sub), seen by every instance. */
 export abstract class SaleEventFeed {

@@ -93,7 +93,7 @@ export class SaleEventHub {
         this.channels.set(saleId, channel);
         const subscribing = channel;
         subscribing.subscribed = this.feed
-          .subscribe(saleId, (e) => subscribing.onLedgerEvent(e))
+          .subscribe(saleId, (e) => (e.kind === 'resync' ? void this.resync(saleId, subscribing) : subscribing.onLedgerEvent(e)))
           .then(
             (unsubscribe) => {
               subscribing.unsubscribe = unsubscribe;
@@ -165,6 +165,25 @@ export class SaleEventHub {
     },
   };
 
+  /**
+   * The feed may have missed events (its connection came back): every page of the sale gets a snapshot read
+   * afresh, so a pause, a resume or sales announced meanwhile are not missing for good. A few tries, as the
+   * read may meet Redis still coming back.
+   */
+  private async resync(saleId: SaleId, channel: Channel): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.channels.get(saleId) !== channel) return;
+      try {
+        const live = await this.ledger.liveState(saleId);
+        if (this.channels.get(saleId) === channel) channel.resync(live ?? { sold: 0, paused: false });
+        return;
+      } catch (e) {
+        this.logger.warn(`sale ${saleId}: state not read again after the event feed came back: ${(e as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+      }
+    }
+  }
+
   private async drop(saleId: SaleId, channel: Channel): Promise<void> {
     if (this.channels.get(saleId) !== channel) return;
     this.channels.delete(saleId);
@@ -225,7 +244,12 @@ class Channel {
     };
   }
 
-  onLedgerEvent(e: LedgerEvent): void {
+  /** A snapshot to every page, read afresh after the feed may have missed events. */
+  resync(live: { sold: number; paused: boolean }): void {
+    this.broadcast(this.snapshot(live));
+  }
+
+  onLedgerEvent(e: Exclude<LedgerEvent, { kind: 'resync' }>): void {
     if (e.kind === 'sold') {
       this.sold = Math.max(this.sold, e.unitsSold);
       this.soldOut.push(...e.soldOut);

@@ -10,10 +10,21 @@ import { saleEventsChannel } from './sale-keys';
 
 type Listener = (event: LedgerEvent) => void;
 
+/** How often the subscriber connection is pinged, and how long it may go unheard before it counts as dead. */
+const HEARTBEAT_MS = 1_000;
+const SILENCE_MS = 3_000;
+/** After a reconnect, how long to leave ioredis to subscribe again before telling listeners to read afresh. */
+const RESYNC_DELAY_MS = 200;
+
 /**
  * One subscriber connection per process, sharded pub/sub (SSUBSCRIBE) on each watched sale's channel; the
  * channel shares the sale's hash tag, so on Redis Cluster it lives on the sale's shard. Messages are
  * written by scripts/lua/purchase.lua and sale-pause.lua.
+ *
+ * Pub/sub keeps nothing for a subscriber that was away: whenever the connection comes back, every listener is
+ * told to read the state afresh (a `resync` event). On one server or Sentinel the connection is pinged every
+ * second and one unheard for 3 s (dropped without a word by a NAT or load balancer) is reconnected, which
+ * resyncs. A Cluster's sharded subscribers move between nodes inside ioredis, unseen here.
  */
 @Injectable()
 export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationShutdown {
@@ -63,7 +74,14 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.heartbeat);
     if (this.subscriber) await closeConnection(this.subscriber);
+  }
+
+  private heartbeat?: NodeJS.Timeout;
+
+  private resync(): void {
+    for (const set of this.listeners.values()) for (const listener of set) listener({ kind: 'resync' });
   }
 
   private connection(): RedisClient {
@@ -75,6 +93,42 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
       if (!event) return this.logger.warn(`unreadable event on ${channel}: ${message.slice(0, 80)}`);
       for (const listener of this.listeners.get(channel) ?? []) listener(event);
     });
+    let readyBefore = sub.status === 'ready';
+    sub.on('ready', () => {
+      if (readyBefore) setTimeout(() => this.resync(), RESYNC_DELAY_MS).unref();
+      readyBefore = true;
+    });
+    if (this.redis.kind !== 'cluster') {
+      let heardAt = Date.now();
+      let tickedAt = Date.now();
+      let pinging = false;
+      sub.on('ready', () => {
+        heardAt = Date.now();
+        pinging = false;
+      });
+      this.heartbeat = setInterval(() => {
+        const now = Date.now();
+        // A late tick (a blocked event loop) may find the pong unread yet: judge on the next one.
+        const late = now - tickedAt > 2 * HEARTBEAT_MS;
+        tickedAt = now;
+        if (sub.status !== 'ready') return;
+        if (!late && now - heardAt > SILENCE_MS) {
+          this.logger.warn(`sale event connection silent for ${SILENCE_MS} ms: reconnecting`);
+          heardAt = now;
+          sub.disconnect(true);
+          return;
+        }
+        if (pinging) return;
+        pinging = true;
+        sub
+          .ping()
+          .then(
+            () => (heardAt = Date.now()),
+            () => undefined,
+          )
+          .finally(() => (pinging = false));
+      }, HEARTBEAT_MS).unref();
+    }
     this.subscriber = sub;
     return sub;
   }
