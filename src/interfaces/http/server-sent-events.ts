@@ -2,8 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 
 const HEARTBEAT_MS = 15_000;
-/** A client this far behind (bytes queued in its socket) is too slow to follow: it is dropped. */
-const MAX_BUFFERED_BYTES = 1 << 20;
+/**
+ * A client this far behind (bytes queued in its socket) is too slow to follow: it is dropped. Pages get about
+ * a kilobyte a second at most, so this is a minute or more of backlog; 2,000 stalled pages hold 128 MiB at
+ * most (1 MiB each before 2026-12-06).
+ */
+export const MAX_BUFFERED_BYTES = 64 * 1024;
 
 /** One Server-Sent Events message. */
 export function eventFrame(event: string, data: unknown): string {
@@ -50,16 +54,19 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
   if (!head) res.write(`retry: ${retryMs + Math.floor(Math.random() * retryMs)}\n\n`);
   const closers: (() => void)[] = [];
   let closed = false;
-  const end = () => {
+  const end = (destroy = false) => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
     for (const fn of closers) fn();
-    res.end();
+    // A reader too slow to follow is cut off: end() would wait for it to read what is queued, holding the
+    // socket and its buffer for as long as it keeps the connection alive without reading.
+    if (destroy) res.destroy();
+    else res.end();
   };
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  request.raw.on('close', end);
-  res.on('close', end);
+  request.raw.on('close', () => end());
+  res.on('close', () => end());
   const streams = openStreams.get(reply.server) ?? new Set<EventStream>();
   openStreams.set(reply.server, streams);
   const stream: EventStream = {
@@ -68,10 +75,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, re
     },
     sendFrame(frame) {
       if (closed) return;
-      if (res.writableLength > MAX_BUFFERED_BYTES) return end();
+      if (res.writableLength > MAX_BUFFERED_BYTES) return end(true);
       res.write(frame);
     },
-    close: end,
+    close: () => end(),
     onClose(fn) {
       if (closed) fn();
       else closers.push(fn);
