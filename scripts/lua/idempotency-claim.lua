@@ -9,7 +9,8 @@ ARGV[1] fingerprint of the request (what it asks for), to tell a retry from a di
 ARGV[2] claim token (fresh)
 ARGV[3] how long (ms) a claim lasts if its request never finishes (the process died)
 
-Returns {"claimed"}                  the caller now does the work with this token
+Returns {"claimed"}                  the caller now does the work with this token (also when this very
+                                     claim is sent again: a resend after a lost reply)
      or {"in_progress"}              another request with this key is being processed
      or {"mismatch"}                 the key was used for a different request
      or {"done", result...}          the stored result of the first request, to answer again
@@ -21,7 +22,8 @@ if not raw then
 end
 local rec = cjson.decode(raw)
 if rec.f ~= ARGV[1] then return { 'mismatch' } end
-if rec.s == 'p' then return { 'in_progress' } end
+-- Its own claim, sent again (the client resent the command after losing the reply): still claimed.
+if rec.s == 'p' then return { rec.t == ARGV[2] and 'claimed' or 'in_progress' } end
 local out = { 'done' }
 for _, v in ipairs(rec.r) do out[#out + 1] = v end
 return out

@@ -14,8 +14,9 @@ import { rawRedis, streamEntriesAdded, wipeState } from '../support/test-env';
 /*
  * A Redis client may send a command again when the connection drops before the reply arrives (ioredis does
  * by default). For the sale scripts that must be harmless: the second run answers what the first one did and
- * does nothing again, with or without an Idempotency-Key. Here every run of a work script is really sent
- * twice, the first reply thrown away, exactly as a resend after a lost reply looks to Redis.
+ * does nothing again, with or without an Idempotency-Key. Here every run of a work script (and of a key's
+ * claim) is really sent twice, the first reply thrown away, exactly as a resend after a lost reply looks to
+ * Redis.
  */
 
 let t: TestApp;
@@ -37,9 +38,10 @@ beforeAll(async () => {
   const checkout = new RedisCheckoutLedger(redis, settings);
   const purchase = new RedisPurchaseLedger(redis, settings);
   ledger = { checkout: checkout.checkout.bind(checkout), purchase: purchase.purchase.bind(purchase) };
-  // Every checkout and purchase script runs twice; the caller gets the second reply.
+  // Every checkout and purchase script, and every claim of an Idempotency-Key, runs twice; the caller gets
+  // the second reply.
   const command = redis.command as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  for (const name of ['fs_checkout', 'fs_purchase']) {
+  for (const name of ['fs_checkout', 'fs_purchase', 'fs_idempotency_claim']) {
     const original = command[name]!.bind(redis.command);
     command[name] = async (...args: unknown[]) => {
       await original(...args);
