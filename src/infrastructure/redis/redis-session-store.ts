@@ -30,9 +30,10 @@ const SILENCE_MS = 3_000;
  * connection drops, the cache is emptied and every request reads Redis until the subscription is back, so a
  * lost notice is bounded by the reconnect, and SESSION_CACHE_MS bounds what nothing notices (a session key
  * deleted in Redis by hand). A connection can also die without a word (a NAT or a load balancer forgetting
- * it): it is pinged every second, and nothing is answered from memory once it has gone unheard for 3 s. Unverified sessions are never kept: verifying one must show at once on every
- * instance. On a Cluster nothing is kept: ioredis runs a Cluster's subscription on a hidden connection that
- * it moves to another node without telling, so the store could not know when it had missed a notice.
+ * it): it is pinged every second, and nothing is answered from memory once it has gone unheard for 3 s.
+ * Unverified sessions are never kept: verifying one must show at once on every instance. On a Cluster
+ * nothing is kept: ioredis runs a Cluster's subscription on a hidden connection that it moves to another
+ * node without telling, so the store could not know when it had missed a notice.
  */
 @Injectable()
 export class RedisSessionStore extends SessionStore implements OnApplicationShutdown {
