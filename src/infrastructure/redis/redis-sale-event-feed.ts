@@ -4,15 +4,13 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { LedgerEvent, SaleEventFeed } from '../../application/events/sale-event-feed.port';
 import { ItemId } from '../../domain/sale/item-id.value-object';
 import { SaleId } from '../../domain/sale/sale-id.value-object';
+import { ConnectionHeartbeat, SILENCE_MS } from './connection-heartbeat';
 import { RedisConnections, closeConnection } from './redis-connections';
 import { RedisClient } from './redis-topology';
 import { saleEventsChannel } from './sale-keys';
 
 type Listener = (event: LedgerEvent) => void;
 
-/** How often the subscriber connection is pinged, and how long it may go unheard before it counts as dead. */
-const HEARTBEAT_MS = 1_000;
-const SILENCE_MS = 3_000;
 /** After a reconnect, how long to leave ioredis to subscribe again before telling listeners to read afresh. */
 const RESYNC_DELAY_MS = 200;
 
@@ -74,11 +72,11 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     if (this.subscriber) await closeConnection(this.subscriber);
   }
 
-  private heartbeat?: NodeJS.Timeout;
+  private heartbeat?: ConnectionHeartbeat;
 
   private resync(): void {
     for (const set of this.listeners.values()) for (const listener of set) listener({ kind: 'resync' });
@@ -99,35 +97,16 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
       readyBefore = true;
     });
     if (this.redis.kind !== 'cluster') {
-      let heardAt = Date.now();
-      let tickedAt = Date.now();
-      let pinging = false;
-      sub.on('ready', () => {
-        heardAt = Date.now();
-        pinging = false;
-      });
-      this.heartbeat = setInterval(() => {
-        const now = Date.now();
-        // A late tick (a blocked event loop) may find the pong unread yet: judge on the next one.
-        const late = now - tickedAt > 2 * HEARTBEAT_MS;
-        tickedAt = now;
-        if (sub.status !== 'ready') return;
-        if (!late && now - heardAt > SILENCE_MS) {
+      const heartbeat = new ConnectionHeartbeat(
+        sub,
+        () => sub.status === 'ready',
+        () => {
           this.logger.warn(`sale event connection silent for ${SILENCE_MS} ms: reconnecting`);
-          heardAt = now;
           sub.disconnect(true);
-          return;
-        }
-        if (pinging) return;
-        pinging = true;
-        sub
-          .ping()
-          .then(
-            () => (heardAt = Date.now()),
-            () => undefined,
-          )
-          .finally(() => (pinging = false));
-      }, HEARTBEAT_MS).unref();
+        },
+      );
+      sub.on('ready', () => heartbeat.answered());
+      this.heartbeat = heartbeat;
     }
     this.subscriber = sub;
     return sub;

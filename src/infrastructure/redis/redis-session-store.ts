@@ -5,6 +5,7 @@ import { OtpCheck, Session, SessionStore } from '../../application/identity/sess
 import { Email } from '../../domain/identity/email.value-object';
 import { UserId } from '../../domain/user/user-id.value-object';
 import { runScript } from './lua-scripts';
+import { ConnectionHeartbeat, SILENCE_MS } from './connection-heartbeat';
 import { RedisConnections, closeConnection } from './redis-connections';
 import { RedisClient } from './redis-topology';
 import { decodeOtpCheck } from './script-replies';
@@ -16,9 +17,6 @@ const key = (token: string) => keyOf(digestOf(token));
 
 /** Verified sessions an instance keeps in memory at most (the oldest go first). */
 const CACHE_MAX_ENTRIES = 100_000;
-/** How often the notice connection is pinged, and how long it may go unheard before it counts as dead. */
-const HEARTBEAT_MS = 1_000;
-const SILENCE_MS = 3_000;
 
 /**
  * Sessions as Redis hashes that expire by themselves; keyed by a digest of the token, never the token.
@@ -49,9 +47,8 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   private generation = 0;
   private closed = false;
   private readonly channel: string;
-  /** When the notice connection last answered (subscribed, or a ping). */
-  private heardAt = 0;
-  private heartbeat?: NodeJS.Timeout;
+  /** Pings the notice connection once it is opened (listen()). */
+  private heartbeat?: ConnectionHeartbeat;
 
   constructor(
     private readonly redis: RedisConnections,
@@ -117,13 +114,13 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
-    clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     if (this.notices) await closeConnection(this.notices);
   }
 
   /** Whether the notice connection answered recently enough for the cache to be trusted. */
   private heard(now: number): boolean {
-    return now - this.heardAt <= SILENCE_MS;
+    return this.heartbeat?.heard(now) ?? false;
   }
 
   private keep(digest: string, session: Session, now: number, generation: number): void {
@@ -137,60 +134,30 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
   private listen(): void {
     const notices = this.redis.open('sessions', { maxRetriesPerRequest: null });
     this.notices = notices;
-    /** When the pending subscription was asked for (0: none pending). */
-    let subscribingSince = 0;
-    const subscribe = () => {
-      subscribingSince = Date.now();
-      return notices.subscribe(this.channel).then(
+    const subscribe = () =>
+      notices.subscribe(this.channel).then(
         () => {
-          subscribingSince = 0;
           this.listening = notices.status === 'ready';
-          this.heardAt = Date.now();
+          this.heartbeat?.answered();
         },
-        (e: Error) => {
-          subscribingSince = 0;
-          this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`);
-        },
+        (e: Error) => this.logger.warn(`sign-out notices not subscribed, sessions are read from Redis: ${e.message}`),
       );
-    };
     const deaf = () => {
       this.listening = false;
       this.generation++;
       this.cache.clear();
     };
-    let pinging = false;
-    let tickedAt = Date.now();
-    this.heartbeat = setInterval(() => {
-      const now = Date.now();
-      // A tick that comes late (the event loop was blocked) may find the pong still unread in the socket:
-      // judge the connection on a later tick, once input has been read. Memory is not used meanwhile (heard()).
-      const late = now - tickedAt > 2 * HEARTBEAT_MS;
-      tickedAt = now;
-      if (!this.listening) {
-        // Connected, but the subscription is not answered: as silent as an unanswered ping.
-        if (subscribingSince && !late && notices.status === 'ready' && now - subscribingSince > SILENCE_MS) {
-          subscribingSince = 0;
-          notices.disconnect(true);
-        }
-        return;
-      }
-      if (!late && !this.heard(now)) {
-        // Unheard for too long: take it for dead and connect afresh (its subscription is made again on ready).
+    // Pinged whenever connected, so a connection that goes silent before its subscription is answered is
+    // replaced too; memory is used only while it was heard within SILENCE_MS (heard()).
+    this.heartbeat = new ConnectionHeartbeat(
+      notices,
+      () => notices.status === 'ready',
+      () => {
         this.logger.warn(`sign-out notice connection silent for ${SILENCE_MS} ms: reconnecting; sessions are read from Redis meanwhile`);
         deaf();
         notices.disconnect(true);
-        return;
-      }
-      if (pinging) return;
-      pinging = true;
-      notices
-        .ping()
-        .then(
-          () => (this.heardAt = Date.now()),
-          () => undefined,
-        )
-        .finally(() => (pinging = false));
-    }, HEARTBEAT_MS).unref();
+      },
+    );
     notices.on('message', (_channel: string, digest: string) => {
       this.generation++;
       this.cache.delete(digest);
@@ -201,7 +168,7 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
     // ioredis subscribes again by itself after a reconnect; subscribing here too tells us when it is done.
     notices.on('ready', () => {
       deaf();
-      pinging = false;
+      this.heartbeat?.answered();
       void subscribe();
     });
     if (notices.status === 'ready') void subscribe();
