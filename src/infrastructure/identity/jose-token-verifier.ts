@@ -40,11 +40,6 @@ export class JoseTokenVerifier extends TokenVerifier {
       return { ok: true, subject: payload.sub! };
     } catch (e) {
       if (this.config.JWT_JWKS_URL && providerUnavailable(e)) {
-        throw new TokenKeysUnavailableError(`cannot fetch the keys at JWT_JWKS_URL: ${(e as Error).message}`, { cause: e });
-      }
-      // Anything but jose's verdict on the token, while keys come from the provider, is the provider's
-      // trouble (DNS, TLS, a key it sent that cannot be imported): 503, not a 500.
-      if (this.config.JWT_JWKS_URL && !(e instanceof errors.JOSEError)) {
         throw new TokenKeysUnavailableError(`cannot use the keys at JWT_JWKS_URL: ${(e as Error).message}`, { cause: e });
       }
       if (e instanceof errors.JWTExpired) return { ok: false, reason: 'it has expired' };
@@ -118,7 +113,7 @@ function withFetchPause(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerif
     try {
       return await remote(header, token);
     } catch (e) {
-      if (providerUnavailable(e) || !(e instanceof errors.JOSEError)) failedAt = Date.now();
+      if (providerUnavailable(e)) failedAt = Date.now();
       throw e;
     }
   };
@@ -128,7 +123,7 @@ function withFetchPause(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerif
 function providerUnavailable(e: unknown): boolean {
   if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return true;
   if (e instanceof errors.JOSEError) return /JSON Web Key Set HTTP response/.test(e.message);
-  // Network errors from the fetch itself (refused, reset, DNS) are plain errors with a code.
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+  // Anything but jose's verdict on the token is the provider's trouble: the fetch failing (refused, reset,
+  // DNS, TLS), a key it sent that cannot be imported, or our own pause after a failed fetch.
+  return true;
 }
