@@ -7,6 +7,8 @@ ARGV[1]      the request's id, as given to rate-limit.lua
 
 Returns the number of windows it was removed from.
 ]]
+-- Like rate-limit.lua, which added it: windows are neither logged to the AOF nor sent to replicas.
+redis.set_repl(redis.REPL_NONE)
 local removed = 0
 for i = 1, #KEYS do
   removed = removed + redis.call('ZREM', KEYS[i], ARGV[1])

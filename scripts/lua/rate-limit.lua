@@ -5,6 +5,11 @@ the order sent, at the same Redis time). Each window is a sorted set of the requ
 request passes only if every one of its windows has room, and then counts in all of them. Refused requests
 count nowhere, so a client that backs off gets through again as soon as the window allows.
 
+The windows are not written to the AOF or sent to replicas (REPL_NONE): they are seconds-to-minutes of
+request times, rewritten on every request. Logged, they made a busy Redis rewrite its AOF every few minutes,
+a fork whose copy-on-write work cost 10 to 15% of a core in the bench. The price: a restart or failover
+starts every window empty (the instances forget the windows they saw full at the same moment).
+
 KEYS[i]      {rl:<group>:<ip|user>:<value>}   sorted set: request id -> time (ms) it was let through
              (each window has its own hash tag, so limiter traffic spreads over a Cluster's shards; on a
              Cluster the caller sends one request's windows of one slot per call and undoes a partial pass
@@ -15,6 +20,7 @@ ARGV         per request, one after another: its unique id, its number of window
 Returns one reply per request, in order: {allowed (1|0), remaining_1, resetMs_1, remaining_2, resetMs_2, ...}
         resetMs: how long until the window frees a place (its oldest request leaves it)
 ]]
+redis.set_repl(redis.REPL_NONE)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
