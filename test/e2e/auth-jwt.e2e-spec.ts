@@ -103,8 +103,17 @@ describe('JWT with an HS256 secret', () => {
     expect([res.status, res.body.code]).toEqual([403, 'user_mismatch']);
   });
 
-  it('has no accounts of its own', async () => {
-    expect((await request(t.url).post('/auth/login').send({ email: 'a@example.com', password: 'whatever-password' })).status).toBe(404);
+  it('has no accounts of its own: every account route is 404, with or without a token', async () => {
+    const token = await valid('u1');
+    const answers = [];
+    for (const route of ['/auth/register', '/auth/login', '/auth/verify-otp', '/auth/logout']) {
+      for (const auth of [null, `Bearer ${token}`]) {
+        const req = request(t.url).post(route).send({ email: 'a@example.com', password: 'whatever-password', code: '123456' });
+        const res = await (auth ? req.set('authorization', auth) : req);
+        answers.push(`${route} ${auth ? 'with' : 'without'} a token: ${res.status} ${res.body.code}`);
+      }
+    }
+    expect(answers).toEqual(answers.map((a) => a.replace(/: .*/, ': 404 not_found')));
   });
 });
 

@@ -96,8 +96,13 @@ export class AccessGuard implements CanActivate {
     return null;
   }
 
-  /** Whether the route learns who calls from credentials (not on public routes, nor with trusted user ids). */
+  /**
+   * Whether the route learns who calls from credentials: not on public routes, nor with trusted user ids, nor
+   * on a route for accounts' sessions when accounts are off (its handler answers 404, as the other account
+   * routes do, rather than a JWT's 401 or a key outage's 503).
+   */
   private readsCredentials(rule: AccessRule): boolean {
+    if (rule.caller === 'session') return this.auth.mode === 'session';
     return rule.caller !== 'none' && this.auth.mode !== 'trusted';
   }
 
