@@ -3,8 +3,9 @@ import { ReconcileOrdersUseCase } from '../../src/application/orders/reconcile-o
 import { OrderQueue } from '../../src/application/order-pipeline/order-queue.port';
 import { BullmqOrderQueue } from '../../src/infrastructure/order-pipeline/bullmq-order-queue';
 import { Sale } from '../../src/domain/sale/sale.entity';
+import { saleKeys } from '../../src/infrastructure/redis/sale-keys';
 import { TestApp, createOpenSale, itemIdsOf, startTestApp } from '../support/test-app';
-import { eventually, wipeState, withPg } from '../support/test-env';
+import { eventually, rawRedis, wipeState, withPg } from '../support/test-env';
 
 /*
  * The reconciler compares Redis with PostgreSQL: an acknowledged purchase whose order is missing is queued
@@ -121,5 +122,24 @@ describe('reconciliation', () => {
     expect(report[0]!.soldOnlyInPostgres).toEqual([items[5]]);
     const metrics = await request(t.url).get('/metrics');
     expect(metrics.text).toContain(`flashsale_reconcile_sold_only_in_postgres_items{sale="${sale.id}"} 1`);
+  });
+
+  it('reconciles the rest of a sale when one of its checkout records cannot be read', async () => {
+    // Nothing writes such a record; a hand edit or a bug could. One record must not hide every other.
+    const redis = rawRedis();
+    try {
+      await redis.hset(saleKeys(sale.id).checkouts, 'garbled-record', 'not json');
+      const lost = await buy('gus', items[4]!);
+      await eventually(orders, (o) => o.includes(lost));
+      await withPg((pg) => pg.query('DELETE FROM orders WHERE id = $1', [lost]));
+      await withPg((pg) => pg.query('UPDATE items SET sold = false, sold_count = 0 WHERE id = $1', [items[4]]));
+
+      const report = await t.app.get(ReconcileOrdersUseCase).execute(0);
+      expect(report[0]).toMatchObject({ saleId: sale.id, requeued: 1 });
+      expect(await eventually(orders, (o) => o.includes(lost))).toContain(lost);
+    } finally {
+      await redis.hdel(saleKeys(sale.id).checkouts, 'garbled-record');
+      redis.disconnect();
+    }
   });
 });

@@ -10,9 +10,10 @@ import { RedisClient } from '../redis/redis-topology';
 import { ORDER_BATCH_JOB, ORDER_QUEUE, OrderBatchJob, PARKED_ORDER_JOB, QUEUE_PREFIX, toJob } from './order-job.codec';
 
 /**
- * The order queue on BullMQ. Batches from the outbox are retried until they are written (an unavailable
- * PostgreSQL does not use up attempts, see OrderProcessor); an order PostgreSQL refuses is parked as its own
- * job with a few attempts and then stays in BullMQ's failed set: that set is the dead-letter list.
+ * The order queue on BullMQ. Batches from the outbox get 10 attempts with a doubling backoff (an unavailable
+ * PostgreSQL does not use them up, see OrderProcessor; a batch that fails them all stays in the failed set, and
+ * the reconciler queues its orders again); an order PostgreSQL refuses is parked as its own job with a few
+ * attempts and then stays in BullMQ's failed set: that set is the dead-letter list.
  */
 @Injectable()
 export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdown {
