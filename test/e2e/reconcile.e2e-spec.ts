@@ -124,11 +124,14 @@ describe('reconciliation', () => {
     expect(metrics.text).toContain(`flashsale_reconcile_sold_only_in_postgres_items{sale="${sale.id}"} 1`);
   });
 
-  it('reconciles the rest of a sale when one of its checkout records cannot be read', async () => {
+  it('reconciles the rest of a sale when some of its checkout records cannot be read', async () => {
     // Nothing writes such a record; a hand edit or a bug could. One record must not hide every other.
     const redis = rawRedis();
     try {
-      await redis.hset(saleKeys(sale.id).checkouts, 'garbled-record', 'not json');
+      await redis.hset(saleKeys(sale.id).checkouts, {
+        'garbled-record': 'not json',
+        'misshapen-record': JSON.stringify({ s: 'spent', u: 'x', r: { o: 'order-x', l: 5, t: 1 } }),
+      });
       const lost = await buy('gus', items[4]!);
       await eventually(orders, (o) => o.includes(lost));
       await withPg((pg) => pg.query('DELETE FROM orders WHERE id = $1', [lost]));
@@ -138,7 +141,7 @@ describe('reconciliation', () => {
       expect(report[0]).toMatchObject({ saleId: sale.id, requeued: 1 });
       expect(await eventually(orders, (o) => o.includes(lost))).toContain(lost);
     } finally {
-      await redis.hdel(saleKeys(sale.id).checkouts, 'garbled-record');
+      await redis.hdel(saleKeys(sale.id).checkouts, 'garbled-record', 'misshapen-record');
       redis.disconnect();
     }
   });
