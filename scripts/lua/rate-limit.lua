@@ -5,10 +5,12 @@ the order sent, at the same Redis time). Each window is a sorted set of the requ
 request passes only if every one of its windows has room, and then counts in all of them. Refused requests
 count nowhere, so a client that backs off gets through again as soon as the window allows.
 
-The windows are not written to the AOF or sent to replicas (REPL_NONE): they are seconds-to-minutes of
-request times, rewritten on every request. Logged, they made a busy Redis rewrite its AOF every few minutes,
-a fork whose copy-on-write work cost 10 to 15% of a core in the bench. The price: a restart or failover
-starts every window empty (the instances forget the windows they saw full at the same moment).
+The windows' writes are not logged to the AOF or sent to replicas (REPL_NONE): they are seconds-to-minutes
+of request times, rewritten on every request. Logged, they made a busy Redis rewrite its AOF every few
+minutes, a fork whose copy-on-write work cost 10 to 15% of a core in the bench. Only a window's expiry (a
+DEL) and whole-dataset snapshots (an AOF rewrite's base, a replica's full sync) still carry them, so after a
+failover or restart the windows are empty or stale: at most one window's worth of requests more, once (the
+instances forget the windows they saw full at the same moment).
 
 KEYS[i]      {rl:<group>:<ip|user>:<value>}   sorted set: request id -> time (ms) it was let through
              (each window has its own hash tag, so limiter traffic spreads over a Cluster's shards; on a
