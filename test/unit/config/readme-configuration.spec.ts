@@ -16,6 +16,7 @@ function tableAfter(heading: string): string[][] {
   if (start < 0) throw new Error(`README.md has no "${heading}"`);
   const lines = readme.slice(start).split('\n');
   const first = lines.findIndex((l) => l.startsWith('|'));
+  if (first < 0) throw new Error(`README.md has no table after "${heading}"`);
   const rows: string[][] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
@@ -41,6 +42,7 @@ describe("README's configuration table", () => {
   const documented = configuration.flatMap(([names]) => codes(names!));
 
   it('names only variables the process reads', () => {
+    expect(documented.length).toBeGreaterThan(0);
     const unknown = documented.filter((name) => name !== 'RATE_LIMIT_<GROUP>_<IP|USER>' && !variables.includes(name));
     expect(unknown).toEqual([]);
   });
