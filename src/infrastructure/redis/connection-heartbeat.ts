@@ -17,6 +17,8 @@ export class ConnectionHeartbeat {
   private readonly timer: NodeJS.Timeout;
 
   constructor(client: RedisClient, watching: () => boolean, onSilent: () => void) {
+    // A connection that (re)connects has been heard, and a ping lost with the old one is forgotten.
+    client.on('ready', () => this.answered());
     this.timer = setInterval(() => {
       const now = Date.now();
       const late = now - this.tickedAt > 2 * HEARTBEAT_MS;

@@ -97,7 +97,7 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
       readyBefore = true;
     });
     if (this.redis.kind !== 'cluster') {
-      const heartbeat = new ConnectionHeartbeat(
+      this.heartbeat = new ConnectionHeartbeat(
         sub,
         () => sub.status === 'ready',
         () => {
@@ -105,8 +105,6 @@ export class RedisSaleEventFeed extends SaleEventFeed implements OnApplicationSh
           sub.disconnect(true);
         },
       );
-      sub.on('ready', () => heartbeat.answered());
-      this.heartbeat = heartbeat;
     }
     this.subscriber = sub;
     return sub;

@@ -168,7 +168,6 @@ export class RedisSessionStore extends SessionStore implements OnApplicationShut
     // ioredis subscribes again by itself after a reconnect; subscribing here too tells us when it is done.
     notices.on('ready', () => {
       deaf();
-      this.heartbeat?.answered();
       void subscribe();
     });
     if (notices.status === 'ready') void subscribe();
