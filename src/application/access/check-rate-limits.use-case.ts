@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Metrics } from '../observability/metrics.port';
-import { RateLimitCheck, RateLimitGroup, RateLimitPolicy, RateLimitSettings, RateLimitVerdict, ipWindowOf } from './rate-limit';
+import {
+  REPLICATED_GROUPS,
+  RateLimitCheck,
+  RateLimitGroup,
+  RateLimitPolicy,
+  RateLimitSettings,
+  RateLimitVerdict,
+  ipWindowOf,
+} from './rate-limit';
 import { RateLimiter } from './rate-limiter.port';
 
 /**
@@ -28,7 +36,9 @@ export class CheckRateLimitsUseCase {
     const limits = this.settings.groups[group];
     const checks: RateLimitCheck[] = [];
     if (limits.ip) checks.push(ipCheck(group, limits.ip, ip));
-    if (limits.user && user) checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}` });
+    if (limits.user && user) {
+      checks.push({ name: `${group}-user`, policy: limits.user, key: `${group}:user:${user}`, replicated: REPLICATED_GROUPS.has(group) });
+    }
     if (checks.length === 0) return null;
     const verdict = await this.limiter.hit(checks);
     if (!verdict.allowed) this.metrics.rateLimited(group, verdict.remembered === true);
@@ -50,5 +60,5 @@ export class CheckRateLimitsUseCase {
 }
 
 function ipCheck(group: RateLimitGroup, policy: RateLimitPolicy, ip: string): RateLimitCheck {
-  return { name: `${group}-ip`, policy, key: `${group}:ip:${ipWindowOf(ip)}` };
+  return { name: `${group}-ip`, policy, key: `${group}:ip:${ipWindowOf(ip)}`, replicated: REPLICATED_GROUPS.has(group) };
 }

@@ -10,6 +10,13 @@ export interface RateLimitPolicy {
 export const RATE_LIMIT_GROUPS = ['auth', 'buy', 'line', 'read', 'events', 'admin'] as const;
 export type RateLimitGroup = (typeof RATE_LIMIT_GROUPS)[number];
 
+/**
+ * Groups whose windows must outlive a failover or a Redis restart: sign-in's windows are what stands between
+ * a password or code guesser and an account, and they take few requests. The other groups' windows take a
+ * write per request (every checkout and purchase) and only pace clients, so they stay on the primary alone.
+ */
+export const REPLICATED_GROUPS: ReadonlySet<RateLimitGroup> = new Set<RateLimitGroup>(['auth']);
+
 export interface GroupLimits {
   readonly ip: RateLimitPolicy | null;
   readonly user: RateLimitPolicy | null;
@@ -38,6 +45,8 @@ export interface RateLimitCheck {
   readonly policy: RateLimitPolicy;
   /** What is counted: the group and the client IP or user. */
   readonly key: string;
+  /** The window is kept by the store's replicas and log too (REPLICATED_GROUPS), not by its primary alone. */
+  readonly replicated: boolean;
 }
 
 export interface RateLimitState {

@@ -30,6 +30,8 @@ interface LimitedRequest {
  * through (rate-limit-undo.lua), so a refused request still counts nowhere, and no window ever lets more
  * than its limit through. On one server or Sentinel, a window seen full refuses the requests that name it
  * here until its oldest request leaves it (FullWindows): a client past its limit costs Redis nothing.
+ * Only windows whose checks say so (sign-in's) are written to the AOF and the replicas; the others stay on the
+ * primary (see rate-limit.lua).
  */
 @Injectable()
 export class RedisRateLimiter extends RateLimiter {
@@ -89,7 +91,7 @@ export class RedisRateLimiter extends RateLimiter {
                 this.redis.command,
                 'rate-limit-undo',
                 g.map((k) => k.key),
-                [id],
+                [id, ...replicatedKeys(g)],
               ),
             ),
           ),
@@ -140,11 +142,15 @@ export class RedisRateLimiter extends RateLimiter {
     this.full.clear();
   }
 
-  /** One rate-limit.lua call for these requests: their windows' keys become KEYS, each named once, by index. */
+  /**
+   * One rate-limit.lua call for these requests: their windows' keys become KEYS, each named once, by index,
+   * and the replicated ones are listed first.
+   */
   private async check(requests: readonly LimitedRequest[]): Promise<WindowStates[]> {
     const keys: string[] = [];
     const index = new Map<string, number>();
-    const argv: (string | number)[] = [];
+    const replicated: number[] = [];
+    const argv: (string | number)[] = [0];
     for (const { id, windows } of requests) {
       argv.push(id, windows.length);
       for (const { check, key } of windows) {
@@ -152,14 +158,21 @@ export class RedisRateLimiter extends RateLimiter {
         if (i === undefined) {
           i = keys.push(key);
           index.set(key, i);
+          if (check.replicated) replicated.push(i);
         }
         argv.push(i, check.policy.limit, check.policy.windowMs);
       }
     }
+    if (replicated.length > 0) argv.splice(0, 1, replicated.length, ...replicated);
     const reply = await runScript(this.redis.command, 'rate-limit', keys, argv);
     if (!Array.isArray(reply) || reply.length !== requests.length) throw new UnexpectedScriptReply('rate-limit', reply);
     return reply.map((r, i) => decodeRateLimit(r, requests[i]!.windows.length));
   }
+}
+
+/** rate-limit-undo.lua's list of the replicated windows among these keys (indices into KEYS). */
+function replicatedKeys(windows: readonly { readonly check: RateLimitCheck }[]): number[] {
+  return windows.flatMap((w, i) => (w.check.replicated ? [i + 1] : []));
 }
 
 function groupBySlot<T extends { key: string }>(items: readonly T[]): T[][] {

@@ -40,14 +40,22 @@ describe('CheckRateLimitsUseCase', () => {
 
     expect(limiter.hits).toEqual([
       [
-        { name: 'buy-ip', policy: { limit: 1000, windowMs: 10_000 }, key: 'buy:ip:203.0.113.7' },
-        { name: 'buy-user', policy: { limit: 30, windowMs: 10_000 }, key: 'buy:user:alice' },
+        { name: 'buy-ip', policy: { limit: 1000, windowMs: 10_000 }, key: 'buy:ip:203.0.113.7', replicated: false },
+        { name: 'buy-user', policy: { limit: 30, windowMs: 10_000 }, key: 'buy:user:alice', replicated: false },
       ],
     ]);
     expect(verdict).toEqual({
       allowed: true,
       states: [expect.objectContaining({ remaining: 999, resetMs: 10_000 }), expect.objectContaining({ remaining: 29 })],
     });
+  });
+
+  it('asks for sign-in windows to be replicated (they must outlive a failover), and for no other group', async () => {
+    for (const group of RATE_LIMIT_GROUPS) await check.execute(group, '203.0.113.7', 'alice');
+
+    const replicated = limiter.hits.flat().filter((c) => c.replicated);
+    expect(replicated.map((c) => c.name)).toEqual(['auth-ip', 'auth-user']);
+    expect(limiter.hits.flat().length).toBeGreaterThan(replicated.length);
   });
 
   it('counts an IPv6 client by its /64, whichever address of it it uses', async () => {
