@@ -82,13 +82,20 @@ describe('admin API', () => {
   });
 
   it('creates a sale that is live at once, and refuses an overlapping one', async () => {
-    const res = await request(t.url)
-      .post('/admin/sales')
-      .set(auth)
-      .send({ startsAt: iso(-1000), endsAt: iso(hour), items: 5, saleCap: 4, perUserLimit: 2 });
+    const sale = { startsAt: iso(-1000), endsAt: iso(hour), items: 5, saleCap: 4, perUserLimit: 2 };
+    const res = await request(t.url).post('/admin/sales').set(auth).send(sale);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'active', itemsTotal: 5, saleCap: 4, perUserLimit: 2, itemsSold: 0 });
     expect((await request(t.url).get('/sales/active')).body.id).toBe(res.body.id);
+
+    // The very same request again (a retry whose first answer was lost): the same sale, 200, nothing new.
+    const again = await request(t.url).post('/admin/sales').set(auth).send(sale);
+    expect([again.status, again.body]).toEqual([200, res.body]);
+    const changed = await request(t.url)
+      .post('/admin/sales')
+      .set(auth)
+      .send({ ...sale, perUserLimit: 3 });
+    expect([changed.status, changed.body.code]).toEqual([409, 'sale_overlaps']);
 
     const overlap = await request(t.url)
       .post('/admin/sales')

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { itemNames } from '../../domain/sale/item-names';
-import { MAX_SALE_COUNT, SaleTerms, assertValidTerms } from '../../domain/sale/sale-terms.value-object';
+import { MAX_SALE_COUNT, SaleTerms, assertValidTerms, sameTerms } from '../../domain/sale/sale-terms.value-object';
 import { SaleWindow } from '../../domain/sale/sale-window.value-object';
 import { Rejection, RejectionCode, reject } from '../../domain/shared/rejection';
-import { Result, err } from '../../domain/shared/result';
+import { Result, err, ok } from '../../domain/shared/result';
 import { Clock } from '../shared/clock.port';
 import { SaleRepository } from './sale.repository.port';
 import { GetSaleUseCase } from './get-sale.use-case';
@@ -23,10 +23,20 @@ export interface CreateSaleCommand {
   readonly onePurchasePerUser?: boolean;
 }
 
+/** The sale asked for; `created` is false when the very same sale (window and terms) was there already. */
+export interface CreatedSale {
+  readonly sale: SaleView;
+  readonly created: boolean;
+}
+
 export const MAX_ITEMS_PER_SALE = 1_000_000;
 export const MAX_UNITS_PER_ITEM = 1_000_000;
 
-/** An operator's sale, outside the hourly rhythm: created in PostgreSQL with its items and loaded at once. */
+/**
+ * An operator's sale, outside the hourly rhythm: created in PostgreSQL with its items and loaded at once. Asking
+ * again for the very same sale (same window and terms) answers it, loading it if it is not yet: a retry after
+ * an answer that never came, or after a 503 from a store that was away once the sale was written, is safe.
+ */
 @Injectable()
 export class CreateSaleUseCase {
   constructor(
@@ -36,7 +46,7 @@ export class CreateSaleUseCase {
     private readonly clock: Clock,
   ) {}
 
-  async execute(cmd: CreateSaleCommand): Promise<Result<SaleView, Rejection>> {
+  async execute(cmd: CreateSaleCommand): Promise<Result<CreatedSale, Rejection>> {
     if (!(cmd.endsAt.getTime() > cmd.startsAt.getTime()))
       return err(reject(RejectionCode.InvalidRequest, 'The sale must end after it starts.'));
     if (cmd.endsAt.getTime() <= this.clock.now().getTime())
@@ -62,7 +72,8 @@ export class CreateSaleUseCase {
       return err(reject(RejectionCode.InvalidRequest, (e as Error).message));
     }
     const created = await this.sales.createWithItems(SaleWindow.of(cmd.startsAt, cmd.endsAt), terms, itemNames(terms.itemsTotal));
-    if (created.kind !== 'created') {
+    const repeated = created.kind === 'exists' && sameTerms(created.sale.terms, terms);
+    if (created.kind !== 'created' && !repeated) {
       const other = created.kind === 'exists' ? created.sale : created.other;
       return err(
         reject(
@@ -72,6 +83,7 @@ export class CreateSaleUseCase {
       );
     }
     await this.loader.ensureLoaded(created.sale);
-    return this.getSale.byId(created.sale.id);
+    const view = await this.getSale.byId(created.sale.id);
+    return view.ok ? ok({ sale: view.value, created: created.kind === 'created' }) : view;
   }
 }

@@ -17,6 +17,17 @@ export interface SaleTerms {
 /** The largest count a sale's terms may hold: the order store keeps them as 32-bit integers. */
 export const MAX_SALE_COUNT = 2_147_483_647;
 
+/** Whether two sets of terms are the same in every number and rule. */
+export function sameTerms(a: SaleTerms, b: SaleTerms): boolean {
+  return (
+    a.itemsTotal === b.itemsTotal &&
+    a.saleCap === b.saleCap &&
+    a.perUserLimit === b.perUserLimit &&
+    a.unitsPerItem === b.unitsPerItem &&
+    a.onePurchasePerUser === b.onePurchasePerUser
+  );
+}
+
 export function assertValidTerms(terms: SaleTerms): SaleTerms {
   const positive = (name: string, n: number) => {
     if (!Number.isSafeInteger(n) || n < 1) throw new InvariantViolation(`${name} must be a positive integer, got ${n}`);

@@ -41,7 +41,8 @@ export class CreateSaleCliCommand extends CliCommand {
       onePurchasePerUser: o.onePurchase,
     });
     if (!result.ok) throw CliFailure.of(result.error);
-    return { data: result.value, text: table([saleRow(result.value)]) };
+    const { sale, created } = result.value;
+    return { data: sale, text: (created ? '' : 'This very sale was there already:\n') + table([saleRow(sale)]) };
   }
 
   @Option({ flags: '--start <time>', description: 'when it opens: ISO time, "now" or "+10m"', required: true })

@@ -31,16 +31,19 @@ describe('CreateSaleUseCase', () => {
     expect(result).toEqual({
       ok: true,
       value: {
-        id: 1,
-        startsAt: at(HOUR).toISOString(),
-        endsAt: at(2 * HOUR).toISOString(),
-        status: 'scheduled',
-        itemsTotal: 20,
-        itemsSold: 0,
-        itemsRemaining: 20,
-        perUserLimit: 2,
-        saleCap: 20,
-        onePurchasePerUser: false,
+        created: true,
+        sale: {
+          id: 1,
+          startsAt: at(HOUR).toISOString(),
+          endsAt: at(2 * HOUR).toISOString(),
+          status: 'scheduled',
+          itemsTotal: 20,
+          itemsSold: 0,
+          itemsRemaining: 20,
+          perUserLimit: 2,
+          saleCap: 20,
+          onePurchasePerUser: false,
+        },
       },
     });
     expect(await world.ledger.isLoaded(1 as SaleId)).toBe(true);
@@ -94,7 +97,7 @@ describe('CreateSaleUseCase', () => {
     it('accepts a sale that is already running but ends in the future', async () => {
       const result = await createSale.execute(command({ startsAt: at(-MINUTE), endsAt: at(MINUTE) }));
 
-      expect(result).toEqual({ ok: true, value: expect.objectContaining({ status: 'active' }) });
+      expect(result).toEqual({ ok: true, value: { created: true, sale: expect.objectContaining({ status: 'active' }) } });
     });
   });
 
@@ -113,12 +116,38 @@ describe('CreateSaleUseCase', () => {
       expect(await world.sales.listRecent(10)).toHaveLength(1);
     });
 
-    it('is refused even with exactly the same window', async () => {
-      expect(await createSale.execute(command())).toEqual({ ok: false, error: expect.objectContaining({ code: 'sale_overlaps' }) });
+    it('is refused with exactly the same window but other terms', async () => {
+      for (const terms of [{ itemsTotal: 21 }, { perUserLimit: 3 }, { saleCap: 19 }, { unitsPerItem: 2 }, { onePurchasePerUser: true }]) {
+        expect(await createSale.execute(command(terms))).toEqual({ ok: false, error: expect.objectContaining({ code: 'sale_overlaps' }) });
+      }
+      expect(await world.sales.listRecent(10)).toHaveLength(1);
     });
 
     it('does not include a sale that starts when the other ends', async () => {
       expect((await createSale.execute(command({ startsAt: at(2 * HOUR), endsAt: at(3 * HOUR) }))).ok).toBe(true);
+    });
+  });
+
+  describe('the very same sale asked for again', () => {
+    it('answers the sale already there, created: false, and makes no other', async () => {
+      const first = await createSale.execute(command({ saleCap: 15 }));
+      const again = await createSale.execute(command({ saleCap: 15 }));
+
+      expect(again).toEqual({ ok: true, value: { created: false, sale: first.ok && first.value.sale } });
+      expect(await world.sales.listRecent(10)).toHaveLength(1);
+    });
+
+    it('loads it when the first request stored it but could not load it (the store was away)', async () => {
+      const away = jest.spyOn(world.ledger, 'isLoaded').mockRejectedValueOnce(new Error('store unavailable'));
+      await expect(createSale.execute(command())).rejects.toThrow('store unavailable');
+      away.mockRestore();
+      expect(await world.ledger.isLoaded(1 as SaleId)).toBe(false);
+
+      const retried = await createSale.execute(command());
+
+      expect(retried).toEqual({ ok: true, value: { created: false, sale: expect.objectContaining({ id: 1, itemsRemaining: 20 }) } });
+      expect(await world.ledger.isLoaded(1 as SaleId)).toBe(true);
+      expect(world.registry.has(1 as SaleId)).toBe(true);
     });
   });
 });
