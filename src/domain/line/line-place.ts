@@ -45,10 +45,14 @@ export function placeOf(standing: Exclude<LineStanding, { kind: 'absent' }>): Li
 
 /**
  * How many more buyers may be admitted now: never more admitted buyers who have not used their limit yet
- * than `perUnit` times the units still for sale (scripts/lua/line-admit.lua applies the same rule).
+ * than `perUnit` times the units still for sale, rounded down, but room for one while a unit is left (below
+ * one per unit a floor of zero would stall the line with units unsold). scripts/lua/line-admit.lua applies
+ * the same rule.
  */
 export function admissionRoom(unitsLeft: number, perUnit: number, admittedNow: number): number {
-  return Math.max(0, Math.floor(Math.max(0, unitsLeft) * perUnit + 1e-9) - admittedNow);
+  const left = Math.max(0, unitsLeft);
+  const allowed = left > 0 ? Math.max(1, Math.floor(left * perUnit + 1e-9)) : 0;
+  return Math.max(0, allowed - admittedNow);
 }
 
 /** When a sale's line opens: `opensBeforeMs` before the sale starts. */

@@ -57,5 +57,10 @@ describe('places', () => {
     expect(admissionRoom(2, 1, 5)).toBe(0);
     expect(admissionRoom(3, 1.5, 1)).toBe(3);
     expect(admissionRoom(0, 10, 0)).toBe(0);
+    // Below one per unit: still room for one while a unit is left, as the script keeps it.
+    expect(admissionRoom(1, 0.5, 0)).toBe(1);
+    expect(admissionRoom(4, 0.5, 0)).toBe(2);
+    expect(admissionRoom(1, 0.5, 1)).toBe(0);
+    expect(admissionRoom(0, 0.5, 0)).toBe(0);
   });
 });
