@@ -109,11 +109,12 @@ function waitBeforeRetry(r, attempt) {
 
 /**
  * Refusals asking again cannot fix: not signed in (401), not allowed (403), no such sale (404), the waiting
- * room off. The sale's page takes over: it signs the buyer in and says what is on.
+ * room off, the buyer's limit used. The sale's page takes over: it signs the buyer in and says what is on.
  */
 function hopeless(r) {
   const code = r.problem && r.problem.code;
   if (code === 'line_not_open' && !(r.headers && r.headers.get('retry-after'))) return true;
+  if (code === 'user_limit_reached') return true;
   // A proof of work asked again (for the next place) is solved again, never a reason to leave.
   if (code === 'proof_of_work_required') return false;
   return r.status === 401 || r.status === 403 || (r.status === 404 && code !== 'not_in_line');

@@ -2,7 +2,8 @@
 line-admit: one step of a sale's line, safe to run from every instance at once (the rate is a token
 bucket kept here, on Redis's clock). Closes the line when the sale has ended or sold out (and tells every
 instance); otherwise, unless the sale is paused or has not started: forgets admissions that ran out or
-whose buyer has used their limit (spent), then admits buyers from the head of the line at the line's rate,
+whose buyer has used their limit (spent), then admits buyers from the head of the line at the line's rate
+(passing over spent ones),
 never leaving more admitted buyers than ARGV[4] per unit still for sale (but room for one while a unit is
 left). Waiting buyers not seen for
 ARGV[7] ms are skipped and lose their place (they left).
@@ -64,9 +65,12 @@ for _, u in ipairs(redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE')) do
 end
 local limit = tonumber(m[2])
 local one_purchase = m[4] == '1'
+local function spent(u)
+  return tonumber(redis.call('HGET', KEYS[7], u) or '0') >= limit
+    or (one_purchase and tonumber(redis.call('HGET', KEYS[7], '#' .. u) or '0') > 0)
+end
 for _, u in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local bought = tonumber(redis.call('HGET', KEYS[7], u) or '0')
-  if bought >= limit or (one_purchase and tonumber(redis.call('HGET', KEYS[7], '#' .. u) or '0') > 0) then
+  if spent(u) then
     redis.call('ZREM', KEYS[2], u)
     redis.call('HDEL', KEYS[5], u)
   end
@@ -93,7 +97,9 @@ while admitted < want and looked < want + 1000 do
   local u = head[1]
   local seen = tonumber(redis.call('ZSCORE', KEYS[3], u) or '0')
   redis.call('ZREM', KEYS[3], u)
-  if seen + heartbeat_ms < now then
+  -- Gone (not seen), or has used their limit since joining (line-place.lua gives such a buyer no new place):
+  -- the place is dropped and the turn goes to the next.
+  if seen + heartbeat_ms < now or spent(u) then
     redis.call('HDEL', KEYS[5], u)
   else
     redis.call('ZADD', KEYS[2], now + admission_ms, u)

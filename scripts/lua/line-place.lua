@@ -11,6 +11,8 @@ KEYS[3] {sale:<id>}:line:seen      zset: waiting userId -> last seen (ms), for h
 KEYS[4] {sale:<id>}:line:state     hash: seq (arrivals after the start), rate, credit, tickAt, closed (reason), admittedTotal
 KEYS[5] {sale:<id>}:line:joined    hash: userId -> joined at (ms), while the buyer holds a place or admission
 KEYS[6] {sale:<id>}:line:joins     hash: userId -> places taken in this line so far (what a proof of work names)
+KEYS[7] {sale:<id>}:meta           hash: ... perUserLimit [onePurchase] (see purchase.lua)
+KEYS[8] {sale:<id>}:bought         hash: userId -> units bought, "#"..userId -> purchases made
 ARGV[1] userId
 ARGV[2] "join" or "read"
 ARGV[3] when the line opens (ms)
@@ -25,6 +27,7 @@ ARGV[9] places the buyer must have taken so far for a join to take a new one (it
 Returns {"waiting", ahead, ratePerSecond} | {"admitted", expiresAtMs} | {"closed", reason}
      | {"absent"} (a read by someone not in line) | {"not_open"} (a join or read before the line opens)
      | {"stale_proof"} (a new place, but ARGV[9] is not the count: the proof was made for another place)
+     | {"spent"} (a buyer with no place who has used their limit: nothing to wait for, so no place)
 ]]
 local user, mode = ARGV[1], ARGV[2]
 local opens, starts, ends = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -48,6 +51,14 @@ if rank then
 end
 -- Before the line opens nobody holds a place: a read learns when it opens, as a join does.
 if now < opens then return { 'not_open' } end
+-- A place for a buyer who has bought all they may would take a turn, and an admission, from one who can buy.
+local m = redis.call('HMGET', KEYS[7], 'perUserLimit', 'onePurchase')
+if m[1] then
+  local bought = tonumber(redis.call('HGET', KEYS[8], user) or '0')
+  if bought >= tonumber(m[1]) or (m[2] == '1' and tonumber(redis.call('HGET', KEYS[8], '#' .. user) or '0') > 0) then
+    return { 'spent' }
+  end
+end
 if mode ~= 'join' then return { 'absent' } end
 local taken = tonumber(redis.call('HGET', KEYS[6], user) or '0')
 if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= taken then return { 'stale_proof' } end

@@ -214,6 +214,49 @@ describe('waiting room', () => {
       expect(await redis.zcard(k.lineAdmitted)).toBeLessThanOrEqual(2);
       await new Promise((r) => setTimeout(r, 100));
     }
+
+    // A spent buyer gets no new place (it would take a turn and an admission from someone who can still buy),
+    // and is told why rather than "not in line".
+    for (const user of buyers) {
+      const again = await join(sale.id, user);
+      expect([again.status, again.body.code, again.headers.get('content-type')]).toEqual([
+        409,
+        'user_limit_reached',
+        expect.stringContaining('application/problem+json'),
+      ]);
+      expect((await read(sale.id, user)).body.code).toBe('user_limit_reached');
+    }
+    expect(await Promise.all(buyers.map((u) => redis.zscore(k.line, u)))).toEqual([null, null, null]);
+    expect(await Promise.all(buyers.map((u) => redis.hget(k.lineJoins, u)))).toEqual(['1', '1', '1']);
+  });
+
+  it('passes over a waiting buyer who has used their limit meanwhile, and admits the next', async () => {
+    // The script itself, on a sale no instance knows: x1 heads the line but has bought their one unit.
+    await wipeKeepingIds();
+    const line = t.app.get(WaitingLine);
+    const now = Date.now();
+    const s: LineSale = {
+      id: 900_003 as SaleId,
+      opensAt: new Date(now - 60_000),
+      startsAt: new Date(now - 1_000),
+      endsAt: new Date(now + 60_000),
+      unitsOnSale: 10,
+      expireAt: new Date(now + 120_000),
+    };
+    const policy = { defaultRate: 1_000, admittedPerUnit: 1, admissionMs: 60_000, heartbeatMs: 60_000 };
+    const k = saleKeys(s.id);
+    await redis.hset(k.meta, 'sold', '1', 'perUserLimit', '1');
+    for (const u of ['x1', 'x2']) await line.place(s, u, 'join', '0.5', policy.defaultRate);
+    expect(await redis.zrange(k.line, 0, -1)).toEqual(['x1', 'x2']);
+    await redis.hset(k.bought, 'x1', '1');
+
+    await line.admit(s, policy);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await line.admit(s, policy)).toEqual({ kind: 'open', admitted: 1, waiting: 0, admittedNow: 1 });
+    expect(await redis.zrange(k.lineAdmitted, 0, -1)).toEqual(['x2']);
+    expect(await redis.hexists(k.lineJoined, 'x1')).toBe(0);
+    expect(await line.place(s, 'x1', 'join', '0.5', policy.defaultRate)).toEqual({ kind: 'spent' });
+    await redis.del(k.meta, k.bought, k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins, k.lineWaits);
   });
 
   it('keeps room for one admitted buyer while a unit is left, with fewer than one admitted per unit', async () => {

@@ -72,12 +72,21 @@ export class JoinLineUseCase {
   }
 
   /** The answer to a standing in the line: the place, or why there is none. */
-  private settle(sale: LineSale, userId: UserId, standing: LineStanding | { kind: 'not_open' }): Result<LineAnswer, Rejection> {
+  private settle(
+    sale: LineSale,
+    userId: UserId,
+    standing: LineStanding | { kind: 'not_open' } | { kind: 'spent' },
+  ): Result<LineAnswer, Rejection> {
     if (standing.kind === 'not_open') {
       const wait = Math.max(1, Math.ceil((sale.opensAt.getTime() - this.clock.now().getTime()) / 1000));
       return err(reject(RejectionCode.LineNotOpen, `The line for sale ${sale.id} opens at ${sale.opensAt.toISOString()}.`, wait));
     }
     if (standing.kind === 'absent') return err(reject(RejectionCode.NotInLine));
+    if (standing.kind === 'spent') {
+      return err(
+        reject(RejectionCode.UserLimitReached, `You have bought all that sale ${sale.id} allows you: there is nothing to wait for.`),
+      );
+    }
     return ok(this.answer(sale, userId, standing));
   }
 

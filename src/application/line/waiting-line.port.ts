@@ -48,7 +48,8 @@ export abstract class WaitingLine {
    * Joins (one place per buyer: again answers the same place) or only reads (and counts as a heartbeat).
    * 'not_open' before the line opens. With `placesTaken`, a join that would take a new place does so only if
    * the buyer has taken exactly that many places in this line so far ('stale_proof' otherwise: the proof of
-   * work was made for another count).
+   * work was made for another count). 'spent' for a buyer without a place or admission who has used their
+   * limit in the sale: such a buyer gets no place.
    */
   abstract place(
     sale: LineSale,
@@ -57,7 +58,7 @@ export abstract class WaitingLine {
     lotteryKey: string,
     defaultRate: number,
     placesTaken?: number,
-  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' }>;
+  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' } | { kind: 'spent' }>;
   /** How many places the buyer has taken in the sale's line so far (what its proof of work names). */
   abstract placesTaken(sale: LineSale, userId: string): Promise<number>;
   /** One admission step (safe from every instance at once). */

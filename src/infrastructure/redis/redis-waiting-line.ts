@@ -21,12 +21,12 @@ export class RedisWaitingLine extends WaitingLine {
     lotteryKey: string,
     defaultRate: number,
     placesTaken?: number,
-  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' }> {
+  ): Promise<LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' } | { kind: 'spent' }> {
     const k = saleKeys(sale.id);
     const reply = await runScript(
       this.redis.command,
       'line-place',
-      [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins],
+      [k.line, k.lineAdmitted, k.lineSeen, k.lineState, k.lineJoined, k.lineJoins, k.meta, k.bought],
       [
         userId,
         mode,

@@ -196,13 +196,13 @@ const rate = (script: string, reply: unknown, s: unknown): number => {
 };
 
 /** line-place.lua: {"waiting", ahead, rate} | {"admitted", expiresAtMs} | {"closed", reason} | {"absent"} | {"not_open"}. */
-export function decodeLinePlace(reply: unknown): LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' } {
+export function decodeLinePlace(reply: unknown): LineStanding | { kind: 'not_open' } | { kind: 'stale_proof' } | { kind: 'spent' } {
   const r = strings('line-place', reply, 1);
   if (r[0] === 'waiting' && r.length === 3)
     return { kind: 'waiting', ahead: count('line-place', reply, r[1]), ratePerSecond: rate('line-place', reply, r[2]) };
   if (r[0] === 'admitted' && r.length === 2) return { kind: 'admitted', expiresAt: epochMs('line-place', reply, r[1]!) };
   if (r[0] === 'closed' && r.length === 2) return { kind: 'closed', reason: closeReason('line-place', reply, r[1]) };
-  if ((r[0] === 'absent' || r[0] === 'not_open' || r[0] === 'stale_proof') && r.length === 1) return { kind: r[0] };
+  if ((r[0] === 'absent' || r[0] === 'not_open' || r[0] === 'stale_proof' || r[0] === 'spent') && r.length === 1) return { kind: r[0] };
   throw new UnexpectedScriptReply('line-place', reply);
 }
 
