@@ -58,13 +58,13 @@ export class LoginUseCase {
       this.settings.sessionTtlMs,
       this.settings.codeTtlMs,
     );
-    const minutes = Math.round(this.settings.codeTtlMs / 60_000);
+    const lasts = validity(this.settings.codeTtlMs);
     let outcome: MailOutcome;
     try {
       outcome = await this.mailer.send({
         to: account.email,
         subject: `Your Flashsale code: ${code}`,
-        text: `Your Flashsale sign-in code is ${code}. It is valid for ${minutes} minute${minutes === 1 ? '' : 's'}.\nIf you did not try to sign in, ignore this mail.`,
+        text: `Your Flashsale sign-in code is ${code}. It is valid for ${lasts}.\nIf you did not try to sign in, ignore this mail.`,
       });
     } catch (e) {
       // No code reached the buyer, so the session could never be verified: not left behind.
@@ -85,4 +85,11 @@ export class LoginUseCase {
       codeDelivery: this.mailer.delivery,
     });
   }
+}
+
+/** How long a code lasts, never more than it has: whole minutes (rounded down) from two minutes, else seconds. */
+function validity(ms: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (ms >= 120_000 || ms === 60_000) return plural(Math.floor(ms / 60_000), 'minute');
+  return plural(Math.floor(ms / 1000), 'second');
 }

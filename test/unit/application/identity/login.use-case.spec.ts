@@ -75,6 +75,18 @@ describe('LoginUseCase', () => {
     expect(mailer.sent[0]!.text).toContain('valid for 1 minute.');
   });
 
+  it.each([
+    [30_000, '30 seconds'],
+    [90_000, '90 seconds'],
+    [150_000, '2 minutes'],
+    [299_999, '4 minutes'],
+  ])('never promises more time than the code has (%i ms: %s)', async (ttlMs, said) => {
+    const login = await loginWith(new AuthSettings('session', HOUR, ttlMs, 5));
+    await login.execute('alice@example.com', 'correct horse battery');
+
+    expect(mailer.sent[0]!.text).toContain(`valid for ${said}.`);
+  });
+
   it('says where the code went when mail goes out over SMTP', async () => {
     mailer = new RecordingMailer('email');
     const login = await loginWith();
