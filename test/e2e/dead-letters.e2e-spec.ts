@@ -122,6 +122,19 @@ describe('an order PostgreSQL refuses', () => {
     expect(again).toMatchObject({ orderIds: [loneId], attempts: 2 });
   });
 
+  it('is replayed once when two operators retry it at the same moment, and neither is refused', async () => {
+    const queue = t.app.get(OrderQueue);
+    const [first] = await queue.deadLetters(10);
+    // Both see it failed before either replays it: the second replay finds it already waiting.
+    const counts = await Promise.all([queue.retryDeadLetters(), queue.retryDeadLetters()]);
+    expect(counts.sort()).toEqual([0, 1]);
+    const [again] = await eventually(
+      () => queue.deadLetters(10),
+      (l) => l.length === 1 && (l[0]!.failedAt?.getTime() ?? 0) > (first!.failedAt?.getTime() ?? 0),
+    );
+    expect(again).toMatchObject({ orderIds: [first!.orderIds[0]], attempts: 2 });
+  });
+
   it('is known as a dead letter, so the reconciler does not queue it again on every run', async () => {
     // The lone order above is a dead letter; the bad one of the first batch was written once its item existed.
     const loneId = '00000000-0000-4000-8000-0000000000c1';

@@ -106,9 +106,15 @@ export class BullmqOrderQueue extends OrderQueue implements OnApplicationShutdow
     let retried = 0;
     for (const job of jobs) {
       if (job && (await job.isFailed())) {
-        // With its attempts from zero: a replay gets the same retries and backoff as a new order.
-        await job.retry('failed', { resetAttemptsMade: true });
-        retried++;
+        try {
+          // With its attempts from zero: a replay gets the same retries and backoff as a new order.
+          await job.retry('failed', { resetAttemptsMade: true });
+          retried++;
+        } catch (e) {
+          // Another retry (a second operator, the API and the CLI at once) or a removal got there first: it is
+          // no longer a dead letter of ours to replay, not a failure of this one.
+          if (!/^(Job .* is not in the failed state|Missing key for job)/.test((e as Error).message)) throw e;
+        }
       }
     }
     return retried;
