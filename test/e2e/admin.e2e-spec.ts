@@ -117,10 +117,21 @@ describe('admin API', () => {
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, perUserLimit: 3_000_000_000 }, 'perUserLimit'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: 3_000_000_000, perUserLimit: 1 }, 'saleCap'],
     [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, unitsPerItem: 2_000_000, perUserLimit: 1 }, 'unitsPerItem'],
+    // An optional field is left out or valid: null is neither.
+    [{ startsAt: iso(2 * hour), endsAt: iso(3 * hour), items: 1, saleCap: null, perUserLimit: 1 }, 'saleCap'],
   ])('refuses a bad sale body with 400 naming the field (%#)', async (body, field) => {
     const res = await request(t.url).post('/admin/sales').set(auth).send(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'invalid_request', parameter: field });
+  });
+
+  it.each([
+    ['/admin/orders/reconcile', { graceMs: null }, 'graceMs'],
+    ['/admin/orders/reconcile', { saleId: null, force: true }, 'saleId'],
+    ['/admin/queue/retry', { jobIds: null }, 'jobIds'],
+  ])('refuses null for an optional field of %s with 400 naming it, rather than reading it as a value', async (path, body, field) => {
+    const res = await request(t.url).post(path).set(auth).send(body);
+    expect([res.status, res.body.code, res.body.parameter]).toEqual([400, 'invalid_request', field]);
   });
 
   it('refuses a sale whose default cap (every unit) would not fit the store, creating nothing', async () => {

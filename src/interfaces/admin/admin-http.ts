@@ -1,6 +1,6 @@
 import { Controller, UseGuards, applyDecorators } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { ValidateIf, validateSync } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { parseSaleId } from '../../domain/sale/sale-id.value-object';
 import { Rejection } from '../../domain/shared/rejection';
@@ -13,6 +13,13 @@ import { AdminTokenGuard } from './admin-token.guard';
 /** An admin API controller: under /admin, behind the admin token, limited in the "admin" group. */
 export const AdminController = () =>
   applyDecorators(Controller('admin'), Access({ group: 'admin', caller: 'none' }), UseGuards(AdminTokenGuard));
+
+/**
+ * An optional field of a request body: left out is fine, but a value given must be valid, null included.
+ * (class-validator's IsOptional lets null through, and a use case's default applies to a field left out only:
+ * `{"graceMs": null}` reconciled with no grace period, `{"jobIds": null}` retried every dead letter.)
+ */
+export const OptionalField = (): PropertyDecorator => ValidateIf((_body: object, value: unknown) => value !== undefined);
 
 export const saleIdParam = (params: Record<string, unknown>) => param(params, ['id'], parseSaleId, 'a positive integer sale id');
 

@@ -1,6 +1,7 @@
-import { IsBoolean, IsISO8601, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsISO8601, IsInt, Matches, Max, Min } from 'class-validator';
 import { CreateSaleCommand, MAX_ITEMS_PER_SALE, MAX_UNITS_PER_ITEM } from '../../../application/sales/create-sale.use-case';
 import { MAX_SALE_COUNT } from '../../../domain/sale/sale-terms.value-object';
+import { OptionalField } from '../admin-http';
 
 /**
  * A time with its zone (Z or an offset): without one it would be read in the server's own zone. Shared with
@@ -32,19 +33,19 @@ export class CreateSaleRequest {
   @Max(MAX_SALE_COUNT)
   perUserLimit!: number;
 
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(MAX_SALE_COUNT)
   saleCap?: number;
 
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(MAX_UNITS_PER_ITEM)
   unitsPerItem?: number;
 
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   onePurchasePerUser?: boolean;
 

@@ -1,8 +1,9 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString } from 'class-validator';
+import { OptionalField } from '../admin-http';
 
 /** POST /admin/queue/retry; the arguments of `queue:retry` (no job ids: all of them). */
 export class RetryDeadLettersRequest {
-  @IsOptional()
+  @OptionalField()
   @IsArray()
   @ArrayMaxSize(10_000)
   @IsString({ each: true })

@@ -1,17 +1,18 @@
-import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { OptionalField } from '../admin-http';
 
 /** POST /admin/orders/reconcile; the options of `orders:reconcile`. */
 export class ReconcileOrdersRequest {
-  @IsOptional()
+  @OptionalField()
   @IsBoolean()
   force?: boolean;
 
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   saleId?: number;
 
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(86_400_000)
