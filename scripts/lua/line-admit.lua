@@ -29,6 +29,7 @@ ARGV[8] when the line's keys expire (ms since the epoch)
 Returns {"closed", reason} | {"idle", reason} (not started, paused or not loaded: "not_started",
         "paused", "not_loaded") | {"open", admitted now, waiting, admitted in all now}
 ]]
+--@include lib/limit-used.lua
 local starts, ends, units = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local per_unit, default_rate = tonumber(ARGV[4]), tonumber(ARGV[5])
 local admission_ms, heartbeat_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -65,12 +66,8 @@ for _, u in ipairs(redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE')) do
 end
 local limit = tonumber(m[2])
 local one_purchase = m[4] == '1'
-local function spent(u)
-  return tonumber(redis.call('HGET', KEYS[7], u) or '0') >= limit
-    or (one_purchase and tonumber(redis.call('HGET', KEYS[7], '#' .. u) or '0') > 0)
-end
 for _, u in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if spent(u) then
+  if limit_used(KEYS[7], u, limit, one_purchase) then
     redis.call('ZREM', KEYS[2], u)
     redis.call('HDEL', KEYS[5], u)
   end
@@ -99,7 +96,7 @@ while admitted < want and looked < want + 1000 do
   redis.call('ZREM', KEYS[3], u)
   -- Gone (not seen), or has used their limit since joining (line-place.lua gives such a buyer no new place):
   -- the place is dropped and the turn goes to the next.
-  if seen + heartbeat_ms < now or spent(u) then
+  if seen + heartbeat_ms < now or limit_used(KEYS[7], u, limit, one_purchase) then
     redis.call('HDEL', KEYS[5], u)
   else
     redis.call('ZADD', KEYS[2], now + admission_ms, u)

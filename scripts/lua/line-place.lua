@@ -29,6 +29,7 @@ Returns {"waiting", ahead, ratePerSecond} | {"admitted", expiresAtMs} | {"closed
      | {"stale_proof"} (a new place, but ARGV[9] is not the count: the proof was made for another place)
      | {"spent"} (a buyer with no place who has used their limit: nothing to wait for, so no place)
 ]]
+--@include lib/limit-used.lua
 local user, mode = ARGV[1], ARGV[2]
 local opens, starts, ends = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('TIME')
@@ -53,12 +54,7 @@ end
 if now < opens then return { 'not_open' } end
 -- A place for a buyer who has bought all they may would take a turn, and an admission, from one who can buy.
 local m = redis.call('HMGET', KEYS[7], 'perUserLimit', 'onePurchase')
-if m[1] then
-  local bought = tonumber(redis.call('HGET', KEYS[8], user) or '0')
-  if bought >= tonumber(m[1]) or (m[2] == '1' and tonumber(redis.call('HGET', KEYS[8], '#' .. user) or '0') > 0) then
-    return { 'spent' }
-  end
-end
+if m[1] and limit_used(KEYS[8], user, tonumber(m[1]), m[2] == '1') then return { 'spent' } end
 if mode ~= 'join' then return { 'absent' } end
 local taken = tonumber(redis.call('HGET', KEYS[6], user) or '0')
 if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= taken then return { 'stale_proof' } end
